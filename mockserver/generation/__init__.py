@@ -1,0 +1,1 @@
+"""Deterministic generation of schema-valid values."""

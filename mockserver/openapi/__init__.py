@@ -1,0 +1,1 @@
+"""Loading OpenAPI documents: read, overlay, check, and resolve into operations."""

@@ -1,0 +1,89 @@
+"""What a vendor profile is: the vendor's spec files, its error body, and its operation handlers.
+
+The engine does everything the spec can say (routing, validation, schema-valid generation).
+A profile adds only what a spec cannot: how the vendor words its errors and, per operation,
+the semantics that make a response realistic (which records, which totals, which job).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mockserver.errors import Problem
+from mockserver.generation.rng import derive, keyed_random
+from mockserver.openapi.model import Operation
+
+
+@dataclass
+class Reply:
+    """A handler's answer when it needs more than a 200 with a body."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """One validated request, as a handler sees it."""
+
+    vendor: str
+    operation: Operation
+    params: dict[str, Any]
+    body: Any
+    seed: int
+    now: datetime
+    base_url: str  # where this vendor is served, e.g. http://127.0.0.1:8000/chatcaptain
+    request_key: int  # derived from seed, operation and every validated input
+    _generate: Callable[[Call, int | None], Any]
+
+    def rng(self, *parts: Any) -> random.Random:
+        """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""
+        return keyed_random(self.seed, self.vendor, *parts)
+
+    def generate(self, status: int | None = None) -> Any:
+        """The schema-driven body for the declared success response (or ``status``)."""
+        return self._generate(self, status)
+
+
+Handler = Callable[[Call], Any]
+
+
+class Profile:
+    """Base profile. Subclasses set the class attributes and override ``error_body``."""
+
+    name: str = ""
+    title: str = ""
+    spec_file: str = ""
+    overlay_file: str | None = None
+    locale: str = "en_US"
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        for attr in dir(type(self)):
+            handler = getattr(self, attr)
+            operation_id = getattr(handler, "operation_id", None)
+            if operation_id:
+                self.handlers[operation_id] = handler
+
+    def error_body(self, problem: Problem, request_key: int) -> Any:
+        """The vendor's JSON error body for ``problem`` (status is ``problem.status``)."""
+        return {"error": problem.kind, "message": problem.message}
+
+    @staticmethod
+    def error_id(request_key: int) -> str:
+        return f"{derive('error', request_key):016x}"
+
+
+def handles(operation_id: str) -> Callable[[Handler], Handler]:
+    """Mark a profile method as the handler of ``operation_id``."""
+
+    def mark(func: Handler) -> Handler:
+        func.operation_id = operation_id  # type: ignore[attr-defined]
+        return func
+
+    return mark

@@ -1,0 +1,12 @@
+"""Where the bundled specs live: inside the wheel, or at the top of a source checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def specs_dir() -> Path:
+    packaged = _PACKAGE / "_data" / "specs"
+    return packaged if packaged.is_dir() else _PACKAGE.parent / "specs"

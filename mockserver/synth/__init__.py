@@ -1,0 +1,1 @@
+"""The synthetic world: entities and their activity over time, as pure functions of keys."""

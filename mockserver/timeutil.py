@@ -1,0 +1,43 @@
+"""Dates and times as the vendors' APIs use them: UTC, ISO 8601, millisecond precision."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+UTC = timezone.utc
+MIN_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+MAX_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=UTC)
+ONE_MS = timedelta(milliseconds=1)
+
+
+def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
+    """An aware UTC datetime from an RFC 3339 date or date-time (already validated by the spec).
+
+    A bare date means midnight UTC, or the last millisecond of that day when ``end_of_day`` (for
+    inclusive range ends). Offsets that would move a date past year 1 or 9999 are clamped.
+    """
+    if len(value) == 10:
+        day = date.fromisoformat(value)
+        moment = datetime.combine(day, time.min, tzinfo=UTC)
+        return moment + timedelta(days=1) - ONE_MS if end_of_day and day < date.max else moment
+    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
+    parsed = datetime.fromisoformat(text)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return MIN_INSTANT if parsed.year < 5000 else MAX_INSTANT
+
+
+def iso_ms(moment: datetime) -> str:
+    """``2025-01-31T00:00:00.000Z``: the form the vendors' JavaScript backends emit."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def start_of_day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def days_between(start: datetime, end: datetime) -> list[date]:
+    """The UTC calendar days that [start, end] touches, in order."""
+    first, last = start.date(), end.date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)] if first <= last else []

@@ -1,0 +1,1 @@
+"""Request validation against the spec: security, parameters, bodies."""

@@ -1,0 +1,196 @@
+"""Validate one request against its operation: security, then parameters, then body.
+
+Everything that can be prepared is prepared in ``__init__`` (one instance per operation, built
+at start-up); ``validate`` only reads the request and runs compiled validators.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from mockserver.errors import (
+    INVALID_BODY,
+    INVALID_PARAMETER,
+    MALFORMED_BODY,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    Problem,
+)
+from mockserver.openapi.model import ApiSpec, Operation, Parameter, resolve_pointer
+from mockserver.validation.params import coerce_parameter
+from mockserver.validation.schema import SchemaCompiler, expectation, shorten
+from mockserver.validation.security import SecurityCheck
+
+
+@dataclass
+class ValidRequest:
+    """A request that passed validation, with typed values."""
+
+    params: dict[str, Any] = field(default_factory=dict)  # by parameter name (all locations)
+    body: Any = None
+
+
+class RequestValidator:
+    def __init__(
+        self,
+        operation: Operation,
+        spec: ApiSpec,
+        compiler: SchemaCompiler,
+        tokens: frozenset[str],
+        max_body_bytes: int,
+    ) -> None:
+        self.operation = operation
+        self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
+        self.security = SecurityCheck(operation.security, spec.security_schemes, tokens)
+        self._params = [(p, compiler.compile(p.schema)) for p in operation.parameters]
+        body = operation.request_body
+        self._body_required = bool(body and body.required)
+        self._body_media = {mt.lower(): compiler.compile(schema) for mt, schema in (body.content.items() if body else ())}
+        self._body_schemas = dict(body.content) if body else {}
+        self._max_body = max_body_bytes
+
+    def validate(
+        self,
+        path_params: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        cookies: Mapping[str, str],
+        content_type: str | None,
+        body: bytes,
+    ) -> ValidRequest:
+        self.security.check(headers, query, cookies)
+        result = ValidRequest()
+        for param, validator in self._params:
+            raw = _raw_values(param, path_params, query, headers, cookies)
+            if raw is None:
+                if param.required:
+                    raise Problem(
+                        INVALID_PARAMETER,
+                        f"Missing required {param.location} parameter '{param.name}': "
+                        f"expected {expectation(param.schema, self._resolve)}.",
+                        param.location,
+                        param.name,
+                    )
+                default = _default(param.schema, self._resolve)
+                if default is not None:
+                    result.params[param.name] = default
+                continue
+            if len(raw) > 1 and not _is_exploded_array(param, self._resolve):
+                raise Problem(
+                    INVALID_PARAMETER,
+                    f"{param.location.capitalize()} parameter '{param.name}' was given {len(raw)} times; send it once.",
+                    param.location,
+                    param.name,
+                )
+            value = coerce_parameter(param, raw, self._resolve)
+            if not validator.is_valid(value):
+                received = raw[0] if len(raw) == 1 else ",".join(raw)
+                raise Problem(
+                    INVALID_PARAMETER,
+                    f"Invalid {param.location} parameter '{param.name}': expected "
+                    f"{expectation(param.schema, self._resolve)}, got {shorten(received)}.",
+                    param.location,
+                    param.name,
+                )
+            result.params[param.name] = value
+        result.body = self._validate_body(content_type, body)
+        return result
+
+    def _validate_body(self, content_type: str | None, body: bytes) -> Any:
+        if len(body) > self._max_body:
+            raise Problem(
+                PAYLOAD_TOO_LARGE,
+                f"Request body is {len(body)} bytes; the limit is {self._max_body} bytes.",
+                "body",
+            )
+        if not self._body_media:
+            return None  # operations without a declared body ignore one, as most servers do
+        if not body:
+            if self._body_required:
+                raise Problem(
+                    INVALID_BODY,
+                    f"A request body is required: send {' or '.join(self._body_media)} "
+                    f"with {expectation(next(iter(self._body_schemas.values())), self._resolve)}.",
+                    "body",
+                )
+            return None
+        media = (content_type or "").split(";")[0].strip().lower()
+        validator = self._body_media.get(media) or self._body_media.get("*/*")
+        if validator is None:
+            raise Problem(
+                UNSUPPORTED_MEDIA_TYPE,
+                f"Unsupported Content-Type {shorten(content_type or '(none)')}: "
+                f"send {' or '.join(self._body_media)}.",
+                "header",
+                "content-type",
+            )
+        if media == "application/json" or media.endswith("+json"):
+            try:
+                value = json.loads(body)
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise Problem(MALFORMED_BODY, f"Request body is not valid JSON: {exc}.", "body") from exc
+        else:
+            value = body.decode("utf-8", errors="replace")
+        errors = list(validator.iter_errors(value))
+        if errors:
+            raise Problem(INVALID_BODY, _body_message(best_match(errors), self._resolve), "body")
+        return value
+
+
+def _raw_values(
+    param: Parameter,
+    path_params: Mapping[str, str],
+    query: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+) -> list[str] | None:
+    if param.location == "path":
+        value = path_params.get(param.name)
+        return None if value is None else [value]
+    if param.location == "query":
+        return query.get(param.name)
+    if param.location == "header":
+        value = headers.get(param.name.lower())
+        return None if value is None else [value]
+    value = cookies.get(param.name)
+    return None if value is None else [value]
+
+
+def _is_exploded_array(param: Parameter, resolve: Any) -> bool:
+    from mockserver.validation.params import schema_types
+
+    return param.explode and "array" in schema_types(param.schema, resolve)
+
+
+def _default(schema: Any, resolve: Any) -> Any:
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = resolve(schema["$ref"])
+    return schema.get("default") if isinstance(schema, dict) else None
+
+
+def _show_json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _body_message(error: Any, resolve: Any) -> str:
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    field_name = f"body field '{where.lstrip('.')}'" if where else "request body"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"Invalid request body: {field_name} is missing the required property '{missing}'."
+    if error.validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        return (
+            f"Invalid request body: {error.message} in {field_name}"
+            + (f"; allowed properties: {', '.join(allowed)}." if allowed else ".")
+        )
+    return (
+        f"Invalid request body: {field_name} must be {expectation(error.schema, resolve)}, "
+        f"got {_show_json(error.instance)}."
+    )

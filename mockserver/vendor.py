@@ -1,0 +1,177 @@
+"""One vendor served from its spec: route, validate, answer.
+
+This is the generic engine. It knows nothing about any vendor beyond what the spec says and
+what the vendor's profile adds (its error body and per-operation handlers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, INVALID_PARAMETER, Problem
+from mockserver.generation.rng import derive
+from mockserver.generation.values import ValueGenerator
+from mockserver.openapi.loader import load_document
+from mockserver.openapi.model import ApiSpec, Operation, build_spec, resolve_pointer
+from mockserver.profiles.base import Call, Profile, Reply
+from mockserver.resources import specs_dir
+from mockserver.routing import Router
+from mockserver.settings import Settings
+from mockserver.validation.request import RequestValidator
+from mockserver.validation.schema import SchemaCompiler
+
+
+@dataclass
+class Answer:
+    """A response, ready to send."""
+
+    status: int
+    body: bytes
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of an HTTP request the engine reads."""
+
+    method: str
+    path: str  # raw (percent-encoded) path below the vendor's base
+    query_string: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    base_url: str
+    now: datetime
+
+
+def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
+    """The vendor's bundled spec plus overlay, or the user's ``--spec`` replacement as is."""
+    override = settings.spec_overrides.get(profile.name)
+    if override is not None:
+        path, overlay = Path(override), None
+    else:
+        path = specs_dir() / profile.spec_file
+        overlay = specs_dir() / profile.overlay_file if profile.overlay_file else None
+    document = load_document(path, overlay)
+    return build_spec(document, str(path))
+
+
+class VendorService:
+    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings) -> None:
+        self.profile = profile
+        self.spec = spec
+        self.seed = settings.seed
+        self.router = Router(spec.operations)
+        compiler = SchemaCompiler(spec.root)
+        self._validators = {
+            op.operation_id: RequestValidator(op, spec, compiler, settings.tokens, settings.max_body_bytes)
+            for op in spec.operations
+        }
+        self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
+        self.generator = ValueGenerator(self._resolve, profile.locale)
+        self._served: dict[str, bytes] = {}
+
+    def served_spec(self, base_url: str) -> bytes:
+        """The spec as JSON with ``servers`` pointing at this mock (cached per base URL)."""
+        cached = self._served.get(base_url)
+        if cached is None:
+            document = {**self.spec.document, "servers": [{"url": base_url, "description": "mockserver"}]}
+            cached = json.dumps(document, ensure_ascii=False).encode()
+            if len(self._served) < 64:
+                self._served[base_url] = cached
+        return cached
+
+    def handle(self, request: Incoming) -> Answer:
+        operation: Operation | None = None
+        key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
+        try:
+            try:
+                match = self.router.match(request.path)
+            except UnicodeDecodeError:
+                match = None
+            if match is None:
+                raise Problem(NOT_FOUND, f"No {self.profile.title} operation has the path {request.path!r}.", "path")
+            operation = match.operation(request.method)
+            if operation is None:
+                raise Problem(
+                    METHOD_NOT_ALLOWED,
+                    f"{request.method} is not allowed on {match.route.template}; allowed: {match.route.allow}.",
+                    headers={"Allow": match.route.allow},
+                )
+            try:
+                query = parse_qs(request.query_string, keep_blank_values=True, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise Problem(INVALID_PARAMETER, "The query string is not valid UTF-8 once percent-decoded.", "query") from exc
+            cookies = _cookies(request.headers.get("cookie", ""))
+            valid = self._validators[operation.operation_id].validate(
+                match.path_params, query, request.headers, cookies, request.headers.get("content-type"), request.body
+            )
+            key = derive(self.seed, self.profile.name, operation.operation_id, sorted(valid.params.items()), json.dumps(valid.body, sort_keys=True))
+            call = Call(
+                vendor=self.profile.name,
+                operation=operation,
+                params=valid.params,
+                body=valid.body,
+                seed=self.seed,
+                now=request.now,
+                base_url=request.base_url,
+                request_key=key,
+                _generate=self._generate,
+            )
+            answer = self._answer(call)
+        except Problem as problem:
+            answer = self.error(problem, key, operation)
+        if request.method == "HEAD":
+            answer.body = b""
+        return answer
+
+    def error(self, problem: Problem, key: int, operation: Operation | None = None) -> Answer:
+        body = self.profile.error_body(problem, key)
+        content_type = "application/json"
+        declared = operation.response_for(problem.status) if operation else None
+        if declared and declared.content:
+            content_type = next(iter(declared.content))
+        return Answer(problem.status, _dump(body), content_type, dict(problem.headers))
+
+    def _answer(self, call: Call) -> Answer:
+        handler = self.profile.handlers.get(call.operation.operation_id)
+        result = handler(call) if handler else self._generate(call, None)
+        reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
+        declared = call.operation.response_for(reply.status)
+        content_type = next(iter(declared.content), None) if declared and declared.content else None
+        if reply.body is None and content_type is None:
+            return Answer(reply.status, b"", None, reply.headers)
+        body = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
+        return Answer(reply.status, body, content_type or "application/json", reply.headers)
+
+    def _generate(self, call: Call, status: int | None) -> Any:
+        status = status or _success_status(call.operation)
+        declared = call.operation.response_for(status)
+        if declared is None or not declared.content:
+            return None
+        schema = next(iter(declared.content.values()))
+        return self.generator.generate(schema, call.rng(call.operation.operation_id, call.request_key), call.params)
+
+
+def _success_status(operation: Operation) -> int:
+    codes = sorted(int(code) for code in operation.responses if code.isdigit() and code.startswith("2"))
+    return codes[0] if codes else 200
+
+
+def _dump(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _cookies(header: str) -> dict[str, str]:
+    cookies = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            cookies[name] = value
+    return cookies
