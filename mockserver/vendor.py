@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
+import re
 
 from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, INVALID_PARAMETER, Problem
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
 from mockserver.openapi.loader import load_document
-from mockserver.openapi.model import ApiSpec, Operation, build_spec, resolve_pointer
+from mockserver.openapi.model import ApiSpec, Operation, ResponseSpec, build_spec, resolve_pointer
 from mockserver.profiles.base import Call, Profile, Reply
 from mockserver.resources import specs_dir
 from mockserver.routing import Router
@@ -76,6 +77,7 @@ class VendorService:
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
+        self._by_id = {op.operation_id: op for op in spec.operations}
 
     def served_spec(self, base_url: str) -> bytes:
         """The spec as JSON with ``servers`` pointing at this mock (cached per base URL)."""
@@ -126,13 +128,13 @@ class VendorService:
             )
             answer = self._answer(call)
         except Problem as problem:
-            answer = self.error(problem, key, operation)
+            answer = self.error(problem, key, request.now, operation)
         if request.method == "HEAD":
             answer.body = b""
         return answer
 
-    def error(self, problem: Problem, key: int, operation: Operation | None = None) -> Answer:
-        body = self.profile.error_body(problem, key)
+    def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:
+        body = self.profile.error_body(problem, key, now)
         content_type = "application/json"
         declared = operation.response_for(problem.status) if operation else None
         if declared and declared.content:
@@ -145,10 +147,50 @@ class VendorService:
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
         declared = call.operation.response_for(reply.status)
         content_type = next(iter(declared.content), None) if declared and declared.content else None
+        headers = {**self._required_headers(call, reply, declared), **reply.headers}
         if reply.body is None and content_type is None:
-            return Answer(reply.status, b"", None, reply.headers)
+            return Answer(reply.status, b"", None, headers)
         body = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
-        return Answer(reply.status, body, content_type or "application/json", reply.headers)
+        return Answer(reply.status, body, content_type or "application/json", headers)
+
+    def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:
+        """Values for response headers the spec marks required and the handler did not set.
+
+        ``Location`` follows the response's OpenAPI link (create -> status), so clients and
+        schemathesis reach the created resource; other headers get a schema-valid value.
+        """
+        headers: dict[str, str] = {}
+        if declared is None:
+            return headers
+        present = {k.lower() for k in reply.headers}
+        for name, header in declared.headers.items():
+            if not header.get("required") or name.lower() in present:
+                continue
+            if name.lower() == "location":
+                target = self._link_target(call, reply)
+                if target:
+                    headers[name] = call.base_url + target
+                    continue
+            value = self.generator.generate(header.get("schema", {}), call.rng("header", name, call.request_key))
+            headers[name] = str(value).lower() if isinstance(value, bool) else str(value)
+        return headers
+
+    def _link_target(self, call: Call, reply: Reply) -> str | None:
+        for link in call.operation.links.get(str(reply.status), {}).values():
+            target = self._by_id.get(link.get("operationId", ""))
+            if target is None:
+                continue
+            values = {name: _runtime_value(expr, call, reply.body) for name, expr in (link.get("parameters") or {}).items()}
+            values = {k.split(".")[-1]: v for k, v in values.items() if v is not None}
+            path = target.path
+            for name in re.findall(r"\{([^}]+)\}", target.path):
+                value = values.get(name, call.params.get(name))
+                if value is None:
+                    break
+                path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            else:
+                return path
+        return None
 
     def _generate(self, call: Call, status: int | None) -> Any:
         status = status or _success_status(call.operation)
@@ -157,6 +199,23 @@ class VendorService:
             return None
         schema = next(iter(declared.content.values()))
         return self.generator.generate(schema, call.rng(call.operation.operation_id, call.request_key), call.params)
+
+
+def _runtime_value(expression: Any, call: Call, body: Any) -> Any:
+    """Evaluate an OpenAPI link runtime expression such as ``$response.body#/id``."""
+    if not isinstance(expression, str) or not expression.startswith("$"):
+        return expression
+    if expression.startswith("$response.body#"):
+        node = body
+        for token in expression.split("#", 1)[1].split("/")[1:]:
+            if not isinstance(node, dict) or token not in node:
+                return None
+            node = node[token]
+        return node
+    for prefix in ("$request.path.", "$request.query.", "$request.header."):
+        if expression.startswith(prefix):
+            return call.params.get(expression[len(prefix):])
+    return None
 
 
 def _success_status(operation: Operation) -> int:

@@ -70,7 +70,7 @@ class Profile:
             if operation_id:
                 self.handlers[operation_id] = handler
 
-    def error_body(self, problem: Problem, request_key: int) -> Any:
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         """The vendor's JSON error body for ``problem`` (status is ``problem.status``)."""
         return {"error": problem.kind, "message": problem.message}
 

@@ -39,7 +39,7 @@ class Botpress(Profile):
     spec_file = "botpress.yaml"
     overlay_file = "botpress.overlay.yaml"
 
-    def error_body(self, problem: Problem, request_key: int) -> Any:
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.kind == errors.INVALID_PARAMETER:
             kind = _PARAMETER_TYPES.get(problem.location or "", "InvalidPayload")
         else:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mockserver.errors import Problem
-from mockserver.profiles.base import Call, Profile
+from mockserver.profiles.base import Profile
 from mockserver.timeutil import iso_ms
 
 
@@ -14,10 +15,8 @@ class ChatBotCom(Profile):
     title = "ChatBot.com Reports API"
     spec_file = "chatbotcom.yaml"
 
-    def error_body(self, problem: Problem, request_key: int) -> Any:
-        from datetime import datetime, timezone
-
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         return {
-            "timestamp": iso_ms(datetime.now(timezone.utc)),
+            "timestamp": iso_ms(now),
             "status": {"code": problem.status, "type": "error", "message": problem.message},
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from datetime import datetime
 from typing import Any
 
 from mockserver.errors import Problem
@@ -35,7 +36,7 @@ class ChatCaptain(Profile):
     title = "ChatCaptain Statistics API"
     spec_file = "chatcaptain.yaml"
 
-    def error_body(self, problem: Problem, request_key: int) -> Any:
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         # NestJS's default exception body.
         return {"statusCode": problem.status, "message": problem.message, "error": HTTPStatus(problem.status).phrase}
 

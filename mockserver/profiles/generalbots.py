@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mockserver import errors
@@ -28,7 +29,7 @@ class GeneralBots(Profile):
     title = "General Bots Analytics API"
     spec_file = "generalbots.yaml"
 
-    def error_body(self, problem: Problem, request_key: int) -> Any:
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         code = _CODES.get(problem.kind, "bad_request")
         if problem.kind == errors.UNAUTHORIZED and problem.message.startswith("Missing"):
             code = "missing_token"

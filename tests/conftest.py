@@ -1,0 +1,120 @@
+"""Shared fixtures: the app in-process (ASGI), a real server on a free port, and an independent
+response validator (openapi-core) built from the spec the server itself serves."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from starlette.testclient import TestClient
+
+from mockserver import Settings, create_app
+from tests.cases import TOKEN, Case
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+HOST = "http://127.0.0.1:8000"
+
+
+@cache
+def app_for(seed: int = 0, tokens: frozenset[str] = frozenset()) -> Any:
+    return create_app(Settings(seed=seed, now=NOW, tokens=tokens))
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    with TestClient(app_for(), base_url=HOST) as test_client:
+        yield test_client
+
+
+def send(client: TestClient, case: Case, **changes: Any) -> httpx.Response:
+    """Send ``case`` with optional changes: query=, headers=, body=, path=, method=."""
+    query = changes.get("query", case.query)
+    headers = changes.get("headers", case.headers)
+    body = changes.get("body", case.body)
+    return client.request(
+        changes.get("method", case.method),
+        f"/{case.vendor}{changes.get('path', case.path)}",
+        params=query,
+        headers=headers,
+        json=body,
+    )
+
+
+@cache
+def _openapi(vendor: str) -> OpenAPI:
+    with TestClient(app_for(), base_url=HOST) as test_client:
+        return OpenAPI.from_dict(test_client.get(f"/{vendor}/openapi.json").json())
+
+
+def check_response(case: Case, response: httpx.Response, **changes: Any) -> None:
+    """Validate status, headers and body against the served spec with openapi-core."""
+    query = changes.get("query", case.query)
+    request = MockRequest(
+        HOST,
+        changes.get("method", case.method).lower(),
+        f"/{case.vendor}{changes.get('path', case.path)}",
+        args=query,
+        headers=changes.get("headers", case.headers),
+        data=None,
+    )
+    result = MockResponse(
+        response.content,
+        status_code=response.status_code,
+        content_type=response.headers.get("content-type", ""),
+        headers=dict(response.headers),
+    )
+    _openapi(case.vendor).validate_response(request, result)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``mockserver serve`` in a subprocess, started the way a user starts it."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{self.url}/__mock/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not become ready in 30 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    server = LiveServer("--token", TOKEN, "--now", NOW.isoformat().replace("+00:00", "Z"))
+    yield server
+    server.stop()
