@@ -118,3 +118,11 @@ def live_server() -> Iterator[LiveServer]:
     server = LiveServer("--token", TOKEN, "--now", NOW.isoformat().replace("+00:00", "Z"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def open_server() -> Iterator[LiveServer]:
+    """A server in the default mode: any non-empty credential is accepted."""
+    server = LiveServer("--now", NOW.isoformat().replace("+00:00", "Z"))
+    yield server
+    server.stop()

@@ -1,0 +1,96 @@
+"""The command line as a user runs it: routes, broken specs, replaced specs, a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.cases import AUTH
+from tests.conftest import LiveServer
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_routes_lists_every_vendor_method_path_and_operation_id() -> None:
+    result = run("routes")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 28
+    assert "botpress\tGET\t/v1/admin/bots/{id}/analytics\tgetBotAnalytics" in lines
+    assert "generalbots\tPOST\t/api/v1/analytics/reports\tcreateReport" in lines
+
+
+def test_a_broken_spec_stops_the_server_naming_file_and_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n")
+    result = run("serve", "--spec", f"botpress={bad}")
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "version" in result.stderr
+    unparsable = tmp_path / "unparsable.json"
+    unparsable.write_text("{")
+    result = run("routes", "--spec", f"chatbotcom={unparsable}")
+    assert result.returncode == 2 and "not valid JSON" in result.stderr and str(unparsable) in result.stderr
+    missing = run("routes", "--spec", f"chatbotcom={tmp_path / 'nope.yaml'}")
+    assert missing.returncode == 2 and "cannot read file" in missing.stderr
+
+
+def test_bad_options_are_reported_without_a_traceback() -> None:
+    for args, words in (
+        (("routes", "--vendor", "acme"), "unknown vendor 'acme'"),
+        (("routes", "--now", "yesterday"), "--now expects"),
+        (("routes", "--spec", "botpress"), "--spec expects VENDOR=PATH"),
+    ):
+        result = run(*args)
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_users_own_spec_is_served_in_full(tmp_path: Path) -> None:
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Fuller Botpress", "version": "9.9.9"},
+        "security": [{"BearerAuth": []}],
+        "components": {"securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/v1/admin/bots/{id}": {
+                "get": {
+                    "operationId": "getBot",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["bot"], "additionalProperties": False,
+                        "properties": {"bot": {"type": "object", "required": ["id", "name"], "properties": {
+                            "id": {"type": "string"}, "name": {"type": "string"},
+                            "tags": {"type": "array", "items": {"type": "string"}, "nullable": True}}}},
+                    }}}}},
+                }
+            }
+        },
+    }
+    path = tmp_path / "admin-openapi.json"
+    path.write_text(json.dumps(spec))
+    routes = run("routes", "--spec", f"botpress={path}", "--vendor", "botpress")
+    assert routes.stdout.splitlines() == ["botpress\tGET\t/v1/admin/bots/{id}\tgetBot"]
+    server = LiveServer("--spec", f"botpress={path}")
+    try:
+        response = httpx.get(f"{server.url}/botpress/v1/admin/bots/b1", headers=AUTH["botpress"])
+        assert response.status_code == 200 and set(response.json()["bot"]) >= {"id", "name"}
+        assert httpx.get(f"{server.url}/botpress/openapi.json").json()["info"]["version"] == "9.9.9"
+        assert httpx.get(f"{server.url}/botpress/v1/admin/bots/b1").status_code == 401
+        # The other vendors keep their bundled specs.
+        assert httpx.get(f"{server.url}/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"]).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_serve_one_vendor_at_the_root_on_a_chosen_port() -> None:
+    server = LiveServer("--vendor", "chatbotcom")
+    try:
+        response = httpx.get(f"{server.url}/reports/conversations.heatmap", headers=AUTH["chatbotcom"])
+        assert response.status_code == 200 and len(response.json()) == 7
+    finally:
+        server.stop()

@@ -1,0 +1,37 @@
+"""schemathesis against a real server started as a user starts it, one run per vendor.
+
+Bounded here (a few dozen cases per operation, all phases); ``make fuzz`` runs the long version.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cases import TOKEN
+from tests.conftest import LiveServer
+
+VENDORS = ["botpress", "chatcaptain", "chatbotcom", "generalbots"]
+CREDENTIALS = {"chatcaptain": f"x-chatcaptain-key: {TOKEN}"}
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_schemathesis_all_checks_pass(live_server: LiveServer, vendor: str, tmp_path: Path) -> None:
+    st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
+    assert st, "schemathesis is not installed (pip install -e '.[test]')"
+    header = CREDENTIALS.get(vendor, f"Authorization: Bearer {TOKEN}")
+    examples = os.environ.get("MOCKSERVER_FUZZ_EXAMPLES", "25")
+    result = subprocess.run(
+        [st, "run", f"{live_server.url}/{vendor}/openapi.json", "--url", f"{live_server.url}/{vendor}",
+         "--checks", "all", "-H", header, "-n", examples, "--seed", "20251123",
+         "--phases", "examples,coverage,fuzzing,stateful"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout
