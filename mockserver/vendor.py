@@ -124,6 +124,7 @@ class VendorService:
                 now=request.now,
                 base_url=request.base_url,
                 request_key=key,
+                supplied=frozenset(valid.supplied),
                 _generate=self._generate,
             )
             answer = self._answer(call)
@@ -198,7 +199,9 @@ class VendorService:
         if declared is None or not declared.content:
             return None
         schema = next(iter(declared.content.values()))
-        return self.generator.generate(schema, call.rng(call.operation.operation_id, call.request_key), call.params)
+        # Properties named like a request parameter or body field echo what the client sent.
+        echo = {**call.params, **(call.body if isinstance(call.body, dict) else {})}
+        return self.generator.generate(schema, call.rng(call.operation.operation_id, call.request_key), echo)
 
 
 def _runtime_value(expression: Any, call: Call, body: Any) -> Any:

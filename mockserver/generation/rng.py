@@ -20,3 +20,9 @@ def derive(*parts: Any) -> int:
 def keyed_random(*parts: Any) -> random.Random:
     """A ``random.Random`` seeded from a key."""
     return random.Random(derive(*parts))
+
+
+def object_id(*parts: Any) -> str:
+    """A 24-hex-digit id (the shape of a MongoDB ObjectId) derived from a key."""
+    text = "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=12).hexdigest()

@@ -211,15 +211,19 @@ def _pick_type(schema: dict[str, Any]) -> str:
     return "string"
 
 
+# Specs often bound counts only to keep them in range (say 2^53 - 1); a realistic value stays
+# within this span above the minimum unless the schema asks for less.
+_TYPICAL_SPAN = 1000
+
+
 def _bounds(schema: dict[str, Any], low: float, high: float) -> tuple[float, float]:
     minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
     maximum = schema.get("maximum", schema.get("exclusiveMaximum"))
     if minimum is not None:
         low = minimum
-        if maximum is None:
-            high = max(high, low + 1000)
+        high = low + _TYPICAL_SPAN
     if maximum is not None:
-        high = maximum
+        high = min(maximum, low + _TYPICAL_SPAN) if maximum - low > _TYPICAL_SPAN * 10 else maximum
         if minimum is None:
             low = min(low, high)
     return low, high

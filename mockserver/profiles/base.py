@@ -39,6 +39,7 @@ class Call:
     now: datetime
     base_url: str  # where this vendor is served, e.g. http://127.0.0.1:8000/chatcaptain
     request_key: int  # derived from seed, operation and every validated input
+    supplied: frozenset[str]  # parameters the client sent (``params`` also holds spec defaults)
     _generate: Callable[[Call, int | None], Any]
 
     def rng(self, *parts: Any) -> random.Random:

@@ -32,6 +32,7 @@ class ValidRequest:
     """A request that passed validation, with typed values."""
 
     params: dict[str, Any] = field(default_factory=dict)  # by parameter name (all locations)
+    supplied: set[str] = field(default_factory=set)  # names the client sent; the rest are defaults
     body: Any = None
 
 
@@ -98,6 +99,7 @@ class RequestValidator:
                     param.name,
                 )
             result.params[param.name] = value
+            result.supplied.add(param.name)
         result.body = self._validate_body(content_type, body)
         return result
 

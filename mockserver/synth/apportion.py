@@ -1,0 +1,32 @@
+"""Split integer totals so that the parts always add up exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def apportion(total: int, weights: Sequence[float]) -> list[int]:
+    """Split ``total`` into non-negative integers proportional to ``weights`` (largest remainder).
+
+    The parts add up to ``total`` exactly, which is what lets a grouped series add up to the
+    ungrouped one and hours add up to their day. Ties go to the earlier index, so the split is
+    deterministic.
+    """
+    weight_sum = float(sum(weights))
+    if total <= 0 or weight_sum <= 0:
+        return [0] * len(weights)
+    exact = [total * w / weight_sum for w in weights]
+    parts = [int(x) for x in exact]
+    short = total - sum(parts)
+    if short:
+        order = sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))
+        for i in order[:short]:
+            parts[i] += 1
+    return parts
+
+
+def percentages(values: Sequence[int], digits: int = 2) -> list[float]:
+    """Shares of ``values`` in percent, rounded so that they add up to exactly 100 (or all 0)."""
+    scale = 10**digits
+    units = apportion(100 * scale, values) if sum(values) > 0 else [0] * len(values)
+    return [u / scale for u in units]
