@@ -30,7 +30,9 @@ def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
 
 def iso_ms(moment: datetime) -> str:
     """``2025-01-31T00:00:00.000Z``: the form the vendors' JavaScript backends emit."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    # strftime does not zero-pad years below 1000 on every platform; RFC 3339 needs four digits.
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
 def start_of_day(moment: datetime) -> datetime:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TOKEN = "test-token"
+# Stands for "the first channel the channels endpoint lists", as a client would look it up.
+FIRST_CHANNEL = "<first channel of the chatbot>"
 AUTH = {
     "botpress": {"Authorization": f"Bearer {TOKEN}", "x-workspace-id": "wkspace_01"},
     "chatcaptain": {"x-chatcaptain-key": TOKEN},
@@ -53,7 +55,7 @@ CASES = [
          {"startDate": "2025-01-01T00:00:00.000Z", "endDate": "2025-01-07T23:59:59.999Z"},
          invalid={"startDate": "abc", "endDate": "2025-02-30"}),
     Case("chatcaptain", "StatisticsController_getChannelReport", "GET", f"{CC}/reports/channel",
-         {**CC_RANGE, "channelId": "web-1", "interval": "86400", "components": ",".join(map(str, range(23)))},
+         {**CC_RANGE, "channelId": FIRST_CHANNEL, "interval": "86400", "components": ",".join(map(str, range(23)))},
          invalid={"from": "2025-01-04", "interval": "60", "components": "0,23"}),
     Case("chatcaptain", "StatisticsController_getOverviewReport", "GET", f"{CC}/reports/overview",
          {**CC_RANGE, "interval": "3600", "components": ",".join(map(str, range(17)))},

@@ -20,7 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from tests.cases import TOKEN, Case
+from tests.cases import AUTH, FIRST_CHANNEL, TOKEN, Case
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOST = "http://127.0.0.1:8000"
@@ -39,7 +39,7 @@ def client() -> Iterator[TestClient]:
 
 def send(client: TestClient, case: Case, **changes: Any) -> httpx.Response:
     """Send ``case`` with optional changes: query=, headers=, body=, path=, method=."""
-    query = changes.get("query", case.query)
+    query = resolve_query(client, case, changes.get("query", case.query))
     headers = changes.get("headers", case.headers)
     body = changes.get("body", case.body)
     return client.request(
@@ -49,6 +49,15 @@ def send(client: TestClient, case: Case, **changes: Any) -> httpx.Response:
         headers=headers,
         json=body,
     )
+
+
+def resolve_query(client: Any, case: Case, query: dict[str, Any]) -> dict[str, Any]:
+    """Replace placeholders with what a client would look up first (a chatbot's channel id)."""
+    if FIRST_CHANNEL not in query.values():
+        return query
+    chatbot_path = case.path.split("/statistics")[0]
+    listed = client.get(f"/{case.vendor}{chatbot_path}/statistics/channels", headers=AUTH[case.vendor]).json()
+    return {k: listed["data"][0]["id"] if v == FIRST_CHANNEL else v for k, v in query.items()}
 
 
 @cache

@@ -1,13 +1,24 @@
-"""General Bots (botserver) Analytics API: ``{error, message}`` bodies with snake_case codes."""
+"""General Bots (botserver) Analytics API: one instance with a few bots, all figures from the
+same daily model. Decisions (range precedence, truncation, definitions) are in the spec."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from mockserver import errors
 from mockserver.errors import Problem
-from mockserver.profiles.base import Profile
+from mockserver.generation.rng import derive, keyed_random
+from mockserver.profiles.base import Call, Profile, Reply, handles
+from mockserver.synth.activity import Entity
+from mockserver.synth.apportion import apportion
+from mockserver.synth.calendar import bucket_start, day_start, next_start
+from mockserver.synth.series import accumulate
+from mockserver.timeutil import MAX_INSTANT, iso_ms, parse_instant
 
 _CODES = {
     errors.INVALID_PARAMETER: "invalid_parameter",
@@ -16,12 +27,66 @@ _CODES = {
     errors.UNAUTHORIZED: "invalid_token",
     errors.FORBIDDEN: "insufficient_permissions",
     errors.NOT_FOUND: "not_found",
-    errors.METHOD_NOT_ALLOWED: "method_not_allowed",
+    errors.METHOD_NOT_ALLOWED: "method_not_allowed",  # 405 is not declared, so not in the enum
     errors.PAYLOAD_TOO_LARGE: "payload_too_large",
     errors.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     errors.RATE_LIMITED: "rate_limit_exceeded",
     errors.INTERNAL: "internal_error",
 }
+MAX_POINTS = 5000
+MAX_COHORTS = 100
+# Figures per bot and day, in this order; each is split over hours like the conversations.
+FIGURES = ("conversations", "user_messages", "bot_messages", "active_users", "new_users",
+           "resolved", "escalated", "abandoned", "responses")
+# Conversation length bins (seconds) for durations: avg, median, p90, min, max come from them.
+DURATION_BINS = tuple(round(15 * 1.35**i) for i in range(20))
+ENDED = ("resolved", "escalated", "abandoned")
+CHANNELS = (("web", 0.5), ("whatsapp", 0.25), ("teams", 0.15), ("telegram", 0.1))
+
+
+@dataclass(frozen=True)
+class Bot:
+    id: str
+    activity: Entity
+
+
+@lru_cache(maxsize=64)
+def bots_for(seed: int) -> tuple[Bot, ...]:
+    count = keyed_random(seed, "generalbots", "instance").randint(2, 4)
+    result = []
+    for i in range(count):
+        bot_id = str(uuid.UUID(int=derive(seed, "generalbots", "bot", i) << 64 | derive(seed, "bot-low", i), version=4))
+        result.append(Bot(bot_id, Entity.of(seed, "generalbots", bot_id)))
+    return tuple(result)
+
+
+@lru_cache(maxsize=16384)
+def bot_day(bot: Bot, day: date, today: date) -> dict[str, Any]:
+    """One bot's figures for one UTC day; conversations of ``today`` may still be open."""
+    conversations = bot.activity.conversations(day)
+    rng = keyed_random(*bot.activity.key, "day", day.toordinal())
+    user_messages = round(conversations * rng.uniform(2.5, 5.5))
+    active = round(conversations * rng.uniform(0.75, 0.9))
+    open_share = 0.08 if day == today else 0.0
+    resolved, escalated, abandoned, _open = apportion(
+        conversations, [rng.uniform(0.6, 0.75), rng.uniform(0.08, 0.15), rng.uniform(0.1, 0.18), open_share])
+    ended = resolved + escalated + abandoned
+    responses = round(ended * rng.uniform(0.1, 0.25))
+    figures = {
+        "conversations": conversations,
+        "user_messages": user_messages,
+        "bot_messages": round(user_messages * rng.uniform(1.1, 1.5)),
+        "active_users": active,
+        "new_users": round(active * rng.uniform(0.2, 0.4)),
+        "resolved": resolved,
+        "escalated": escalated,
+        "abandoned": abandoned,
+        "responses": responses,
+    }
+    figures["scores"] = apportion(responses, [0.05, 0.07, 0.15, 0.33, rng.uniform(0.3, 0.5)])
+    median_bin = rng.uniform(6, 10)
+    figures["durations"] = apportion(ended, [math.exp(-((i - median_bin) ** 2) / 12) for i in range(len(DURATION_BINS))])
+    return figures
 
 
 class GeneralBots(Profile):
@@ -34,3 +99,401 @@ class GeneralBots(Profile):
         if problem.kind == errors.UNAUTHORIZED and problem.message.startswith("Missing"):
             code = "missing_token"
         return {"error": code, "message": problem.message}
+
+    @handles("getUsage")
+    def usage(self, call: Call) -> Any:
+        view = View(call)
+        totals = view.totals()
+        all_time = View(call, since_creation=True).totals()
+        messages = totals["user_messages"] + totals["bot_messages"]
+        return {
+            **view.period(),
+            "total_conversations": totals["conversations"],
+            "total_messages": messages,
+            "total_users": all_time["new_users"],
+            "active_users": view.distinct_users(totals),
+            "new_users": totals["new_users"],
+            "avg_messages_per_conversation": _ratio(messages, totals["conversations"]),
+        }
+
+    @handles("getDailyUsage")
+    def daily(self, call: Call) -> Any:
+        view = View(call)
+        points, truncated = view.series("day")
+        data = [{"date": b.date().isoformat(), "conversations": f["conversations"],
+                 "messages": f["user_messages"] + f["bot_messages"], "active_users": f["active_users"],
+                 "new_users": f["new_users"]} for b, f in points]
+        return {**view.period(points), "data": data, "truncated": truncated}
+
+    @handles("getMonthlyUsage")
+    def monthly(self, call: Call) -> Any:
+        view = View(call)
+        points, truncated = view.series("month")
+        data = [{"month": f"{b.year:04d}-{b.month:02d}", "conversations": f["conversations"],
+                 "messages": f["user_messages"] + f["bot_messages"],
+                 "active_users": view.distinct_users(f, days=_days_in(b, "month")), "new_users": f["new_users"]}
+                for b, f in points]
+        totals = view.totals()
+        return {
+            **view.period(points),
+            "data": data,
+            "totals": {"conversations": totals["conversations"], "messages": totals["user_messages"] + totals["bot_messages"],
+                       "active_users": view.distinct_users(totals), "new_users": totals["new_users"]},
+            "truncated": truncated,
+        }
+
+    @handles("getConversationMetrics")
+    def conversations(self, call: Call) -> Any:
+        view = View(call)
+        t = view.totals()
+        ended = t["resolved"] + t["escalated"] + t["abandoned"]
+        messages = t["user_messages"] + t["bot_messages"]
+        return {
+            **view.period(),
+            "total_conversations": t["conversations"],
+            "open_conversations": t["conversations"] - ended,
+            "ended_conversations": ended,
+            "unique_users": view.distinct_users(t),
+            "total_messages": messages,
+            "user_messages": t["user_messages"],
+            "bot_messages": t["bot_messages"],
+            "avg_messages_per_conversation": _ratio(messages, t["conversations"]),
+            "avg_duration_seconds": _durations(view.histogram("durations", ENDED))["avg"],
+            "resolution_rate": _ratio(t["resolved"], ended, 4),
+            "escalation_rate": _ratio(t["escalated"], ended, 4),
+            "abandonment_rate": _ratio(t["abandoned"], ended, 4),
+        }
+
+    @handles("getConversationVolume")
+    def volume(self, call: Call) -> Any:
+        view = View(call)
+        group_by = call.params.get("group_by", "day")
+        points, truncated = view.series(group_by)
+        data = [{"timestamp": iso_ms(b), "conversations": f["conversations"],
+                 "messages": f["user_messages"] + f["bot_messages"]} for b, f in points]
+        return {**view.period(points), "group_by": group_by, "data": data, "truncated": truncated}
+
+    @handles("getConversationDuration")
+    def duration(self, call: Call) -> Any:
+        view = View(call)
+        stats = _durations(view.histogram("durations", ENDED))
+        return {
+            **view.period(),
+            "conversations": stats["count"],
+            "avg_duration_seconds": stats["avg"],
+            "median_duration_seconds": stats["median"],
+            "p90_duration_seconds": stats["p90"],
+            "min_duration_seconds": stats["min"],
+            "max_duration_seconds": stats["max"],
+        }
+
+    @handles("getConversationResolution")
+    def resolution(self, call: Call) -> Any:
+        view = View(call)
+        t = view.totals()
+        ended = t["resolved"] + t["escalated"] + t["abandoned"]
+        return {
+            **view.period(),
+            "total_conversations": t["conversations"],
+            "resolved": t["resolved"],
+            "escalated": t["escalated"],
+            "abandoned": t["abandoned"],
+            "open": t["conversations"] - ended,
+            "resolution_rate": _ratio(t["resolved"], ended, 4),
+            "escalation_rate": _ratio(t["escalated"], ended, 4),
+            "abandonment_rate": _ratio(t["abandoned"], ended, 4),
+        }
+
+    @handles("getEngagement")
+    def engagement(self, call: Call) -> Any:
+        view = View(call)
+        t = view.totals()
+        active = view.distinct_users(t)
+        days = max((view.end - view.start).total_seconds() / 86400, 1 / 24)
+        daily_active = round(t["active_users"] / days, 2) if t["active_users"] else 0
+        return {
+            **view.period(),
+            "active_users": active,
+            "new_users": min(t["new_users"], active),
+            "returning_users": max(active - t["new_users"], 0),
+            "total_sessions": t["conversations"],
+            "sessions_per_user": _ratio(t["conversations"], active),
+            "messages_per_session": _ratio(t["user_messages"] + t["bot_messages"], t["conversations"]),
+            "avg_session_duration_seconds": _durations(view.histogram("durations", ENDED))["avg"],
+            "avg_daily_active_users": daily_active,
+            "stickiness": _ratio(min(daily_active, active), active, 4),
+        }
+
+    @handles("getRetention")
+    def retention(self, call: Call) -> Any:
+        view = View(call)
+        group_by = call.params.get("group_by", "week")
+        starts = _last_buckets(view.start, view.end, group_by, MAX_COHORTS + 1)
+        truncated = len(starts) > MAX_COHORTS
+        starts = starts[-MAX_COHORTS:]
+        cohorts = []
+        for index, begins in enumerate(starts):
+            users = View(call, window=(max(begins, view.start), min(next_start(begins, group_by), view.end))).totals()["new_users"]
+            rng = keyed_random(call.seed, "generalbots", "retention", group_by, begins.isoformat())
+            decay = rng.uniform(0.25, 0.45)
+            curve = [1.0] + [round(min(1.0, rng.uniform(0.9, 1.1) * 0.6 * (k ** -decay)), 4) for k in range(1, len(starts) - index)]
+            cohorts.append({"cohort_start": iso_ms(begins), "users": users,
+                            "retention": [round(c, 4) if users else None for c in curve]})
+        period = view.period()
+        if truncated:
+            period["period_start"] = iso_ms(starts[0])
+        return {**period, "group_by": group_by, "cohorts": cohorts, "truncated": truncated}
+
+    @handles("getSatisfaction")
+    def satisfaction(self, call: Call) -> Any:
+        view = View(call)
+        t = view.totals()
+        scores = view.histogram("scores", ("responses",)) or [0] * 5
+        responses = sum(scores)
+        ended = t["resolved"] + t["escalated"] + t["abandoned"]
+        return {
+            **view.period(),
+            "responses": responses,
+            "average_score": _ratio(sum((i + 1) * n for i, n in enumerate(scores)), responses),
+            "distribution": {str(i + 1): n for i, n in enumerate(scores)},
+            "csat": _ratio(scores[3] + scores[4], responses, 4),
+            "response_rate": _ratio(responses, ended, 4),
+        }
+
+    @handles("getRealtimeMetrics")
+    def realtime(self, call: Call) -> Any:
+        per_minute, sessions, rng = _current_rates(call)
+        return {
+            "timestamp": iso_ms(call.now),
+            "active_sessions": sessions,
+            "active_users": round(sessions * 0.95),
+            "messages_per_minute": round(per_minute * rng.uniform(6, 10), 2),
+            "conversations_per_minute": round(per_minute, 2),
+            "avg_response_time_ms": round(rng.uniform(400, 1800), 1) if sessions else None,
+        }
+
+    @handles("getActiveSessions")
+    def active_sessions(self, call: Call) -> Any:
+        _, sessions, rng = _current_rates(call)
+        shares = apportion(sessions, [w * rng.uniform(0.8, 1.2) for _, w in CHANNELS])
+        by_channel = sorted(({"channel": name, "active_sessions": n} for (name, _), n in zip(CHANNELS, shares) if n),
+                            key=lambda c: -c["active_sessions"])
+        return {"timestamp": iso_ms(call.now), "active_sessions": sessions, "by_channel": by_channel}
+
+    @handles("createReport")
+    def create_report(self, call: Call) -> Any:
+        report = call.generate(202)
+        report.update(call.body)
+        report.update(status="pending", created_at=iso_ms(call.now), completed_at=None, download_url=None, error=None)
+        return Reply(report, 202)
+
+
+class View:
+    """The bots, range and filters of one request, with sums over them."""
+
+    def __init__(self, call: Call, since_creation: bool = False, window: tuple[datetime, datetime] | None = None) -> None:
+        self.call = call
+        all_bots = bots_for(call.seed)
+        wanted = call.params.get("bot_id")
+        self.bots = [b for b in all_bots if wanted is None or b.id == wanted]
+        self.user = call.params.get("user_id")
+        self.start, self.end = window or _resolve_range(call)
+        if since_creation:
+            self.start = min((day_start(b.activity.created) for b in all_bots), default=self.start)
+        self.today = call.now.date()
+
+    def period(self, points: list[tuple[datetime, dict[str, int]]] | None = None) -> dict[str, str]:
+        start = max(self.start, points[0][0]) if points and self._truncated_at(points) else self.start
+        return {"period_start": iso_ms(start), "period_end": iso_ms(self.end)}
+
+    def _truncated_at(self, points: list[tuple[datetime, dict[str, int]]]) -> bool:
+        return points[0][0] > self.start
+
+    def _figures(self) -> tuple[Any, Any]:
+        def day_values(day: date) -> dict[str, int]:
+            totals = dict.fromkeys(FIGURES, 0)
+            if day > self.today:
+                return totals
+            for bot in self.bots:
+                figures = bot_day(bot, day, self.today)
+                for name in FIGURES:
+                    totals[name] += figures[name]
+            return _for_user(self, day, totals)
+
+        def hour_values(day: date) -> dict[str, list[int]]:
+            totals = day_values(day)
+            # Every figure follows the day's diurnal curve of its first bot.
+            curve = self.bots[0].activity.hour_weights(day) if self.bots else [1.0] * 24
+            return {name: apportion(value, curve) for name, value in totals.items()}
+
+        return day_values, hour_values
+
+    def _last(self) -> datetime:
+        """The last instant counted: the range end is exclusive, and the future counts zero."""
+        return min(self.end - timedelta(milliseconds=1), self.call.now)
+
+    def totals(self) -> dict[str, int]:
+        sums = accumulate(self._history_start(), self._last(), "year", *self._figures())
+        totals = dict.fromkeys(FIGURES, 0)
+        for values in sums.values():
+            for name, value in values.items():
+                totals[name] += value
+        return totals
+
+    def series(self, dimension: str) -> tuple[list[tuple[datetime, dict[str, int]]], bool]:
+        """Zero-filled buckets of the range, the most recent ``MAX_POINTS`` of them."""
+        starts = _last_buckets(self.start, self.end, dimension, MAX_POINTS + 1)
+        if not starts:
+            return [], False
+        truncated = len(starts) > MAX_POINTS
+        starts = starts[-MAX_POINTS:]
+        begin = max(self.start, starts[0], self._history_start())
+        sums = accumulate(begin, self._last(), dimension, *self._figures())
+        zero = dict.fromkeys(FIGURES, 0)
+        return [(b, sums.get(b, zero)) for b in starts], truncated
+
+    def histogram(self, name: str, counted: tuple[str, ...]) -> list[int]:
+        """A per-day histogram (durations, scores) summed over the range.
+
+        Each day's histogram is rescaled to the count of ``counted`` figures inside the range, so
+        the histogram always adds up to the same total the other endpoints report.
+        """
+        day_values, hour_values = self._figures()
+        first, last = self._history_start(), self._last()
+        totals: list[int] = []
+        day = first.date()
+        while day <= min(last.date(), self.today):
+            begins = day_start(day)
+            if first <= begins and begins + timedelta(days=1, milliseconds=-1) <= last:
+                target = sum(day_values(day)[f] for f in counted)
+            else:
+                hours = hour_values(day)
+                target = sum(hours[f][h] for f in counted for h in range(24)
+                             if begins + timedelta(hours=h + 1, milliseconds=-1) >= first and begins + timedelta(hours=h) <= last)
+            shape = [sum(col) for col in zip(*(bot_day(b, day, self.today)[name] for b in self.bots))]
+            totals = [a + b for a, b in zip(totals or [0] * len(shape), apportion(target, shape))]
+            day += timedelta(days=1)
+        return totals
+
+    def distinct_users(self, totals: dict[str, int], days: float | None = None) -> int:
+        """Distinct active users over a span: daily actives overlap more as the span grows."""
+        span = days if days is not None else max((self.end - self.start).total_seconds() / 86400, 1.0)
+        distinct = round(totals["active_users"] / (1 + 0.25 * math.log(max(span, 1.0))))
+        return max(distinct, totals["new_users"]) if totals["active_users"] else 0
+
+    def _history_start(self) -> datetime:
+        oldest = min((day_start(b.activity.window(self.call.now)[0].date()) for b in self.bots), default=self.start)
+        return max(self.start, oldest)
+
+
+def _resolve_range(call: Call) -> tuple[datetime, datetime]:
+    """(start inclusive, end exclusive) by the spec's precedence: dates, then days, then period."""
+    now, supplied = call.now, call.supplied
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if "start_date" in supplied or "end_date" in supplied:
+        raw_end = call.params.get("end_date")
+        if raw_end is None:
+            end = now
+        elif len(raw_end) == 10:
+            last_ms = parse_instant(raw_end, end_of_day=True)
+            end = last_ms + timedelta(milliseconds=1) if last_ms < MAX_INSTANT else MAX_INSTANT
+        else:
+            end = parse_instant(raw_end)
+        start = parse_instant(call.params["start_date"]) if "start_date" in supplied else end - timedelta(days=30)
+        return (start, end) if start <= end else (end, start)
+    if "days" in supplied:
+        return today - timedelta(days=call.params["days"] - 1), now
+    period = call.params.get("period") if "period" in supplied else None
+    if period == "today":
+        return today, now
+    if period == "week":
+        return today - timedelta(days=today.weekday()), now
+    if period == "month":
+        return today.replace(day=1), now
+    if period == "year":
+        return today.replace(month=1, day=1), now
+    return today - timedelta(days=29), now
+
+
+def _for_user(view: View, day: date, totals: dict[str, int]) -> dict[str, int]:
+    """With ``user_id``: one user's share of the day (a few conversations on some days)."""
+    if not view.user:
+        return totals
+    rng = keyed_random(view.call.seed, "generalbots", "user", view.user, day.toordinal())
+    if not totals["conversations"] or rng.random() > 0.12:
+        return dict.fromkeys(FIGURES, 0)
+    conversations = rng.randint(1, 3)
+    share = conversations / totals["conversations"]
+    result = {name: min(round(value * share), value) for name, value in totals.items()}
+    result.update(conversations=conversations, active_users=1, new_users=0)
+    ended = result["resolved"] + result["escalated"] + result["abandoned"]
+    if ended > conversations:
+        result["resolved"] = max(conversations - result["escalated"] - result["abandoned"], 0)
+        result["escalated"] = min(result["escalated"], conversations - result["resolved"])
+        result["abandoned"] = conversations - result["resolved"] - result["escalated"]
+    return result
+
+
+def _current_rates(call: Call) -> tuple[float, int, Any]:
+    """Conversations per minute in the current hour, and the sessions open right now."""
+    view = View(call)
+    hour = call.now.hour
+    _, hour_values = view._figures()
+    per_minute = hour_values(call.now.date())["conversations"][hour] / 60 if view.bots else 0.0
+    rng = keyed_random(call.seed, "generalbots", "realtime", call.params.get("bot_id"), call.now.replace(second=0, microsecond=0).isoformat())
+    sessions = round(per_minute * rng.uniform(6, 9))
+    return per_minute, sessions, rng
+
+
+def _durations(histogram: list[int]) -> dict[str, Any]:
+    count = sum(histogram)
+    if not count:
+        return {"count": 0, "avg": None, "median": None, "p90": None, "min": None, "max": None}
+
+    def rank(fraction: float) -> float:
+        needed, seen = math.ceil(fraction * count), 0
+        for value, n in zip(DURATION_BINS, histogram):
+            seen += n
+            if seen >= needed:
+                return float(value)
+        return float(DURATION_BINS[-1])
+
+    filled = [v for v, n in zip(DURATION_BINS, histogram) if n]
+    return {
+        "count": count,
+        "avg": round(sum(v * n for v, n in zip(DURATION_BINS, histogram)) / count, 1),
+        "median": rank(0.5),
+        "p90": rank(0.9),
+        "min": float(filled[0]),
+        "max": float(filled[-1]),
+    }
+
+
+def _overlap(day: date, first: datetime, last: datetime) -> float:
+    begins = day_start(day)
+    lo, hi = max(first, begins), min(last, begins + timedelta(days=1))
+    return max((hi - lo).total_seconds() / 86400, 0.0)
+
+
+def _days_in(begins: datetime, dimension: str) -> float:
+    return (next_start(begins, dimension) - begins).total_seconds() / 86400
+
+
+def _last_buckets(start: datetime, end: datetime, dimension: str, most: int) -> list[datetime]:
+    """Starts of the last ``most`` buckets of [start, end), oldest first, without listing the rest."""
+    if end <= start:
+        return []
+    found: list[datetime] = []
+    current = bucket_start(end - timedelta(milliseconds=1), dimension)
+    first = bucket_start(start, dimension)
+    while current >= first and len(found) < most:
+        found.append(current)
+        if current.year == 1 and current.month == 1 and current.day == 1 and current.hour == 0:
+            break
+        current = bucket_start(current - timedelta(milliseconds=1), dimension)
+    return found[::-1]
+
+
+def _ratio(numerator: float, denominator: float, digits: int = 2) -> float | None:
+    return round(numerator / denominator, digits) if denominator else None
+
