@@ -89,6 +89,14 @@ def bot_day(bot: Bot, day: date, today: date) -> dict[str, Any]:
     return figures
 
 
+@lru_cache(maxsize=4096)
+def bot_hours(bot: Bot, day: date, today: date) -> dict[str, list[int]]:
+    """Each figure of one bot's day split over hours like its conversations (adds up exactly)."""
+    figures = bot_day(bot, day, today)
+    hours = bot.activity.hours(day, figures["conversations"])
+    return {name: hours if name == "conversations" else apportion(figures[name], hours) for name in FIGURES}
+
+
 class GeneralBots(Profile):
     name = "generalbots"
     title = "General Bots Analytics API"
@@ -321,10 +329,19 @@ class View:
             return _for_user(self, day, totals)
 
         def hour_values(day: date) -> dict[str, list[int]]:
-            totals = day_values(day)
-            # Every figure follows the day's diurnal curve of its first bot.
-            curve = self.bots[0].activity.hour_weights(day) if self.bots else [1.0] * 24
-            return {name: apportion(value, curve) for name, value in totals.items()}
+            rows = {name: [0] * 24 for name in FIGURES}
+            if day > self.today:
+                return rows
+            for bot in self.bots:
+                for name, hours in bot_hours(bot, day, self.today).items():
+                    row = rows[name]
+                    for hour, value in enumerate(hours):
+                        row[hour] += value
+            if self.user:
+                # One user's figures follow the instance's hours.
+                curve = rows["conversations"]
+                rows = {name: apportion(value, curve) for name, value in day_values(day).items()}
+            return rows
 
         return day_values, hour_values
 
