@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"])
     routes = commands.add_parser("routes", help="list every vendor, method, path and operationId")
     _add_app_options(routes)
+    plot = commands.add_parser("plot", help="draw a few series to PNG to judge the data by eye (needs matplotlib)")
+    plot.add_argument("--out", default="world.png", help="PNG file to write (default world.png)")
+    plot.add_argument("--seed", type=int, default=int(_env("SEED", "0") or 0))
+    plot.add_argument("--now", default=_env("NOW"), help="fixed current time, e.g. 2025-06-01T12:00:00Z")
     return parser
 
 
@@ -115,6 +119,8 @@ def app_from_env():  # type: ignore[no-untyped-def]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "plot":
+        return _plot(args)
     try:
         settings = settings_from(args)
         from mockserver.app import create_app
@@ -136,6 +142,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     workers=args.workers, log_level=args.log_level)
     else:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("mockserver: error: plot needs matplotlib: pip install -e '.[plot]'", file=sys.stderr)
+        return 2
+    from mockserver.plot import render
+
+    try:
+        now = parse_date_time(args.now) if args.now else None
+    except ValueError:
+        print(f"mockserver: error: --now expects an RFC 3339 date-time, got {args.now!r}", file=sys.stderr)
+        return 2
+    print(render(Path(args.out), seed=args.seed, now=now))
     return 0
 
 

@@ -94,3 +94,10 @@ def test_serve_one_vendor_at_the_root_on_a_chosen_port() -> None:
         assert response.status_code == 200 and len(response.json()) == 7
     finally:
         server.stop()
+
+
+def test_plot_draws_a_png(tmp_path: Path) -> None:
+    out = tmp_path / "world.png"
+    result = run("plot", "--out", str(out), "--now", "2025-06-01T12:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000

@@ -309,6 +309,7 @@ class View:
         if since_creation:
             self.start = min((day_start(b.activity.created) for b in all_bots), default=self.start)
         self.today = call.now.date()
+        self._days: dict[date, dict[str, int]] = {}  # day figures, memoised for this request
 
     def period(self, points: list[tuple[datetime, dict[str, int]]] | None = None) -> dict[str, str]:
         start = max(self.start, points[0][0]) if points and self._truncated_at(points) else self.start
@@ -319,14 +320,18 @@ class View:
 
     def _figures(self) -> tuple[Any, Any]:
         def day_values(day: date) -> dict[str, int]:
+            cached = self._days.get(day)
+            if cached is not None:
+                return cached
             totals = dict.fromkeys(FIGURES, 0)
-            if day > self.today:
-                return totals
-            for bot in self.bots:
-                figures = bot_day(bot, day, self.today)
-                for name in FIGURES:
-                    totals[name] += figures[name]
-            return _for_user(self, day, totals)
+            if day <= self.today:
+                for bot in self.bots:
+                    figures = bot_day(bot, day, self.today)
+                    for name in FIGURES:
+                        totals[name] += figures[name]
+                totals = _for_user(self, day, totals)
+            self._days[day] = totals
+            return totals
 
         def hour_values(day: date) -> dict[str, list[int]]:
             rows = {name: [0] * 24 for name in FIGURES}
@@ -382,7 +387,8 @@ class View:
         while day <= min(last.date(), self.today):
             begins = day_start(day)
             if first <= begins and begins + timedelta(days=1, milliseconds=-1) <= last:
-                target = sum(day_values(day)[f] for f in counted)
+                values = day_values(day)
+                target = sum(values[f] for f in counted)
             else:
                 hours = hour_values(day)
                 target = sum(hours[f][h] for f in counted for h in range(24)
@@ -408,7 +414,9 @@ def _resolve_range(call: Call) -> tuple[datetime, datetime]:
     now, supplied = call.now, call.supplied
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if "start_date" in supplied or "end_date" in supplied:
-        raw_end = call.params.get("end_date")
+        raw_start, raw_end = call.params.get("start_date"), call.params.get("end_date")
+        if raw_start and raw_end and parse_instant(raw_start) > parse_instant(raw_end):
+            raw_start, raw_end = raw_end, raw_start  # the spec swaps reversed bounds
         if raw_end is None:
             end = now
         elif len(raw_end) == 10:
@@ -416,7 +424,7 @@ def _resolve_range(call: Call) -> tuple[datetime, datetime]:
             end = last_ms + timedelta(milliseconds=1) if last_ms < MAX_INSTANT else MAX_INSTANT
         else:
             end = parse_instant(raw_end)
-        start = parse_instant(call.params["start_date"]) if "start_date" in supplied else end - timedelta(days=30)
+        start = parse_instant(raw_start) if raw_start else end - timedelta(days=30)
         return (start, end) if start <= end else (end, start)
     if "days" in supplied:
         return today - timedelta(days=call.params["days"] - 1), now
