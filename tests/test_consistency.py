@@ -244,3 +244,18 @@ def test_a_different_seed_gives_different_numbers_and_the_same_seed_the_same_byt
             assert other.get(f"/chatbotcom{path}", params=params, headers=AUTH["chatbotcom"]).content != baseline
     with TestClient(app_for(seed=0), base_url=HOST) as again:
         assert again.get(f"/chatbotcom{path}", params=params, headers=AUTH["chatbotcom"]).content == baseline
+
+
+def test_a_separate_server_process_gives_the_same_bytes(open_server: Any) -> None:
+    """The same seed and clock in another process (a real uvicorn server) answer identically."""
+    import httpx
+
+    from tests.cases import CASES
+    from tests.conftest import resolve_query
+
+    with TestClient(app_for(), base_url=HOST) as local, httpx.Client(base_url=open_server.url) as remote:
+        for case in CASES:
+            query = resolve_query(local, case, case.query)
+            ours = local.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)
+            theirs = remote.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)
+            assert ours.status_code == theirs.status_code and ours.content == theirs.content, case.id
