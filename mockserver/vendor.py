@@ -7,19 +7,25 @@ what the vendor's profile adds (its error body and per-operation handlers).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
-import re
 
-from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, INVALID_PARAMETER, Problem
+from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, Problem
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
 from mockserver.openapi.loader import load_document
-from mockserver.openapi.model import ApiSpec, Operation, ResponseSpec, build_spec, resolve_pointer
+from mockserver.openapi.model import (
+    ApiSpec,
+    Operation,
+    ResponseSpec,
+    build_spec,
+    resolve_pointer,
+)
 from mockserver.profiles.base import Call, Profile, Reply
 from mockserver.resources import specs_dir
 from mockserver.routing import Router

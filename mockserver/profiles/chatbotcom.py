@@ -19,9 +19,8 @@ from mockserver.generation.rng import keyed_random, object_id
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion, percentages
-from mockserver.synth.calendar import bucket_count, day_start
 from mockserver.synth.series import accumulate, check_size, zero_filled
-from mockserver.timeutil import UTC, iso_ms, parse_instant
+from mockserver.timeutil import iso_ms, parse_instant
 
 SOURCES = ("messenger", "livechat", "livechat3", "slack", "widget", "app", "custom")
 _SOURCE_WEIGHTS = (0.16, 0.2, 0.14, 0.05, 0.3, 0.1, 0.05)
@@ -83,9 +82,9 @@ def day_cells(lic: License, day: date) -> dict[Cell, tuple[int, int, int]]:
 def day_cell_hours(lic: License, day: date) -> dict[Cell, tuple[list[int], list[int], list[int]]]:
     """The hourly split of each cell's three figures on ``day`` (each adds up to the day)."""
     result = {}
-    for cell, (conversations, paid, messages) in day_cells(lic, day).items():
-        hours = lic.activity.hours(day, conversations)
-        result[cell] = (hours, apportion(paid, hours), apportion(messages, hours))
+    for cell, figures in day_cells(lic, day).items():
+        split = lic.activity.hourly(day, dict(zip(METRICS, figures)), METRICS)
+        result[cell] = (split["conversations"], split["paid"], split["messages"])
     return result
 
 

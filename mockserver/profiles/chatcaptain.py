@@ -154,9 +154,7 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
 
 @lru_cache(maxsize=4096)
 def channel_hours(seed: int, channel: Channel, day: date) -> dict[str, list[int]]:
-    figures = channel_day(seed, channel, day)
-    hours = channel.activity.hours(day, figures["conversations"])
-    return {name: hours if name == "conversations" else apportion(figures[name], hours) for name in ADDITIVE}
+    return channel.activity.hourly(day, channel_day(seed, channel, day), ADDITIVE)
 
 
 class Span:

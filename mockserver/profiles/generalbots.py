@@ -92,9 +92,7 @@ def bot_day(bot: Bot, day: date, today: date) -> dict[str, Any]:
 @lru_cache(maxsize=4096)
 def bot_hours(bot: Bot, day: date, today: date) -> dict[str, list[int]]:
     """Each figure of one bot's day split over hours like its conversations (adds up exactly)."""
-    figures = bot_day(bot, day, today)
-    hours = bot.activity.hours(day, figures["conversations"])
-    return {name: hours if name == "conversations" else apportion(figures[name], hours) for name in FIGURES}
+    return bot.activity.hourly(day, bot_day(bot, day, today), FIGURES)
 
 
 class GeneralBots(Profile):
@@ -167,9 +165,7 @@ class GeneralBots(Profile):
             "bot_messages": t["bot_messages"],
             "avg_messages_per_conversation": _ratio(messages, t["conversations"]),
             "avg_duration_seconds": _durations(view.histogram("durations", ENDED))["avg"],
-            "resolution_rate": _ratio(t["resolved"], ended, 4),
-            "escalation_rate": _ratio(t["escalated"], ended, 4),
-            "abandonment_rate": _ratio(t["abandoned"], ended, 4),
+            **_outcome_rates(t),
         }
 
     @handles("getConversationVolume")
@@ -207,9 +203,7 @@ class GeneralBots(Profile):
             "escalated": t["escalated"],
             "abandoned": t["abandoned"],
             "open": t["conversations"] - ended,
-            "resolution_rate": _ratio(t["resolved"], ended, 4),
-            "escalation_rate": _ratio(t["escalated"], ended, 4),
-            "abandonment_rate": _ratio(t["abandoned"], ended, 4),
+            **_outcome_rates(t),
         }
 
     @handles("getEngagement")
@@ -517,6 +511,13 @@ def _last_buckets(start: datetime, end: datetime, dimension: str, most: int) -> 
             break
         current = bucket_start(current - timedelta(milliseconds=1), dimension)
     return found[::-1]
+
+
+def _outcome_rates(totals: dict[str, int]) -> dict[str, float | None]:
+    """Shares of ended conversations that were resolved, escalated, abandoned."""
+    ended = sum(totals[name] for name in ENDED)
+    return {f"{rate}_rate": _ratio(totals[name], ended, 4)
+            for rate, name in (("resolution", "resolved"), ("escalation", "escalated"), ("abandonment", "abandoned"))}
 
 
 def _ratio(numerator: float, denominator: float, digits: int = 2) -> float | None:

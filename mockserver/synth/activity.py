@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -61,6 +62,15 @@ class Entity:
     def hours(self, day: date, total: int) -> list[int]:
         """``total`` split over the 24 UTC hours of ``day`` (adds up exactly)."""
         return apportion(total, self.hour_weights(day))
+
+    def hourly(self, day: date, figures: Mapping[str, int], names: Iterable[str]) -> dict[str, list[int]]:
+        """Split a day's figures over its hours, each following the day's conversations.
+
+        ``figures["conversations"]`` sets the hours; every other figure is apportioned in
+        proportion to them, so each adds up exactly to its day total.
+        """
+        hours = self.hours(day, figures["conversations"])
+        return {name: hours if name == "conversations" else apportion(figures[name], hours) for name in names}
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The span that has data: from creation (or the oldest kept day) to now."""
