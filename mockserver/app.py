@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import secrets
+import tempfile
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
+from mockserver.jobs.links import verify
+from mockserver.jobs.store import JobStore
 from mockserver.profiles import discover_profiles
 from mockserver.settings import Settings
 from mockserver.timeutil import UTC
@@ -27,10 +34,17 @@ class MockServer:
         unknown = [n for n in [*names, *settings.spec_overrides] if n not in profiles]
         if unknown:
             raise ConfigError(f"unknown vendor {unknown[0]!r}; known vendors: {', '.join(profiles)}")
+        state_path = settings.state_path
+        if state_path is None:
+            self._state_dir = tempfile.TemporaryDirectory(prefix="mockserver-")
+            state_path = Path(self._state_dir.name) / "jobs.sqlite"
+        self.jobs = JobStore(state_path, settings.seed)
+        self.secret = settings.secret or secrets.token_hex(16)
         self.vendors: dict[str, VendorService] = {}
         for name in names:
             profile = profiles[name]()
-            self.vendors[name] = VendorService(profile, load_spec(profiles[name], settings), settings)
+            spec = load_spec(profiles[name], settings)
+            self.vendors[name] = VendorService(profile, spec, settings, self.jobs, self.secret)
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)
@@ -45,7 +59,9 @@ class MockServer:
         path = raw_path.decode("latin-1")
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if path.startswith("/__mock/") or path == "/__mock":
+        if path.startswith("/__mock/downloads/") and method in ("GET", "HEAD"):
+            answer = self._download(path, scope.get("query_string", b"").decode("latin-1"))
+        elif path.startswith("/__mock/") or path == "/__mock":
             answer = self._control(method, path)
         else:
             vendor, prefix = self._vendor_for(path)
@@ -66,6 +82,8 @@ class MockServer:
                         body=body,
                         base_url=base_url,
                         now=self.now(),
+                        wall=time.time(),
+                        prefix=prefix,
                     )
                     answer = vendor.handle(incoming)
         await _send(send, answer, head=method == "HEAD")
@@ -83,6 +101,27 @@ class MockServer:
             return Answer(200, json.dumps(body).encode())
         return Answer(404, json.dumps({"error": "not_found", "message": f"No control endpoint {path}; try /__mock/health."}).encode())
 
+    def _download(self, path: str, query_string: str) -> Answer:
+        """Serve a finished job's file through a signed, expiring link."""
+        parts = path.split("/")  # "", "__mock", "downloads", vendor, job
+        query = {k: v[0] for k, v in parse_qs(query_string).items()}
+        if len(parts) != 5 or parts[3] not in self.vendors:
+            return _plain_error(404, "not_found", "No such download. Links come from a finished job's status.")
+        vendor, job_id = parts[3], unquote(parts[4])
+        if not verify(self.settings.seed, self.secret, vendor, job_id, query.get("expires", ""), query.get("signature", "")):
+            return _plain_error(403, "invalid_link", "This download link is not valid: its signature does not match. "
+                                "Use the downloadUrl of the job's status as it was given.")
+        if int(query["expires"]) < time.time():
+            expired = datetime.fromtimestamp(int(query["expires"]), UTC).isoformat()
+            return _plain_error(410, "link_expired", f"This download link expired at {expired}. "
+                                "Poll the job's status again for a fresh link.")
+        job = self.jobs.get(vendor, job_id)
+        if job is None or job.state(time.time())[0] != "completed":
+            return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")
+        service = self.vendors[vendor]
+        content, media_type, filename = service.profile.download(job, self.settings.seed, self.now())
+        return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
+
     def _not_found(self, path: str) -> Answer:
         bases = ", ".join(f"/{name}" for name in self.vendors)
         problem = Problem(NOT_FOUND, f"Nothing is served at {path!r}. Vendors are served under: {bases}.")
@@ -92,6 +131,10 @@ class MockServer:
 def create_app(settings: Settings | None = None) -> MockServer:
     """Build the ASGI app; raises ``MockServerError`` for a broken spec or setting."""
     return MockServer(settings or Settings())
+
+
+def _plain_error(status: int, code: str, message: str) -> Answer:
+    return Answer(status, json.dumps({"error": code, "message": message}).encode())
 
 
 def _base_url(scope: Scope, headers: dict[str, str]) -> str:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -65,6 +68,8 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", action="append", default=_split(_env("SPECS")), metavar="VENDOR=PATH",
                         help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable")
     parser.add_argument("--now", default=_env("NOW"), help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
+    parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
+                        help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
 
 
 def _split(value: str | None) -> list[str]:
@@ -84,12 +89,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
             now = parse_date_time(args.now)
         except ValueError:
             raise ConfigError(f"--now expects an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {args.now!r}") from None
+    if not 0 <= args.job_duration <= 86400:
+        raise ConfigError(f"--job-duration expects seconds between 0 and 86400, got {args.job_duration}")
     return Settings(
         root_vendor=args.vendor,
         seed=args.seed,
         tokens=frozenset(args.token),
         spec_overrides=overrides,
         now=now,
+        job_duration=args.job_duration,
     )
 
 
@@ -100,6 +108,9 @@ def _settings_to_env(settings: Settings) -> str:
         "tokens": sorted(settings.tokens),
         "spec_overrides": {k: str(v) for k, v in settings.spec_overrides.items()},
         "now": settings.now.isoformat() if settings.now else None,
+        "job_duration": settings.job_duration,
+        "state_path": str(settings.state_path),
+        "secret": settings.secret,
     })
 
 
@@ -114,6 +125,9 @@ def app_from_env():  # type: ignore[no-untyped-def]
         tokens=frozenset(raw["tokens"]),
         spec_overrides={k: Path(v) for k, v in raw["spec_overrides"].items()},
         now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
+        job_duration=raw["job_duration"],
+        state_path=Path(raw["state_path"]),
+        secret=raw["secret"],
     ))
 
 
@@ -137,9 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     if args.workers > 1:
-        os.environ[_SETTINGS_ENV] = _settings_to_env(settings)
-        uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level)
+        # Workers share jobs through one SQLite file and sign download links with one key.
+        with tempfile.TemporaryDirectory(prefix="mockserver-") as state:
+            shared = replace(settings, state_path=Path(state) / "jobs.sqlite", secret=settings.secret or secrets.token_hex(16))
+            os.environ[_SETTINGS_ENV] = _settings_to_env(shared)
+            uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
+                        workers=args.workers, log_level=args.log_level)
     else:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

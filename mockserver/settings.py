@@ -25,3 +25,9 @@ class Settings:
     # Fixed "now" for relative periods; None follows the real clock.
     now: datetime | None = None
     max_body_bytes: int = 1_048_576
+    # Seconds from creating an export or report to its final state (a Prefer header overrides).
+    job_duration: float = 3.0
+    # SQLite file holding jobs, shared by worker processes; None: a private temporary file.
+    state_path: Path | None = None
+    # Key that signs download links; empty: a random one per server.
+    secret: str = ""

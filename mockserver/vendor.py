@@ -26,7 +26,9 @@ from mockserver.openapi.model import (
     build_spec,
     resolve_pointer,
 )
-from mockserver.profiles.base import Call, Profile, Reply
+from mockserver.jobs.store import JobStore
+from mockserver.prefer import parse_prefer
+from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.resources import specs_dir
 from mockserver.routing import Router
 from mockserver.settings import Settings
@@ -55,6 +57,8 @@ class Incoming:
     body: bytes
     base_url: str
     now: datetime
+    wall: float = 0.0
+    prefix: str = ""  # the vendor's path prefix inside base_url ("/chatcaptain" or "")
 
 
 def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
@@ -70,8 +74,9 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 
 class VendorService:
-    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings) -> None:
+    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, jobs: JobStore, secret: str) -> None:
         self.profile = profile
+        self._jobs, self._secret, self._job_duration = jobs, secret, settings.job_duration
         self.spec = spec
         self.seed = settings.seed
         self.router = Router(spec.operations)
@@ -117,7 +122,11 @@ class VendorService:
             except UnicodeDecodeError as exc:
                 raise Problem(INVALID_PARAMETER, "The query string is not valid UTF-8 once percent-decoded.", "query") from exc
             cookies = _cookies(request.headers.get("cookie", ""))
-            valid = self._validators[operation.operation_id].validate(
+            validator = self._validators[operation.operation_id]
+            # The vendors' order: authentication (401), then permissions (403), then input (400).
+            validator.security.check(request.headers, query, cookies)
+            self.profile.authorize(operation, request.headers)
+            valid = validator.validate(
                 match.path_params, query, request.headers, cookies, request.headers.get("content-type"), request.body
             )
             key = derive(self.seed, self.profile.name, operation.operation_id, sorted(valid.params.items()), json.dumps(valid.body, sort_keys=True))
@@ -132,6 +141,9 @@ class VendorService:
                 request_key=key,
                 supplied=frozenset(valid.supplied),
                 _generate=self._generate,
+                server=ServerContext(request.base_url.removesuffix(request.prefix), self._jobs, self._job_duration, self._secret),
+                wall=request.wall,
+                prefer=parse_prefer(request.headers.get("prefer")),
             )
             answer = self._answer(call)
         except Problem as problem:

@@ -41,6 +41,13 @@ class Case:
         return dict(AUTH[self.vendor])
 
 
+# Operations whose answer depends on jobs created earlier (and on real time): a new job each call.
+STATEFUL = {"chatcaptain.StatisticsController_createExport", "chatcaptain.StatisticsController_getExportStatus",
+            "generalbots.createReport", "generalbots.listReports", "generalbots.getReport"}
+# Stand for "the id of a job just created", as a client would get it from the create call.
+NEW_EXPORT = "<new export>"
+NEW_REPORT = "<new report>"
+
 CC = "/v1/chatbots/6790b2f1c2a4e5d3f8a1b234/statistics"
 CC_RANGE = {"from": "2025-01-04T23:00:00.000Z", "to": "2025-02-01T22:59:59.999Z"}
 CB_RANGE = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -62,7 +69,7 @@ CASES = [
          invalid={"to": "tomorrow", "interval": "day", "components": "17"}),
     Case("chatcaptain", "StatisticsController_createExport", "POST", f"{CC}/export", CC_RANGE,
          invalid={"from": "not-a-date"}),
-    Case("chatcaptain", "StatisticsController_getExportStatus", "GET", f"{CC}/export/3f1c2b7e-8d4a-4c1e-9b2f-6a7d8e9f0a1b"),
+    Case("chatcaptain", "StatisticsController_getExportStatus", "GET", f"{CC}/export/{NEW_EXPORT}"),
     Case("chatcaptain", "StatisticsController_getInboxStatistics", "GET", f"{CC}/inbox", CC_RANGE,
          invalid={"to": "2025-13-01T00:00:00Z"}),
     Case("chatcaptain", "StatisticsController_getChannels", "GET", f"{CC}/channels"),
@@ -95,7 +102,7 @@ CASES = [
          body={"type": "engagement", "start_date": "2025-01-01", "end_date": "2025-01-31", "format": "pdf"}),
     Case("generalbots", "listReports", "GET", f"{GB}/reports", {"page": "1", "per_page": "10"},
          invalid={"page": "0", "per_page": "101"}),
-    Case("generalbots", "getReport", "GET", f"{GB}/reports/3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+    Case("generalbots", "getReport", "GET", f"{GB}/reports/{NEW_REPORT}"),
     Case("generalbots", "getRealtimeMetrics", "GET", f"{GB}/realtime", invalid={"bot_id": "42"}),
     Case("generalbots", "getActiveSessions", "GET", f"{GB}/realtime/active",
          {"bot_id": "0b9e7c1a-3f7e-4d2b-9a61-5d0c2f8e4b11"}, invalid={"bot_id": "not-a-uuid"}),

@@ -20,7 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from tests.cases import AUTH, FIRST_CHANNEL, TOKEN, Case
+from tests.cases import AUTH, FIRST_CHANNEL, NEW_EXPORT, NEW_REPORT, TOKEN, Case
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOST = "http://127.0.0.1:8000"
@@ -44,11 +44,25 @@ def send(client: TestClient, case: Case, **changes: Any) -> httpx.Response:
     body = changes.get("body", case.body)
     return client.request(
         changes.get("method", case.method),
-        f"/{case.vendor}{changes.get('path', case.path)}",
+        f"/{case.vendor}{resolve_path(client, case, changes.get('path', case.path))}",
         params=query,
         headers=headers,
         json=body,
     )
+
+
+def resolve_path(client: Any, case: Case, path: str) -> str:
+    """Replace a job placeholder with the id of a job created the way a client creates one."""
+    if NEW_EXPORT in path:
+        created = client.post(f"/{case.vendor}{path.split('/export/')[0]}/export",
+                              params={"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-07T23:59:59.999Z"},
+                              headers=AUTH[case.vendor])
+        return path.replace(NEW_EXPORT, created.json()["id"])
+    if NEW_REPORT in path:
+        body = {"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-07", "format": "csv"}
+        created = client.post(f"/{case.vendor}{path.rsplit('/', 1)[0]}", json=body, headers=AUTH[case.vendor])
+        return path.replace(NEW_REPORT, created.json()["id"])
+    return path
 
 
 def resolve_query(client: Any, case: Case, query: dict[str, Any]) -> dict[str, Any]:
@@ -68,12 +82,11 @@ def _openapi(vendor: str) -> OpenAPI:
 
 def check_response(case: Case, response: httpx.Response, **changes: Any) -> None:
     """Validate status, headers and body against the served spec with openapi-core."""
-    query = changes.get("query", case.query)
     request = MockRequest(
         HOST,
-        changes.get("method", case.method).lower(),
-        f"/{case.vendor}{changes.get('path', case.path)}",
-        args=query,
+        response.request.method.lower(),
+        response.request.url.path,
+        args=dict(response.request.url.params),
         headers=changes.get("headers", case.headers),
         data=None,
     )

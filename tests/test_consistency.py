@@ -252,11 +252,11 @@ def test_a_separate_server_process_gives_the_same_bytes(open_server: Any) -> Non
     """The same seed and clock in another process (a real uvicorn server) answer identically."""
     import httpx
 
-    from tests.cases import CASES
+    from tests.cases import CASES, STATEFUL
     from tests.conftest import resolve_query
 
     with TestClient(app_for(), base_url=HOST) as local, httpx.Client(base_url=open_server.url) as remote:
-        for case in CASES:
+        for case in [c for c in CASES if c.id not in STATEFUL]:
             query = resolve_query(local, case, case.query)
             ours = local.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)
             theirs = remote.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)

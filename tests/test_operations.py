@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from tests.cases import CASES, CREDENTIAL_HEADER, TOKEN, Case
+from tests.cases import CASES, CREDENTIAL_HEADER, STATEFUL, TOKEN, Case
 from tests.conftest import HOST, app_for, check_response, send
 
 BY_ID = {case.id: case for case in CASES}
@@ -65,7 +65,7 @@ def test_wrong_type_enum_or_format_is_a_400_naming_parameter_and_value(
     check_response(case, response, query=query)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in CASES if c.id not in STATEFUL], ids=lambda c: c.id)
 def test_same_request_same_bytes_whatever_came_before(case: Case) -> None:
     with TestClient(app_for(seed=7), base_url=HOST) as first:
         before = send(first, case).content
@@ -80,11 +80,11 @@ def test_same_request_same_bytes_whatever_came_before(case: Case) -> None:
 
 def test_a_different_seed_gives_different_numbers() -> None:
     differing = 0
-    for case in CASES:
+    for case in [c for c in CASES if c.id not in STATEFUL]:
         with TestClient(app_for(seed=1), base_url=HOST) as one, TestClient(app_for(seed=2), base_url=HOST) as two:
             differing += send(one, case).content != send(two, case).content
     # Operations whose body is fully determined by the request (none today) may match.
-    assert differing >= len(CASES) - 2
+    assert differing >= len(CASES) - len(STATEFUL) - 2
 
 
 @pytest.mark.parametrize("vendor", ["botpress", "chatbotcom", "generalbots"])

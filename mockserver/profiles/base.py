@@ -8,14 +8,17 @@ the semantics that make a response realistic (which records, which totals, which
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
+from mockserver.jobs.links import LINK_LIFETIME, download_path
+from mockserver.jobs.store import Job, JobStore
 from mockserver.openapi.model import Operation
+from mockserver.prefer import job_preferences
 
 
 @dataclass
@@ -41,6 +44,9 @@ class Call:
     request_key: int  # derived from seed, operation and every validated input
     supplied: frozenset[str]  # parameters the client sent (``params`` also holds spec defaults)
     _generate: Callable[[Call, int | None], Any]
+    server: ServerContext
+    wall: float = 0.0  # real time of the request (jobs progress in real time)
+    prefer: dict[str, str] = field(default_factory=dict)  # the Prefer header's preferences
 
     def rng(self, *parts: Any) -> random.Random:
         """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""
@@ -49,6 +55,32 @@ class Call:
     def generate(self, status: int | None = None) -> Any:
         """The schema-driven body for the declared success response (or ``status``)."""
         return self._generate(self, status)
+
+    def create_job(self, kind: str, owner: str, params: dict[str, Any]) -> Job:
+        """A new job; ``Prefer: job=failed`` and ``job-duration=<s>`` choose how it ends and when."""
+        duration, outcome = job_preferences(self.prefer, self.server.job_duration)
+        return self.server.jobs.create(self.vendor, kind, owner, params, self.wall, duration, outcome)
+
+    def download_url(self, job: Job) -> tuple[str, datetime]:
+        """A signed link to the job's file on this server, and when it expires."""
+        expires = int(job.finished_at()) + LINK_LIFETIME
+        path = download_path(self.seed, self.server.secret, self.vendor, job.id, expires)
+        return self.server.url + path, datetime.fromtimestamp(expires, timezone.utc)
+
+    @staticmethod
+    def job_time(wall: float) -> datetime:
+        """Jobs run in real time, so their timestamps follow the real clock (not ``--now``)."""
+        return datetime.fromtimestamp(wall, timezone.utc)
+
+
+@dataclass
+class ServerContext:
+    """Server-wide things a handler may need besides the request."""
+
+    url: str  # the server's root URL as the client reached it
+    jobs: JobStore
+    job_duration: float
+    secret: str
 
 
 Handler = Callable[[Call], Any]
@@ -74,6 +106,13 @@ class Profile:
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         """The vendor's JSON error body for ``problem`` (status is ``problem.status``)."""
         return {"error": problem.kind, "message": problem.message}
+
+    def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
+        """Raise a 403 ``Problem`` when the credentials lack a permission the vendor requires."""
+
+    def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
+        """The finished job's file: (content, media type, file name). Vendors with jobs override."""
+        raise NotImplementedError(f"{self.name} has no downloadable jobs")
 
     @staticmethod
     def error_id(request_key: int) -> str:

@@ -9,6 +9,9 @@ of the channel reports wherever a sum means something. Decisions are in ``specs/
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +21,7 @@ from typing import Any
 
 from mockserver.errors import NOT_FOUND, Problem
 from mockserver.generation.rng import keyed_random, object_id
+from mockserver.jobs.store import Job
 from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
@@ -160,9 +164,9 @@ def channel_hours(seed: int, channel: Channel, day: date) -> dict[str, list[int]
 class Span:
     """The channels of one report and the figures they sum to over [start, end]."""
 
-    def __init__(self, call: Call, channels: Sequence[Channel], start: datetime, end: datetime) -> None:
-        self.seed, self.channels, self.now = call.seed, channels, call.now
-        self.start, self.end = start, min(end, call.now)
+    def __init__(self, seed: int, now: datetime, channels: Sequence[Channel], start: datetime, end: datetime) -> None:
+        self.seed, self.channels, self.now = seed, channels, now
+        self.start, self.end = start, min(end, now)
 
     def days(self) -> list[tuple[Channel, date, float | None]]:
         """(channel, day, share) for each day with data: share None means the whole day."""
@@ -253,7 +257,7 @@ class ChatCaptain(Profile):
     @handles("StatisticsController_getInboxStatistics")
     def inbox(self, call: Call) -> Any:
         chatbot = call.params["chatbotId"]
-        span = Span(call, channels_of(call.seed, chatbot), *_bounds(call))
+        span = Span(call.seed, call.now, channels_of(call.seed, chatbot), *_bounds(call))
         handed = round(span.sum("conversations") * keyed_random(call.seed, "chatcaptain", chatbot, "inbox").uniform(0.05, 0.1))
         rng = keyed_random(call.seed, "chatcaptain", chatbot, "inbox", call.request_key)
         recent = 1.0 if span.end >= call.now - timedelta(days=2) else 0.0
@@ -279,9 +283,41 @@ class ChatCaptain(Profile):
 
     @handles("StatisticsController_createExport")
     def create_export(self, call: Call) -> Any:
-        body = call.generate(202)
-        body["createdAt"] = iso_ms(call.now)
-        return Reply(body, 202)
+        params = {"from": call.params["from"], "to": call.params["to"]}
+        job = call.create_job("export", call.params["chatbotId"], params)
+        return Reply({"id": job.id, "status": "queued", "createdAt": iso_ms(call.job_time(job.created))}, 202)
+
+    @handles("StatisticsController_getExportStatus")
+    def export_status(self, call: Call) -> Any:
+        chatbot, export_id = call.params["chatbotId"], call.params["exportId"]
+        job = call.server.jobs.get(self.name, export_id)
+        if job is None or job.owner != chatbot:
+            raise Problem(NOT_FOUND, f"Export '{export_id}' not found for chatbot '{chatbot}'.", "path", "exportId")
+        status, progress = job.state(call.wall)
+        body: dict[str, Any] = {"id": job.id, "status": status, "progress": progress,
+                                "createdAt": iso_ms(call.job_time(job.created))}
+        headers = {}
+        if status == "completed":
+            body["downloadUrl"], expires = call.download_url(job)
+            body["expiresAt"] = iso_ms(expires)
+        elif status == "failed":
+            body["error"] = "The export could not be generated: the statistics backend timed out. Create a new export."
+        else:
+            headers["Retry-After"] = str(max(1, math.ceil(job.finished_at() - call.wall)))
+        return Reply(body, 200, headers)
+
+    def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
+        """The export as CSV: one row per day (from the export's ``from``) and channel."""
+        start, end = parse_instant(job.params["from"]), parse_instant(job.params["to"])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["date", "channelId", "channelName", "channelType", "conversations", "messages", "interactions"])
+        for channel in channels_of(seed, job.owner):
+            span = Span(seed, now, [channel], start, end)
+            columns = [span.series(name, start, 86400) for name in ("conversations", "messages", "interactions")]
+            for points in zip(*columns):
+                writer.writerow([points[0]["date"], channel.id, channel.name, channel.type, *(p["value"] for p in points)])
+        return out.getvalue().encode(), "text/csv; charset=utf-8", f"statistics-export-{job.id}.csv"
 
 
 def _bounds(call: Call) -> tuple[datetime, datetime]:
@@ -291,7 +327,7 @@ def _bounds(call: Call) -> tuple[datetime, datetime]:
 def _report(call: Call, channels: Sequence[Channel], names: tuple[str, ...], extra: dict[str, Any]) -> dict[str, Any]:
     start, end = _bounds(call)
     interval = int(call.params["interval"])
-    span = Span(call, channels, start, end)
+    span = Span(call.seed, call.now, channels, start, end)
     wanted = sorted({int(i) for i in str(call.params["components"]).split(",")})
     components = {names[i]: _component(names[i], span, call, start, end, interval) for i in wanted}
     return {"chatbotId": call.params["chatbotId"], **extra, "from": call.params["from"], "to": call.params["to"],
@@ -333,7 +369,7 @@ def _trend(span: Span, call: Call, start: datetime, end: datetime, figure: str) 
     previous_to = start - timedelta(milliseconds=1)
     previous_from = previous_to - length
     current = span.sum(figure)
-    previous = Span(call, span.channels, previous_from, previous_to).sum(figure)
+    previous = Span(span.seed, span.now, span.channels, previous_from, previous_to).sum(figure)
     return {"current": current, "previous": previous,
             "changePercent": round((current - previous) / previous * 100, 2) if previous else None,
             "previousFrom": iso_ms(previous_from), "previousTo": iso_ms(previous_to)}

@@ -3,8 +3,12 @@ same daily model. Decisions (range precedence, truncation, definitions) are in t
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -13,6 +17,8 @@ from typing import Any
 from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
+from mockserver.jobs.store import Job
+from mockserver.openapi.model import Operation
 from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
@@ -282,27 +288,118 @@ class GeneralBots(Profile):
                             key=lambda c: -c["active_sessions"])
         return {"timestamp": iso_ms(call.now), "active_sessions": sessions, "by_channel": by_channel}
 
+    def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
+        """Roles come from the bearer JWT's ``roles`` (or ``role``) claim; see the spec."""
+        roles = token_roles(headers.get("authorization", ""))
+        needed = REPORT_ROLES if "/reports" in operation.path else VIEWER_ROLES
+        if roles is not None and not roles & needed:
+            raise Problem(errors.FORBIDDEN, f"{operation.operation_id} needs the role {' or '.join(sorted(needed))}; "
+                          f"the token has {', '.join(sorted(roles)) or 'no roles'}.", "header", "Authorization")
+
     @handles("createReport")
     def create_report(self, call: Call) -> Any:
-        report = call.generate(202)
-        report.update(call.body)
-        report.update(status="pending", created_at=iso_ms(call.now), completed_at=None, download_url=None, error=None)
-        return Reply(report, 202)
+        job = call.create_job("report", "", dict(call.body))
+        return Reply(_report(call, job), 202)
+
+    @handles("getReport")
+    def get_report(self, call: Call) -> Any:
+        job = call.server.jobs.get(self.name, call.params["report_id"])
+        if job is None:
+            raise Problem(errors.NOT_FOUND, f"Report {call.params['report_id']} not found.", "path", "report_id")
+        body = _report(call, job)
+        headers = {} if body["status"] in ("completed", "failed") else {
+            "Retry-After": str(max(1, math.ceil(job.finished_at() - call.wall)))}
+        return Reply(body, 200, headers)
+
+    @handles("listReports")
+    def list_reports(self, call: Call) -> Any:
+        page, per_page = call.params.get("page", 1), call.params.get("per_page", 20)
+        jobs, total = call.server.jobs.page(self.name, "report", (page - 1) * per_page, per_page)
+        return {"reports": [_report(call, job) for job in jobs], "page": page, "per_page": per_page, "total": total}
+
+    def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
+        """The report in its format: a daily table of the range, the same figures as usage/daily."""
+        from mockserver.profiles import generalbots_files
+
+        return generalbots_files.render(job, report_table(job, seed, now))
+
+
+REPORT_ROLES = frozenset({"analytics_admin", "admin"})
+VIEWER_ROLES = frozenset({"analytics_viewer", "admin"})
+REPORT_COLUMNS = {
+    "usage": ("conversations", "messages", "active_users", "new_users"),
+    "conversations": ("conversations", "resolved", "escalated", "abandoned", "user_messages", "bot_messages"),
+    "engagement": ("active_users", "new_users", "sessions", "responses"),
+}
+
+
+def token_roles(authorization: str) -> frozenset[str] | None:
+    """Roles claimed by a bearer JWT (signature not checked); None for an opaque token (all roles)."""
+    parts = authorization.partition(" ")[2].strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    roles = claims.get("roles", claims.get("role", []))
+    return frozenset([roles] if isinstance(roles, str) else (r for r in roles if isinstance(r, str)) if isinstance(roles, list) else [])
+
+
+def _report(call: Call, job: Job) -> dict[str, Any]:
+    status, _ = job.state(call.wall)
+    status = "pending" if status == "queued" else status
+    done = status in ("completed", "failed")
+    return {
+        "id": job.id, "type": job.params["type"], "format": job.params["format"],
+        "start_date": job.params["start_date"], "end_date": job.params["end_date"], "status": status,
+        "created_at": iso_ms(call.job_time(job.created)),
+        "completed_at": iso_ms(call.job_time(job.finished_at())) if done else None,
+        "download_url": call.download_url(job)[0] if status == "completed" else None,
+        "error": "Report generation failed: the analytics store did not answer in time. Create the report again."
+        if status == "failed" else None,
+    }
+
+
+def report_table(job: Job, seed: int, now: datetime) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows (one per UTC day of the report's range) for a report's type."""
+    raw_start, raw_end = job.params["start_date"], job.params["end_date"]
+    if parse_instant(raw_start) > parse_instant(raw_end):
+        raw_start, raw_end = raw_end, raw_start
+    start = parse_instant(raw_start)
+    end = parse_instant(raw_end, end_of_day=True) + timedelta(milliseconds=1) if len(raw_end) == 10 else parse_instant(raw_end)
+    points, _ = View.of_range(seed, now, start, end).series("day")
+    columns = REPORT_COLUMNS[job.params["type"]]
+    rows = []
+    for bucket, figures in points:
+        values = {**figures, "messages": figures["user_messages"] + figures["bot_messages"], "sessions": figures["conversations"]}
+        rows.append([bucket.date().isoformat(), *(values[c] for c in columns)])
+    return ["date", *columns], rows
 
 
 class View:
     """The bots, range and filters of one request, with sums over them."""
 
     def __init__(self, call: Call, since_creation: bool = False, window: tuple[datetime, datetime] | None = None) -> None:
-        self.call = call
-        all_bots = bots_for(call.seed)
-        wanted = call.params.get("bot_id")
-        self.bots = [b for b in all_bots if wanted is None or b.id == wanted]
-        self.user = call.params.get("user_id")
-        self.start, self.end = window or _resolve_range(call)
+        self._setup(call.seed, call.now, window or _resolve_range(call), call.params.get("bot_id"), call.params.get("user_id"))
         if since_creation:
-            self.start = min((day_start(b.activity.created) for b in all_bots), default=self.start)
-        self.today = call.now.date()
+            self.start = min((day_start(b.activity.created) for b in bots_for(call.seed)), default=self.start)
+
+    @classmethod
+    def of_range(cls, seed: int, now: datetime, start: datetime, end: datetime) -> View:
+        """A view of every bot over [start, end), without a request (for report files)."""
+        view = cls.__new__(cls)
+        view._setup(seed, now, (start, end), None, None)
+        return view
+
+    def _setup(self, seed: int, now: datetime, window: tuple[datetime, datetime], bot_id: str | None, user_id: str | None) -> None:
+        self.seed, self.now = seed, now
+        self.bots = [b for b in bots_for(seed) if bot_id is None or b.id == bot_id]
+        self.user = user_id
+        self.start, self.end = window
+        self.today = now.date()
         self._days: dict[date, dict[str, int]] = {}  # day figures, memoised for this request
 
     def period(self, points: list[tuple[datetime, dict[str, int]]] | None = None) -> dict[str, str]:
@@ -346,7 +443,7 @@ class View:
 
     def _last(self) -> datetime:
         """The last instant counted: the range end is exclusive, and the future counts zero."""
-        return min(self.end - timedelta(milliseconds=1), self.call.now)
+        return min(self.end - timedelta(milliseconds=1), self.now)
 
     def totals(self) -> dict[str, int]:
         sums = accumulate(self._history_start(), self._last(), "year", *self._figures())
@@ -399,7 +496,7 @@ class View:
         return max(distinct, totals["new_users"]) if totals["active_users"] else 0
 
     def _history_start(self) -> datetime:
-        oldest = min((day_start(b.activity.window(self.call.now)[0].date()) for b in self.bots), default=self.start)
+        oldest = min((day_start(b.activity.window(self.now)[0].date()) for b in self.bots), default=self.start)
         return max(self.start, oldest)
 
 
@@ -438,7 +535,7 @@ def _for_user(view: View, day: date, totals: dict[str, int]) -> dict[str, int]:
     """With ``user_id``: one user's share of the day (a few conversations on some days)."""
     if not view.user:
         return totals
-    rng = keyed_random(view.call.seed, "generalbots", "user", view.user, day.toordinal())
+    rng = keyed_random(view.seed, "generalbots", "user", view.user, day.toordinal())
     if not totals["conversations"] or rng.random() > 0.12:
         return dict.fromkeys(FIGURES, 0)
     conversations = rng.randint(1, 3)

@@ -37,6 +37,8 @@ class ValidRequest:
 
 
 class RequestValidator:
+    """Checks parameters and body; ``security`` checks credentials (the engine runs it first)."""
+
     def __init__(
         self,
         operation: Operation,
@@ -64,7 +66,6 @@ class RequestValidator:
         content_type: str | None,
         body: bytes,
     ) -> ValidRequest:
-        self.security.check(headers, query, cookies)
         result = ValidRequest()
         for param, validator in self._params:
             raw = _raw_values(param, path_params, query, headers, cookies)

@@ -1,0 +1,67 @@
+"""General Bots report files: CSV, JSON and PDF renderings of one report table.
+
+Kept apart from the profile because the PDF needs a layout library (fpdf2) that nothing else uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from mockserver.jobs.store import Job
+
+_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "pdf": "application/pdf"}
+
+
+def render(job: Job, table: tuple[list[str], list[list[Any]]]) -> tuple[bytes, str, str]:
+    header, rows = table
+    fmt = job.params["format"]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        content = out.getvalue().encode()
+    elif fmt == "json":
+        totals = {column: sum(row[i] for row in rows) for i, column in enumerate(header) if i}
+        content = json.dumps({"report": {k: job.params[k] for k in ("type", "start_date", "end_date")} | {"id": job.id},
+                              "rows": [dict(zip(header, row)) for row in rows], "totals": totals}, indent=2).encode()
+    else:
+        content = _pdf(job, header, rows)
+    return content, _MEDIA[fmt], f"report-{job.params['type']}-{job.id}.{fmt}"
+
+
+def _pdf(job: Job, header: list[str], rows: list[list[Any]]) -> bytes:
+    """A one-table report with a bar chart of the first figure per day."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L" if len(header) > 5 else "P")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 10, f"General Bots {job.params['type']} report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    pdf.cell(0, 6, f"{job.params['start_date']} to {job.params['end_date']}  -  report {job.id}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    values = [row[1] for row in rows]
+    if values:
+        top = max(values) or 1
+        width = pdf.epw / len(values)
+        base_y = pdf.get_y() + 40
+        pdf.set_fill_color(52, 120, 200)
+        for i, value in enumerate(values):
+            height = 38 * value / top
+            pdf.rect(pdf.l_margin + i * width, base_y - height, max(width * 0.8, 0.2), height, style="F")
+        pdf.set_y(base_y + 2)
+        pdf.set_font("Helvetica", size=8)
+        pdf.cell(0, 5, f"{header[1]} per day (max {top})", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", size=8)
+    with pdf.table(text_align="RIGHT") as table:
+        table.row(header)
+        for row in rows:
+            table.row([str(v) for v in row])
+        table.row(["total", *(str(sum(r[i] for r in rows)) for i in range(1, len(header)))])
+    return bytes(pdf.output())
