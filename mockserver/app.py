@@ -111,10 +111,11 @@ class MockServer:
         if not verify(self.settings.seed, self.secret, vendor, job_id, query.get("expires", ""), query.get("signature", "")):
             return _plain_error(403, "invalid_link", "This download link is not valid: its signature does not match. "
                                 "Use the downloadUrl of the job's status as it was given.")
-        if int(query["expires"]) < time.time():
-            expired = datetime.fromtimestamp(int(query["expires"]), UTC).isoformat()
-            return _plain_error(410, "link_expired", f"This download link expired at {expired}. "
-                                "Poll the job's status again for a fresh link.")
+        if int(query["expires"]) / 1000 < time.time():
+            expired = datetime.fromtimestamp(int(query["expires"]) / 1000, UTC).isoformat(timespec="milliseconds")
+            return _plain_error(410, "link_expired", f"This download link expired at {expired}: links work for "
+                                f"{self.settings.download_ttl} s after the job finished (--download-ttl). "
+                                "Create a new export or report to download again.")
         job = self.jobs.get(vendor, job_id)
         if job is None or job.state(time.time())[0] != "completed":
             return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")

@@ -70,6 +70,8 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", default=_env("NOW"), help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
     parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
                         help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
+    parser.add_argument("--download-ttl", type=int, default=int(_env("DOWNLOAD_TTL", "900") or 900),
+                        help="seconds a job's download link works after the job finished (env MOCKSERVER_DOWNLOAD_TTL; default 900)")
 
 
 def _split(value: str | None) -> list[str]:
@@ -91,6 +93,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--now expects an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {args.now!r}") from None
     if not 0 <= args.job_duration <= 86400:
         raise ConfigError(f"--job-duration expects seconds between 0 and 86400, got {args.job_duration}")
+    if args.download_ttl < 1:
+        raise ConfigError(f"--download-ttl expects a number of seconds >= 1, got {args.download_ttl}")
     return Settings(
         root_vendor=args.vendor,
         seed=args.seed,
@@ -98,6 +102,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         spec_overrides=overrides,
         now=now,
         job_duration=args.job_duration,
+        download_ttl=args.download_ttl,
     )
 
 
@@ -109,6 +114,7 @@ def _settings_to_env(settings: Settings) -> str:
         "spec_overrides": {k: str(v) for k, v in settings.spec_overrides.items()},
         "now": settings.now.isoformat() if settings.now else None,
         "job_duration": settings.job_duration,
+        "download_ttl": settings.download_ttl,
         "state_path": str(settings.state_path),
         "secret": settings.secret,
     })
@@ -126,6 +132,7 @@ def app_from_env():  # type: ignore[no-untyped-def]
         spec_overrides={k: Path(v) for k, v in raw["spec_overrides"].items()},
         now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
         job_duration=raw["job_duration"],
+        download_ttl=raw["download_ttl"],
         state_path=Path(raw["state_path"]),
         secret=raw["secret"],
     ))

@@ -76,7 +76,7 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 class VendorService:
     def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, jobs: JobStore, secret: str) -> None:
         self.profile = profile
-        self._jobs, self._secret, self._job_duration = jobs, secret, settings.job_duration
+        self._jobs, self._secret, self._job_duration, self._ttl = jobs, secret, settings.job_duration, settings.download_ttl
         self.spec = spec
         self.seed = settings.seed
         self.router = Router(spec.operations)
@@ -141,7 +141,7 @@ class VendorService:
                 request_key=key,
                 supplied=frozenset(valid.supplied),
                 _generate=self._generate,
-                server=ServerContext(request.base_url.removesuffix(request.prefix), self._jobs, self._job_duration, self._secret),
+                server=ServerContext(request.base_url.removesuffix(request.prefix), self._jobs, self._job_duration, self._secret, self._ttl),
                 wall=request.wall,
                 prefer=parse_prefer(request.headers.get("prefer")),
             )

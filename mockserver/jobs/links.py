@@ -1,6 +1,6 @@
 """Download links that point at the mock itself, signed and expiring.
 
-A link is ``/__mock/downloads/{vendor}/{job}?expires=<unix>&signature=<hmac>``: any worker can
+A link is ``/__mock/downloads/{vendor}/{job}?expires=<unix ms>&signature=<hmac>``: any worker can
 check it without shared state, a guessed or edited link fails, and an old one says it expired.
 """
 
@@ -9,10 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from urllib.parse import urlencode
-
-# How long a download link works after the job finished.
-LINK_LIFETIME = 15 * 60
-
 
 def _key(seed: int, secret: str) -> bytes:
     return hashlib.blake2b(f"mockserver-downloads\x1f{seed}\x1f{secret}".encode(), digest_size=32).digest()

@@ -7,6 +7,7 @@ the semantics that make a response realistic (which records, which totals, which
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
-from mockserver.jobs.links import LINK_LIFETIME, download_path
+from mockserver.jobs.links import download_path
 from mockserver.jobs.store import Job, JobStore
 from mockserver.openapi.model import Operation
 from mockserver.prefer import job_preferences
@@ -63,9 +64,9 @@ class Call:
 
     def download_url(self, job: Job) -> tuple[str, datetime]:
         """A signed link to the job's file on this server, and when it expires."""
-        expires = int(job.finished_at()) + LINK_LIFETIME
-        path = download_path(self.seed, self.server.secret, self.vendor, job.id, expires)
-        return self.server.url + path, datetime.fromtimestamp(expires, timezone.utc)
+        expires_ms = math.ceil(job.finished_at() * 1000) + self.server.download_ttl * 1000
+        path = download_path(self.seed, self.server.secret, self.vendor, job.id, expires_ms)
+        return self.server.url + path, datetime.fromtimestamp(expires_ms / 1000, timezone.utc)
 
     @staticmethod
     def job_time(wall: float) -> datetime:
@@ -81,6 +82,7 @@ class ServerContext:
     jobs: JobStore
     job_duration: float
     secret: str
+    download_ttl: int
 
 
 Handler = Callable[[Call], Any]
