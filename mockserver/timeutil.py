@@ -35,10 +35,6 @@ def iso_ms(moment: datetime) -> str:
     return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
-def start_of_day(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def days_between(start: datetime, end: datetime) -> list[date]:
     """The UTC calendar days that [start, end] touches, in order."""
     first, last = start.date(), end.date()

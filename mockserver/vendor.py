@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, quote
 from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, Problem
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
+from mockserver.jobs.store import JobStore
 from mockserver.openapi.loader import load_document
 from mockserver.openapi.model import (
     ApiSpec,
@@ -26,7 +27,6 @@ from mockserver.openapi.model import (
     build_spec,
     resolve_pointer,
 )
-from mockserver.jobs.store import JobStore
 from mockserver.prefer import parse_prefer
 from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.resources import specs_dir

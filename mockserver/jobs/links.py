@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from urllib.parse import urlencode
 
+
 def _key(seed: int, secret: str) -> bytes:
     return hashlib.blake2b(f"mockserver-downloads\x1f{seed}\x1f{secret}".encode(), digest_size=32).digest()
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockserver.errors import Problem
-from mockserver.generation.rng import derive, keyed_random
+from mockserver.generation.rng import keyed_random
 from mockserver.jobs.links import download_path
 from mockserver.jobs.store import Job, JobStore
 from mockserver.openapi.model import Operation
@@ -115,10 +115,6 @@ class Profile:
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
         """The finished job's file: (content, media type, file name). Vendors with jobs override."""
         raise NotImplementedError(f"{self.name} has no downloadable jobs")
-
-    @staticmethod
-    def error_id(request_key: int) -> str:
-        return f"{derive('error', request_key):016x}"
 
 
 def handles(operation_id: str) -> Callable[[Handler], Handler]:
