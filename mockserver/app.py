@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tempfile
 import time
@@ -163,8 +164,13 @@ async def _read_body(receive: Any, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+# Names the worker process that answered, so a test or a person can see requests spread over workers.
+_WORKER = str(os.getpid()).encode()
+
+
 async def _send(send: Any, answer: Answer, head: bool = False) -> None:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    headers.append((b"x-mock-worker", _WORKER))
     if answer.content_type:
         headers.append((b"content-type", answer.content_type.encode("latin-1")))
     headers.append((b"content-length", str(len(answer.body)).encode()))

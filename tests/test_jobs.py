@@ -155,3 +155,23 @@ def test_generalbots_viewer_cannot_use_reports_and_unknown_report_is_404(server:
     assert server.get(f"{GB}/usage", headers=viewer).status_code == 200
     missing = server.get(f"{GB}/reports/3fa85f64-5717-4562-b3fc-2c963f66afa6", headers={"Authorization": jwt("admin")})
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+def test_a_job_created_through_one_worker_is_read_through_the_other(server: httpx.Client) -> None:
+    created = server.post(f"{CC}/export", params=RANGE, headers={**AUTH["chatcaptain"], "Prefer": "job-duration=0"})
+    creator = created.headers["x-mock-worker"]
+    readers: dict[str, int] = {}
+    # New connections are spread over the workers by the kernel; keep asking until another one answers.
+    for _ in range(100):
+        status = server.get(created.headers["location"], headers={**AUTH["chatcaptain"], "Connection": "close"})
+        assert status.status_code == 200 and status.json()["status"] == "completed"
+        readers[status.headers["x-mock-worker"]] = readers.get(status.headers["x-mock-worker"], 0) + 1
+        if set(readers) - {creator}:
+            break
+    assert set(readers) - {creator}, f"only worker {creator} answered: {readers}"
+    other = next(iter(set(readers) - {creator}))
+    for _ in range(100):
+        download = server.get(status.json()["downloadUrl"], headers={"Connection": "close"})
+        assert download.status_code == 200 and download.text.startswith("date,channelId")
+        if download.headers["x-mock-worker"] == other:
+            break
