@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -169,6 +170,8 @@ _WORKER = str(os.getpid()).encode()
 
 
 async def _send(send: Any, answer: Answer, head: bool = False) -> None:
+    if answer.delay_ms:
+        await asyncio.sleep(answer.delay_ms / 1000)
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
     headers.append((b"x-mock-worker", _WORKER))
     if answer.content_type:

@@ -71,10 +71,19 @@ class Problem(Exception):
     location: str | None = None
     name: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    code: int | None = None  # a status other than the kind's own (a forced Prefer: code=409)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
 
     @property
     def status(self) -> int:
-        return STATUS_BY_KIND[self.kind]
+        return self.code or STATUS_BY_KIND[self.kind]
+
+
+def kind_for_status(status: int) -> str:
+    """The problem kind a status stands for (the closest one for statuses without their own)."""
+    for kind, code in STATUS_BY_KIND.items():
+        if code == status:
+            return kind
+    return INTERNAL if status >= 500 else INVALID_PARAMETER

@@ -1,10 +1,14 @@
 """The ``Prefer`` request header (RFC 7240) as the mock reads it.
 
-``Prefer: job=failed, job-duration=0`` asks for a job that fails at once. Tokens are
-``name=value`` pairs separated by commas or semicolons; names are case-insensitive.
+Response control uses Prism's words: ``code=<status>``, ``example=<name>``,
+``dynamic=true|false``, plus ``seed=<n>`` and ``delay=<ms>``. Jobs add ``job=completed|failed``
+and ``job-duration=<seconds>``. Tokens are ``name=value`` pairs separated by commas or
+semicolons; names are case-insensitive; unknown ones are ignored, as RFC 7240 asks.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from mockserver.errors import INVALID_PARAMETER, Problem
 
@@ -37,3 +41,39 @@ def job_preferences(preferences: dict[str, str], default_duration: float) -> tup
         raise Problem(INVALID_PARAMETER, f"Prefer job-duration must be seconds between 0 and 86400, got {raw!r}.",
                       "header", "Prefer")
     return duration, outcome
+
+
+MAX_DELAY_MS = 60_000
+
+
+@dataclass(frozen=True)
+class ResponseControl:
+    code: int | None = None
+    example: str | None = None
+    dynamic: bool = True
+    seed: int | None = None
+    delay_ms: int = 0
+
+
+def response_control(preferences: dict[str, str]) -> ResponseControl:
+    """Read and check the response-control preferences; a bad value is a 400 saying what is allowed."""
+
+    def integer(name: str, low: int, high: int) -> int | None:
+        raw = preferences.get(name)
+        if raw is None:
+            return None
+        if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+            raise Problem(INVALID_PARAMETER, f"Prefer {name} must be an integer from {low} to {high}, got {raw!r}.",
+                          "header", "Prefer")
+        return int(raw)
+
+    dynamic = preferences.get("dynamic", "true").lower()
+    if dynamic not in ("true", "false"):
+        raise Problem(INVALID_PARAMETER, f"Prefer dynamic must be true or false, got {dynamic!r}.", "header", "Prefer")
+    return ResponseControl(
+        code=integer("code", 100, 599),
+        example=preferences.get("example") or None,
+        dynamic=dynamic == "true",
+        seed=integer("seed", 0, 2**63 - 1),
+        delay_ms=integer("delay", 0, MAX_DELAY_MS) or 0,
+    )

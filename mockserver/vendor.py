@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, Problem
+from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, Problem, kind_for_status
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
 from mockserver.jobs.store import JobStore
@@ -27,7 +27,7 @@ from mockserver.openapi.model import (
     build_spec,
     resolve_pointer,
 )
-from mockserver.prefer import parse_prefer
+from mockserver.prefer import ResponseControl, parse_prefer, response_control
 from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.resources import specs_dir
 from mockserver.routing import Router
@@ -44,6 +44,7 @@ class Answer:
     body: bytes
     content_type: str | None = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    delay_ms: int = 0  # Prefer: delay=<ms>
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class VendorService:
 
     def handle(self, request: Incoming) -> Answer:
         operation: Operation | None = None
+        controls = ResponseControl()
         key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
         try:
             try:
@@ -121,6 +123,9 @@ class VendorService:
                 query = parse_qs(request.query_string, keep_blank_values=True, errors="strict")
             except UnicodeDecodeError as exc:
                 raise Problem(INVALID_PARAMETER, "The query string is not valid UTF-8 once percent-decoded.", "query") from exc
+            preferences = parse_prefer(request.headers.get("prefer"))
+            controls = response_control(preferences)
+            seed = self.seed if controls.seed is None else controls.seed
             cookies = _cookies(request.headers.get("cookie", ""))
             validator = self._validators[operation.operation_id]
             # The vendors' order: authentication (401), then permissions (403), then input (400).
@@ -129,13 +134,13 @@ class VendorService:
             valid = validator.validate(
                 match.path_params, query, request.headers, cookies, request.headers.get("content-type"), request.body
             )
-            key = derive(self.seed, self.profile.name, operation.operation_id, sorted(valid.params.items()), json.dumps(valid.body, sort_keys=True))
+            key = derive(seed, self.profile.name, operation.operation_id, sorted(valid.params.items()), json.dumps(valid.body, sort_keys=True))
             call = Call(
                 vendor=self.profile.name,
                 operation=operation,
                 params=valid.params,
                 body=valid.body,
-                seed=self.seed,
+                seed=seed,
                 now=request.now,
                 base_url=request.base_url,
                 request_key=key,
@@ -143,11 +148,12 @@ class VendorService:
                 _generate=self._generate,
                 server=ServerContext(request.base_url.removesuffix(request.prefix), self._jobs, self._job_duration, self._secret, self._ttl),
                 wall=request.wall,
-                prefer=parse_prefer(request.headers.get("prefer")),
+                prefer=preferences,
             )
-            answer = self._answer(call)
+            answer = self._controlled(call, controls)
         except Problem as problem:
             answer = self.error(problem, key, request.now, operation)
+        answer.delay_ms = controls.delay_ms
         if request.method == "HEAD":
             answer.body = b""
         return answer
@@ -158,7 +164,53 @@ class VendorService:
         declared = operation.response_for(problem.status) if operation else None
         if declared and declared.content:
             content_type = next(iter(declared.content))
-        return Answer(problem.status, _dump(body), content_type, dict(problem.headers))
+        headers = {**self.profile.error_headers(problem), **problem.headers}
+        return Answer(problem.status, _dump(body), content_type, headers)
+
+    def _controlled(self, call: Call, controls: ResponseControl) -> Answer:
+        """Apply ``Prefer: code=``, ``example=`` and ``dynamic=false``; otherwise the normal answer."""
+        operation = call.operation
+        if controls.code is not None and controls.example is None:
+            return self._forced(call, controls.code)
+        if controls.example is not None:
+            if controls.code is not None and not operation.declares(controls.code):
+                self._forced(call, controls.code)  # raises: lists the declared statuses
+            for status, response in sorted(operation.responses.items()):
+                if controls.code is not None and status != str(controls.code):
+                    continue
+                if controls.example in response.examples:
+                    return self._example(operation, status, controls.example)
+            named = [f"{name} ({status})" for status, r in sorted(operation.responses.items()) for name in r.examples]
+            raise Problem(INVALID_PARAMETER, f"Prefer example={controls.example!r} is not an example of "
+                          f"{operation.operation_id}; " + (f"its examples: {', '.join(named)}." if named else
+                          "it declares no named examples."), "header", "Prefer")
+        if not controls.dynamic:
+            success = str(_success_status(operation))
+            examples = operation.responses[success].examples if success in operation.responses else {}
+            if examples:
+                return self._example(operation, success, next(iter(examples)))
+        return self._answer(call)
+
+    def _forced(self, call: Call, code: int) -> Answer:
+        operation = call.operation
+        if not operation.declares(code):
+            declared = ", ".join(c for c in sorted(operation.responses) if c != "default")
+            raise Problem(INVALID_PARAMETER, f"Prefer code={code} is not a status {operation.operation_id} declares; "
+                          f"declared: {declared}.", "header", "Prefer")
+        if code >= 400:
+            raise Problem(kind_for_status(code), f"Answered with {code} because the request asked for it "
+                          f"(Prefer: code={code}).", code=code)
+        if code == _success_status(operation):
+            return self._answer(call)
+        declared_response = operation.response_for(code)
+        body = self._generate(call, code)
+        media = next(iter(declared_response.content), None) if declared_response else None
+        return Answer(code, b"" if body is None else _dump(body), media)
+
+    def _example(self, operation: Operation, status: str, name: str) -> Answer:
+        response = operation.responses[status]
+        code = int(status) if status.isdigit() else _success_status(operation)
+        return Answer(code, _dump(response.examples[name]), next(iter(response.content), "application/json"))
 
     def _answer(self, call: Call) -> Answer:
         handler = self.profile.handlers.get(call.operation.operation_id)

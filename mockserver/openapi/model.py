@@ -36,6 +36,7 @@ class ResponseSpec:
     status: str  # "200", "4XX" or "default"
     content: dict[str, dict[str, Any]]  # media type -> schema ({} when the media type has none)
     headers: dict[str, dict[str, Any]]  # header name -> header object
+    examples: dict[str, Any] = field(default_factory=dict)  # example name -> value, over all media types
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,16 @@ def _response(root: dict[str, Any], resp: Any, status: str, source: str) -> Resp
     resp = _deref(root, resp, source)
     content = {mt: (media or {}).get("schema") or {} for mt, media in (resp.get("content") or {}).items()}
     headers = {name: _deref(root, h, source) for name, h in (resp.get("headers") or {}).items()}
-    return ResponseSpec(status=status, content=content, headers=headers)
+    examples: dict[str, Any] = {}
+    for media in (resp.get("content") or {}).values():
+        media = media or {}
+        for name, example in (media.get("examples") or {}).items():
+            example = _deref(root, example, source)
+            if isinstance(example, dict) and "value" in example:
+                examples.setdefault(name, example["value"])
+        if "example" in media:
+            examples.setdefault("default", media["example"])
+    return ResponseSpec(status=status, content=content, headers=headers, examples=examples)
 
 
 def normalise_schemas(document: dict[str, Any]) -> dict[str, Any]:

@@ -86,6 +86,8 @@ class ServerContext:
 
 
 Handler = Callable[[Call], Any]
+# Seconds a rate-limited client is told to wait.
+RETRY_AFTER = 30
 
 
 class Profile:
@@ -108,6 +110,10 @@ class Profile:
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         """The vendor's JSON error body for ``problem`` (status is ``problem.status``)."""
         return {"error": problem.kind, "message": problem.message}
+
+    def error_headers(self, problem: Problem) -> dict[str, str]:
+        """Headers the vendor sends with an error; by default ``Retry-After`` on 429."""
+        return {"Retry-After": str(RETRY_AFTER)} if problem.status == 429 else {}
 
     def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
         """Raise a 403 ``Problem`` when the credentials lack a permission the vendor requires."""

@@ -52,6 +52,12 @@ class Botpress(Profile):
             "message": problem.message,
         }
 
+    def error_headers(self, problem: Problem) -> dict[str, str]:
+        # Botpress's documented limit is 100 requests per second; a 429 says the window is spent.
+        if problem.status == 429:
+            return {"RateLimit-Limit": "100", "RateLimit-Remaining": "0", "RateLimit-Reset": "1"}
+        return {}
+
     @handles("getBotAnalytics")
     def bot_analytics(self, call: Call) -> dict[str, Any]:
         start = parse_instant(call.params["startDate"])

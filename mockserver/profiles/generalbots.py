@@ -19,7 +19,7 @@ from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
 from mockserver.jobs.store import Job
 from mockserver.openapi.model import Operation
-from mockserver.profiles.base import Call, Profile, Reply, handles
+from mockserver.profiles.base import RETRY_AFTER, Call, Profile, Reply, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import bucket_start, day_start, next_start
@@ -110,6 +110,8 @@ class GeneralBots(Profile):
         code = _CODES.get(problem.kind, "bad_request")
         if problem.kind == errors.UNAUTHORIZED and problem.message.startswith("Missing"):
             code = "missing_token"
+        if problem.status == 429:
+            return {"error": "rate_limit_exceeded", "message": problem.message, "retry_after_secs": RETRY_AFTER}
         return {"error": code, "message": problem.message}
 
     @handles("getUsage")
