@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from mockserver.control.api import ControlPlane
+from mockserver.control.faults import FaultRule, FaultRules
+from mockserver.control.journal import Journal, masked, readable_body
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
 from mockserver.jobs.links import verify
 from mockserver.jobs.store import JobStore
@@ -47,6 +50,8 @@ class MockServer:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)
             self.vendors[name] = VendorService(profile, spec, settings, self.jobs, self.secret)
+        self.control = ControlPlane(Journal(settings.journal_size), FaultRules(settings.seed),
+                                    {name: len(v.spec.operations) for name, v in self.vendors.items()})
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)
@@ -64,7 +69,12 @@ class MockServer:
         if path.startswith("/__mock/downloads/") and method in ("GET", "HEAD"):
             answer = self._download(path, scope.get("query_string", b"").decode("latin-1"))
         elif path.startswith("/__mock/") or path == "/__mock":
-            answer = self._control(method, path)
+            body = await _read_body(receive, self.settings.max_body_bytes)
+            if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
+                answer = Answer(200, self.control.spec_json())
+            else:
+                answer = self.control.handle(method, path, scope.get("query_string", b"").decode("latin-1"), body,
+                                             headers.get("content-type"))
         else:
             vendor, prefix = self._vendor_for(path)
             if vendor is None:
@@ -75,20 +85,38 @@ class MockServer:
                 if rest == "/openapi.json" and method in ("GET", "HEAD"):
                     answer = Answer(200, vendor.served_spec(base_url))
                 else:
-                    body = await _read_body(receive, self.settings.max_body_bytes)
-                    incoming = Incoming(
-                        method=method,
-                        path=rest,
-                        query_string=scope.get("query_string", b"").decode("latin-1"),
-                        headers=headers,
-                        body=body,
-                        base_url=base_url,
-                        now=self.now(),
-                        wall=time.time(),
-                        prefix=prefix,
-                    )
-                    answer = vendor.handle(incoming)
+                    answer = await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
         await _send(send, answer, head=method == "HEAD")
+
+    async def _vendor_request(self, vendor: VendorService, scope: Scope, receive: Any, method: str, path: str,
+                              headers: dict[str, str], base_url: str, prefix: str) -> Answer:
+        """Answer a vendor request under its session's seed, clock and fault rules, and journal it."""
+        started = time.perf_counter()
+        wall = time.time()
+        body = await _read_body(receive, self.settings.max_body_bytes)
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        session_id = headers.get("x-mock-session")
+        session = self.control.sessions.get(session_id) if session_id else None
+        name = vendor.profile.name
+
+        def pick_fault(operation_id: str, route: str) -> FaultRule | None:
+            return self.control.faults.pick(name, operation_id, method, path, headers, session_id)
+
+        incoming = Incoming(
+            method=method, path=path, query_string=query_string, headers=headers, body=body, base_url=base_url,
+            now=(session.now if session and session.now else self.now()), wall=wall, prefix=prefix,
+            seed=session.seed if session else None, pick_fault=pick_fault,
+        )
+        answer = vendor.handle(incoming)
+        self.control.journal.record(
+            time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
+            route=answer.route, query=parse_qs(query_string, keep_blank_values=True), headers=masked(headers),
+            body=readable_body(body, headers.get("content-type")), status=answer.status,
+            durationMs=round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3),
+            fault=answer.fault.id if answer.fault else None,
+        )
+        return answer
 
     def _vendor_for(self, path: str) -> tuple[VendorService | None, str]:
         if self.settings.root_vendor:
@@ -96,12 +124,6 @@ class MockServer:
         first = path.split("/", 2)[1] if path.count("/") >= 1 else ""
         service = self.vendors.get(first)
         return (service, f"/{first}") if service else (None, "")
-
-    def _control(self, method: str, path: str) -> Answer:
-        if path == "/__mock/health" and method in ("GET", "HEAD"):
-            body = {"status": "ok", "vendors": {name: len(v.spec.operations) for name, v in self.vendors.items()}}
-            return Answer(200, json.dumps(body).encode())
-        return Answer(404, json.dumps({"error": "not_found", "message": f"No control endpoint {path}; try /__mock/health."}).encode())
 
     def _download(self, path: str, query_string: str) -> Answer:
         """Serve a finished job's file through a signed, expiring link."""
@@ -169,9 +191,18 @@ async def _read_body(receive: Any, limit: int) -> bytes:
 _WORKER = str(os.getpid()).encode()
 
 
+class DroppedConnection(Exception):
+    """Raised mid-response to cut the connection, as a fault rule with ``drop`` asks."""
+
+
 async def _send(send: Any, answer: Answer, head: bool = False) -> None:
     if answer.delay_ms:
         await asyncio.sleep(answer.delay_ms / 1000)
+    if answer.fault is not None and answer.fault.action.get("drop"):
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": [(b"content-length", str(len(answer.body) + 1).encode())]})
+        await send({"type": "http.response.body", "body": answer.body[: len(answer.body) // 2], "more_body": True})
+        raise DroppedConnection(f"connection dropped on purpose by fault rule {answer.fault.id}")
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
     headers.append((b"x-mock-worker", _WORKER))
     if answer.content_type:

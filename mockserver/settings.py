@@ -29,6 +29,8 @@ class Settings:
     job_duration: float = 3.0
     # SQLite file holding jobs, shared by worker processes; None: a private temporary file.
     state_path: Path | None = None
+    # Requests the journal keeps (a ring buffer: the oldest go first).
+    journal_size: int = 1000
     # Seconds a download link works after its job finished.
     download_ttl: int = 900
     # Key that signs download links; empty: a random one per server.

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, Problem, kind_for_status
+from mockserver.control.faults import FaultRule, latency_of
+from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, RATE_LIMITED, Problem, kind_for_status
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
 from mockserver.jobs.store import JobStore
@@ -44,7 +45,10 @@ class Answer:
     body: bytes
     content_type: str | None = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    delay_ms: int = 0  # Prefer: delay=<ms>
+    delay_ms: int = 0  # Prefer: delay=<ms>, or a fault rule's latency
+    operation_id: str | None = None  # for the journal
+    route: str | None = None
+    fault: FaultRule | None = None  # the fault rule that acted on this request
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class Incoming:
     now: datetime
     wall: float = 0.0
     prefix: str = ""  # the vendor's path prefix inside base_url ("/chatcaptain" or "")
+    seed: int | None = None  # a session's seed, if it set one
+    # Picks the fault rule for (operationId, route template), if any: the control plane's rules.
+    pick_fault: Callable[[str, str], FaultRule | None] | None = None
 
 
 def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
@@ -104,6 +111,8 @@ class VendorService:
     def handle(self, request: Incoming) -> Answer:
         operation: Operation | None = None
         controls = ResponseControl()
+        rule: FaultRule | None = None
+        route: str | None = None
         key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
         try:
             try:
@@ -113,6 +122,7 @@ class VendorService:
             if match is None:
                 raise Problem(NOT_FOUND, f"No {self.profile.title} operation has the path {request.path!r}.", "path")
             operation = match.operation(request.method)
+            route = match.route.template
             if operation is None:
                 raise Problem(
                     METHOD_NOT_ALLOWED,
@@ -123,9 +133,13 @@ class VendorService:
                 query = parse_qs(request.query_string, keep_blank_values=True, errors="strict")
             except UnicodeDecodeError as exc:
                 raise Problem(INVALID_PARAMETER, "The query string is not valid UTF-8 once percent-decoded.", "query") from exc
+            if request.pick_fault is not None:
+                rule = request.pick_fault(operation.operation_id, route)
+                if rule is not None:
+                    _raise_fault(rule)
             preferences = parse_prefer(request.headers.get("prefer"))
             controls = response_control(preferences)
-            seed = self.seed if controls.seed is None else controls.seed
+            seed = controls.seed if controls.seed is not None else request.seed if request.seed is not None else self.seed
             cookies = _cookies(request.headers.get("cookie", ""))
             validator = self._validators[operation.operation_id]
             # The vendors' order: authentication (401), then permissions (403), then input (400).
@@ -154,6 +168,11 @@ class VendorService:
         except Problem as problem:
             answer = self.error(problem, key, request.now, operation)
         answer.delay_ms = controls.delay_ms
+        answer.operation_id, answer.route, answer.fault = (operation.operation_id if operation else None), route, rule
+        if rule is not None:
+            answer.delay_ms += latency_of(rule, self.seed)
+            if rule.action.get("malformed"):
+                answer.body = answer.body[: max(len(answer.body) // 2, 1)]  # cut mid-document: not valid JSON
         if request.method == "HEAD":
             answer.body = b""
         return answer
@@ -272,6 +291,15 @@ class VendorService:
         # Properties named like a request parameter or body field echo what the client sent.
         echo = {**call.params, **(call.body if isinstance(call.body, dict) else {})}
         return self.generator.generate(schema, call.rng(call.operation.operation_id, call.request_key), echo)
+
+
+def _raise_fault(rule: FaultRule) -> None:
+    """A fault rule's error, in the vendor's body (latency, drops and garbage are applied later)."""
+    if rule.action.get("rateLimit"):
+        raise Problem(RATE_LIMITED, f"Rate limit exceeded (fault rule {rule.id}).")
+    status = rule.action.get("status")
+    if status:
+        raise Problem(kind_for_status(status), f"Injected failure (fault rule {rule.id}).", code=status)
 
 
 def _runtime_value(expression: Any, call: Call, body: Any) -> Any:

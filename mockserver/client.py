@@ -1,0 +1,124 @@
+"""A small client for the ``/__mock`` control plane, for tests and CI scripts (standard library only).
+
+    control = MockControl("http://127.0.0.1:8000", session="test-42")
+    control.add_fault(vendor="botpress", status=503, times=2)
+    ...  # exercise your client with headers=control.session_headers()
+    assert control.count(vendor="botpress", status=503) == 2
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+__all__ = ["MockControl", "MockControlError"]
+
+
+class MockControlError(Exception):
+    """The control plane refused a call; the message is the server's."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class MockControl:
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", session: str | None = None, timeout: float = 10) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+
+    # --- sessions ------------------------------------------------------------------------------
+    def for_session(self, session: str) -> MockControl:
+        """The same server, scoped to another session."""
+        return MockControl(self.base_url, session, self.timeout)
+
+    def session_headers(self) -> dict[str, str]:
+        """Headers that put a vendor request in this client's session."""
+        return {"X-Mock-Session": self.session} if self.session else {}
+
+    def configure_session(self, seed: int | None = None, now: str | None = None) -> dict[str, Any]:
+        """Give this session its own seed and/or clock (``now`` as RFC 3339, e.g. 2025-06-01T12:00:00Z)."""
+        return self._call("PUT", f"/sessions/{quote(self._session(), safe='')}", body={"seed": seed, "now": now})
+
+    # --- health and reset ----------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def reset(self) -> None:
+        """Clear the journal, fault rules and sessions, or only this client's session."""
+        self._call("POST", "/reset", query={"session": self.session})
+
+    # --- journal -------------------------------------------------------------------------------
+    def journal(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
+                status: int | None = None, since: str | None = None, until: str | None = None,
+                limit: int = 100) -> list[dict[str, Any]]:
+        """Journaled requests of this session (or all, without a session), oldest first."""
+        query = self._filters(vendor, operation_id, method, status, since, until) | {"limit": limit}
+        return self._call("GET", "/journal", query=query)["entries"]
+
+    def count(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
+              status: int | None = None, since: str | None = None, until: str | None = None) -> int:
+        return self._call("GET", "/journal/count", query=self._filters(vendor, operation_id, method, status, since, until))["count"]
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "/journal", query={"session": self.session})
+
+    # --- faults --------------------------------------------------------------------------------
+    def add_fault(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
+                  path: str | None = None, headers: dict[str, str] | None = None, status: int | None = None,
+                  rate_limit: bool = False, latency_ms: int | tuple[int, int] | None = None, drop: bool = False,
+                  malformed: bool = False, probability: float = 1.0, times: int | None = None) -> dict[str, Any]:
+        """Add a fault rule (scoped to this client's session, if it has one); returns it with its id."""
+        match = {k: v for k, v in {"vendor": vendor, "operationId": operation_id, "method": method, "path": path,
+                                   "headers": headers, "session": self.session}.items() if v is not None}
+        latency: Any = {"min": latency_ms[0], "max": latency_ms[1]} if isinstance(latency_ms, tuple) else latency_ms
+        action = {k: v for k, v in {"status": status, "rateLimit": rate_limit or None, "latencyMs": latency,
+                                    "drop": drop or None, "malformed": malformed or None}.items() if v is not None}
+        rule: dict[str, Any] = {"match": match, "action": action, "probability": probability}
+        if times is not None:
+            rule["times"] = times
+        return self._call("POST", "/faults", body=rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["rules"]
+
+    def remove_fault(self, rule_id: str) -> None:
+        self._call("DELETE", f"/faults/{quote(rule_id, safe='')}")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def _session(self) -> str:
+        if not self.session:
+            raise ValueError("this client has no session: MockControl(url, session='...') or .for_session('...')")
+        return self.session
+
+    def _filters(self, vendor: str | None, operation_id: str | None, method: str | None, status: int | None,
+                 since: str | None, until: str | None) -> dict[str, Any]:
+        return {"vendor": vendor, "operationId": operation_id, "method": method, "status": status,
+                "since": since, "until": until, "session": self.session}
+
+    def _call(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> Any:
+        url = f"{self.base_url}/__mock{path}"
+        query = {k: v for k, v in (query or {}).items() if v is not None}
+        if query:
+            url += "?" + urlencode(query)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method,
+                                         headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                payload = response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")
+            try:
+                detail = json.loads(detail)["message"]
+            except (ValueError, KeyError, TypeError):
+                pass
+            raise MockControlError(error.code, detail) from None
+        return json.loads(payload) if payload else None

@@ -1,0 +1,1 @@
+"""The ``/__mock`` control plane: request journal, fault rules, sessions, reset."""

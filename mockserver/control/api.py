@@ -1,0 +1,146 @@
+"""The ``/__mock`` endpoints. Documented by ``control/openapi.yaml``, served at ``/__mock/openapi.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import yaml
+
+from mockserver.control.faults import FaultRules
+from mockserver.control.journal import Journal
+from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
+from mockserver.openapi.model import build_spec
+from mockserver.routing import Router
+from mockserver.validation.request import RequestValidator
+from mockserver.validation.schema import SchemaCompiler, parse_date_time
+from mockserver.vendor import Answer
+
+SPEC = Path(__file__).with_name("openapi.yaml")
+JOURNAL_FILTERS = ("vendor", "operationId", "method", "status", "session", "since", "until")
+
+
+@dataclass
+class Session:
+    """What a session overrides for requests carrying its ``X-Mock-Session`` header."""
+
+    id: str
+    seed: int | None = None
+    now: datetime | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "seed": self.seed, "now": self.now.isoformat().replace("+00:00", "Z") if self.now else None}
+
+
+@dataclass
+class ControlPlane:
+    journal: Journal
+    faults: FaultRules
+    vendors: Mapping[str, int]  # vendor -> number of operations
+    sessions: dict[str, Session] = field(default_factory=dict)
+    _spec: bytes | None = None
+    _document: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The control plane is served from its own spec, with the same router and validators as
+        # the vendors: what /__mock/openapi.json says is what is enforced.
+        document = yaml.safe_load(SPEC.read_text())
+        self._document = document
+        spec = build_spec(document, str(SPEC))
+        self._router = Router(spec.operations)
+        compiler = SchemaCompiler(spec.root)
+        self._validators = {op.operation_id: RequestValidator(op, spec, compiler, frozenset(), 1_048_576)
+                            for op in spec.operations}
+
+    def handle(self, method: str, path: str, query_string: str, body: bytes, content_type: str | None) -> Answer:
+        try:
+            match = self._router.match(path)
+            if match is None:
+                raise Problem(NOT_FOUND, f"No control endpoint {path}; see /__mock/openapi.json.")
+            operation = match.operation(method)
+            if operation is None:
+                raise Problem(METHOD_NOT_ALLOWED, f"{method} is not allowed on {match.route.template}; "
+                              f"allowed: {match.route.allow}.", headers={"Allow": match.route.allow})
+            query = parse_qs(query_string, keep_blank_values=True)
+            valid = self._validators[operation.operation_id].validate(match.path_params, query, {}, {}, content_type, body)
+            return getattr(self, "_" + operation.operation_id)(valid.params, valid.body)
+        except Problem as problem:
+            return _json(problem.status, {"error": problem.kind, "message": problem.message}, problem.headers)
+        except ConfigError as exc:
+            return _json(400, {"error": "bad_request", "message": str(exc)})
+
+    def _health(self, params: dict[str, Any], body: Any) -> Answer:
+        return _json(200, {"status": "ok", "vendors": dict(self.vendors)})
+
+    _ready = _health
+
+    def _reset(self, params: dict[str, Any], body: Any) -> Answer:
+        self.reset(params.get("session"))
+        return Answer(204, b"", None)
+
+    def _listJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802 - named after the operationId
+        entries = self.journal.select(_filters(params))
+        return _json(200, {"total": len(entries), "entries": [e.public() for e in entries[-params.get("limit", 100):]]})
+
+    def _countJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        return _json(200, {"count": len(self.journal.select(_filters(params)))})
+
+    def _clearJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        self.journal.clear(params.get("session"))
+        return Answer(204, b"", None)
+
+    def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        return _json(200, {"rules": [r.public() for r in self.faults.rules.values()]})
+
+    def _addFault(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        return _json(201, self.faults.add(body).public())
+
+    def _clearFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        self.faults.clear()
+        return Answer(204, b"", None)
+
+    def _deleteFault(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        if self.faults.remove(params["ruleId"]):
+            return Answer(204, b"", None)
+        return _json(404, {"error": "not_found", "message": f"No fault rule {params['ruleId']!r}."})
+
+    def _putSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        now = parse_date_time(body["now"]) if body.get("now") else None
+        session = self.sessions[params["sessionId"]] = Session(params["sessionId"], body.get("seed"), now)
+        return _json(200, session.public())
+
+    def _getSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        session = self.sessions.get(params["sessionId"])
+        if session is None:
+            return _json(404, {"error": "not_found", "message": f"No session {params['sessionId']!r}."})
+        return _json(200, session.public())
+
+    def _deleteSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        self.reset(params["sessionId"])
+        return Answer(204, b"", None)
+
+    def spec_json(self) -> bytes:
+        if self._spec is None:
+            self._spec = json.dumps(self._document).encode()
+        return self._spec
+
+    def reset(self, session: str | None = None) -> None:
+        self.journal.clear(session)
+        self.faults.clear(session)
+        if session is None:
+            self.sessions.clear()
+        else:
+            self.sessions.pop(session, None)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(status, json.dumps(body).encode(), headers=dict(headers or {}))
+
+
+def _filters(params: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in params.items() if k in JOURNAL_FILTERS}

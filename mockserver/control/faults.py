@@ -1,0 +1,143 @@
+"""Fault rules: make matching requests fail, slow down, drop or return garbage.
+
+A rule matches on vendor, operationId, method, a path glob, request headers and session, and
+acts with a status (in the vendor's error body), latency, a dropped connection or a malformed
+body. ``probability`` draws from a stream keyed by (seed, rule, match count), so a fixed seed
+gives the same sequence of hits every run; ``times`` limits a rule to the next N matches.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.errors import ConfigError
+from mockserver.generation.rng import keyed_random
+
+MATCH_KEYS = {"vendor", "operationId", "method", "path", "headers", "session"}
+ACTION_KEYS = {"status", "latencyMs", "drop", "malformed", "rateLimit"}
+
+
+@dataclass
+class FaultRule:
+    id: str
+    match: dict[str, Any]
+    action: dict[str, Any]
+    probability: float = 1.0
+    times: int | None = None
+    matched: int = 0  # requests that matched
+    applied: int = 0  # of those, how many got the fault
+
+    def public(self) -> dict[str, Any]:
+        remaining = None if self.times is None else max(self.times - self.applied, 0)
+        return {"id": self.id, "match": self.match, "action": self.action, "probability": self.probability,
+                "times": self.times, "matched": self.matched, "applied": self.applied, "remaining": remaining}
+
+
+@dataclass
+class FaultRules:
+    seed: int
+    rules: dict[str, FaultRule] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def add(self, spec: Mapping[str, Any]) -> FaultRule:
+        rule = parse_rule(spec, f"rule-{next(self._ids)}")
+        self.rules[rule.id] = rule
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        return self.rules.pop(rule_id, None) is not None
+
+    def clear(self, session: str | None = None) -> None:
+        for rule_id in [r.id for r in self.rules.values() if session is None or r.match.get("session") == session]:
+            del self.rules[rule_id]
+        if session is None:
+            # Rule ids key the probability streams: after a full reset the same rules draw the same hits.
+            self._ids = itertools.count(1)
+
+    def pick(self, vendor: str, operation_id: str | None, method: str, path: str,
+             headers: Mapping[str, str], session: str | None) -> FaultRule | None:
+        """The first rule that matches and fires for this request (counting it)."""
+        for rule in self.rules.values():
+            if not _matches(rule.match, vendor, operation_id, method, path, headers, session):
+                continue
+            if rule.times is not None and rule.applied >= rule.times:
+                continue
+            rule.matched += 1
+            if rule.probability < 1 and keyed_random(self.seed, "fault", rule.id, rule.matched).random() >= rule.probability:
+                continue
+            rule.applied += 1
+            return rule
+        return None
+
+
+def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
+    """Check a rule as a client sent it; errors say which field is wrong and what is allowed."""
+    if not isinstance(spec, Mapping):
+        raise ConfigError("a fault rule is a JSON object with 'match' and 'action'")
+    unknown = set(spec) - {"match", "action", "probability", "times"}
+    if unknown:
+        raise ConfigError(f"unknown fault rule field(s) {sorted(unknown)}; allowed: match, action, probability, times")
+    match, action = spec.get("match", {}), spec.get("action")
+    if not isinstance(match, Mapping) or set(match) - MATCH_KEYS:
+        raise ConfigError(f"'match' takes only {sorted(MATCH_KEYS)}")
+    if "headers" in match and not (isinstance(match["headers"], Mapping) and all(isinstance(v, str) for v in match["headers"].values())):
+        raise ConfigError("'match.headers' maps header names to exact string values")
+    if not isinstance(action, Mapping) or not action or set(action) - ACTION_KEYS:
+        raise ConfigError(f"'action' is required and takes only {sorted(ACTION_KEYS)}")
+    # JSON has one number type: 503.0 is the integer 503.
+    action = {k: _whole(v) for k, v in action.items()}
+    if isinstance(action.get("latencyMs"), Mapping):
+        action["latencyMs"] = {k: _whole(v) for k, v in action["latencyMs"].items()}
+    spec = {**spec, "times": _whole(spec.get("times"))}
+    status = action.get("status")
+    if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
+        raise ConfigError(f"'action.status' must be an error status from 400 to 599, got {status!r}")
+    latency = action.get("latencyMs")
+    if latency is not None and not _latency_ok(latency):
+        raise ConfigError("'action.latencyMs' is milliseconds (0-60000) or {\"min\": ms, \"max\": ms}")
+    probability = spec.get("probability", 1.0)
+    if not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
+        raise ConfigError(f"'probability' must be a number from 0 to 1, got {probability!r}")
+    times = spec.get("times")
+    if times is not None and not (isinstance(times, int) and times >= 1):
+        raise ConfigError(f"'times' must be a whole number >= 1 (the next N matching requests), got {times!r}")
+    headers = {k.lower(): v for k, v in match.get("headers", {}).items()}
+    return FaultRule(rule_id, {**match, **({"headers": headers} if headers else {})}, dict(action), float(probability), times)
+
+
+def latency_of(rule: FaultRule, seed: int) -> int:
+    latency = rule.action.get("latencyMs")
+    if isinstance(latency, Mapping):
+        low, high = sorted((latency["min"], latency["max"]))  # a reversed range is read as meant
+        return keyed_random(seed, "latency", rule.id, rule.applied).randint(low, high)
+    return int(latency or 0)
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _latency_ok(latency: Any) -> bool:
+    if isinstance(latency, int):
+        return 0 <= latency <= 60_000
+    return (isinstance(latency, Mapping) and set(latency) == {"min", "max"}
+            and all(isinstance(v, int) and 0 <= v <= 60_000 for v in latency.values()))
+
+
+def _matches(match: Mapping[str, Any], vendor: str, operation_id: str | None, method: str, path: str,
+             headers: Mapping[str, str], session: str | None) -> bool:
+    if "vendor" in match and match["vendor"] != vendor:
+        return False
+    if "operationId" in match and match["operationId"] != operation_id:
+        return False
+    if "method" in match and match["method"].upper() != method:
+        return False
+    if "path" in match and not fnmatch.fnmatchcase(path, match["path"]):
+        return False
+    if "session" in match and match["session"] != session:
+        return False
+    return all(headers.get(name) == value for name, value in match.get("headers", {}).items())

@@ -1,0 +1,152 @@
+"""The control plane over real HTTP: journal, fault rules, sessions, reset, with the Python client."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.client import MockControl, MockControlError
+from tests.cases import AUTH
+from tests.conftest import NOW, LiveServer
+
+USAGE = "/generalbots/api/v1/analytics/usage"
+BOTPRESS = "/botpress/v1/admin/bots/bot_1/analytics"
+BOTPRESS_QUERY = {"startDate": "2025-05-01", "endDate": "2025-05-02"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    live = LiveServer("--now", NOW.isoformat().replace("+00:00", "Z"), "--seed", "3")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def control(server: LiveServer) -> Iterator[MockControl]:
+    client = MockControl(server.url)
+    client.reset()
+    yield client
+    client.reset()
+
+
+def test_the_journal_records_requests_with_secrets_masked(server: LiveServer, control: MockControl) -> None:
+    httpx.get(server.url + BOTPRESS, params=BOTPRESS_QUERY, headers={**AUTH["botpress"], "Authorization": "Bearer sk-live-123456789"})
+    httpx.post(server.url + "/generalbots/api/v1/analytics/reports", headers=AUTH["generalbots"],
+               json={"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-02", "format": "csv"})
+    httpx.get(server.url + "/chatbotcom/reports/nope", headers=AUTH["chatbotcom"])
+    entries = control.journal()
+    assert [(e["vendor"], e["operationId"], e["status"]) for e in entries] == [
+        ("botpress", "getBotAnalytics", 200), ("generalbots", "createReport", 202), ("chatbotcom", None, 404)]
+    first = entries[0]
+    assert first["headers"]["authorization"] == "****6789" and "sk-live" not in json.dumps(entries)
+    assert first["route"] == "/v1/admin/bots/{id}/analytics" and first["query"] == {k: [v] for k, v in BOTPRESS_QUERY.items()}
+    assert entries[1]["body"]["format"] == "csv" and entries[1]["durationMs"] > 0
+    assert control.count(operation_id="createReport") == 1
+    assert control.count(vendor="botpress", status=200) == 1 and control.count(status=500) == 0
+    assert control.journal(since=entries[1]["time"])[0]["id"] == entries[1]["id"]
+
+
+def test_a_fault_answers_in_the_vendor_body_for_the_next_n_requests(server: LiveServer, control: MockControl) -> None:
+    rule = control.add_fault(vendor="botpress", operation_id="getBotAnalytics", status=503, times=2)
+    statuses = [httpx.get(server.url + BOTPRESS, params=BOTPRESS_QUERY, headers=AUTH["botpress"]) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [503, 503, 200]
+    assert statuses[0].json()["type"] == "Internal" and rule["id"] in statuses[0].json()["message"]
+    assert control.faults()[0]["applied"] == 2 and control.faults()[0]["remaining"] == 0
+    assert [e["fault"] for e in control.journal()] == [rule["id"], rule["id"], None]
+
+
+def test_rate_limit_faults_use_each_vendors_shape(server: LiveServer, control: MockControl) -> None:
+    control.add_fault(rate_limit=True)
+    botpress = httpx.get(server.url + BOTPRESS, params=BOTPRESS_QUERY, headers=AUTH["botpress"])
+    general = httpx.get(server.url + USAGE, headers=AUTH["generalbots"])
+    assert botpress.status_code == 429 and botpress.json()["type"] == "RateLimited" and botpress.headers["ratelimit-reset"] == "1"
+    assert general.status_code == 429 and general.json()["retry_after_secs"] == 30 and general.headers["retry-after"] == "30"
+
+
+def test_latency_drop_and_malformed_bodies(server: LiveServer, control: MockControl) -> None:
+    control.add_fault(path="/api/v1/analytics/usage", latency_ms=250, times=1)
+    started = time.monotonic()
+    assert httpx.get(server.url + USAGE, headers=AUTH["generalbots"]).status_code == 200
+    assert time.monotonic() - started >= 0.25
+    control.clear_faults()
+    control.add_fault(vendor="generalbots", headers={"x-scenario": "flaky"}, drop=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(server.url + USAGE, headers={**AUTH["generalbots"], "x-scenario": "flaky"})
+    assert httpx.get(server.url + USAGE, headers=AUTH["generalbots"]).status_code == 200  # header did not match
+    control.clear_faults()
+    control.add_fault(operation_id="getUsage", malformed=True)
+    garbled = httpx.get(server.url + USAGE, headers=AUTH["generalbots"])
+    assert garbled.status_code == 200 and garbled.headers["content-type"] == "application/json"
+    with pytest.raises(json.JSONDecodeError):
+        garbled.json()
+
+
+def test_a_probability_gives_the_expected_share_and_repeats_with_the_seed(server: LiveServer, control: MockControl) -> None:
+    def run() -> list[int]:
+        control.reset()
+        control.add_fault(vendor="chatbotcom", status=500, probability=0.25)
+        with httpx.Client(base_url=server.url, headers=AUTH["chatbotcom"]) as client:
+            return [client.get("/chatbotcom/reports/conversations.heatmap").status_code for _ in range(400)]
+
+    first = run()
+    share = first.count(500) / len(first)
+    assert 0.19 <= share <= 0.31, share
+    assert run() == first  # same seed, same rule: the same requests fail
+
+
+def test_two_sessions_in_parallel_do_not_see_each_other(server: LiveServer, control: MockControl) -> None:
+    alice, bob = control.for_session("alice"), control.for_session("bob")
+    alice.configure_session(seed=11)
+    bob.configure_session(seed=12, now="2025-01-15T08:00:00Z")
+    alice.add_fault(operation_id="getUsage", status=500)
+    results: dict[str, list[int]] = {}
+
+    def use(session: MockControl) -> None:
+        with httpx.Client(base_url=server.url, headers={**AUTH["generalbots"], **session.session_headers()}) as client:
+            results[session.session or ""] = [client.get(USAGE).status_code for _ in range(20)]
+
+    threads = [threading.Thread(target=use, args=(s,)) for s in (alice, bob)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {"alice": [500] * 20, "bob": [200] * 20}
+    assert alice.count() == 20 and bob.count() == 20 and bob.count(status=500) == 0
+    realtime = httpx.get(server.url + "/generalbots/api/v1/analytics/realtime",
+                         headers={**AUTH["generalbots"], **bob.session_headers()}).json()
+    assert realtime["timestamp"] == "2025-01-15T08:00:00.000Z"  # bob's clock
+    seeded = httpx.get(server.url + "/chatbotcom/reports/conversations", headers={**AUTH["chatbotcom"], **bob.session_headers()})
+    plain = httpx.get(server.url + "/chatbotcom/reports/conversations", headers={**AUTH["chatbotcom"], "Prefer": "seed=12"})
+    assert seeded.status_code == 200 and seeded.json()["summary"] != plain.json()["summary"]  # other clock, other range
+    bob.reset()
+    assert bob.count() == 0 and alice.count() == 20
+    assert httpx.get(f"{server.url}/__mock/sessions/bob").status_code == 404
+
+
+def test_bad_rules_and_filters_say_what_is_wrong(control: MockControl) -> None:
+    with pytest.raises(MockControlError, match=r"body field 'action.status' must be an integer \(>= 400, <= 599\), got 200"):
+        control.add_fault(status=200)
+    with pytest.raises(MockControlError, match=r"body field 'probability' must be a number \(>= 0, <= 1\), got 2"):
+        control.add_fault(status=500, probability=2)
+    with pytest.raises(MockControlError, match=r"body field 'action.latencyMs.max' must be an integer"):
+        control.add_fault(latency_ms=(500, 70_000))
+    with pytest.raises(MockControlError, match="Invalid query parameter 'status'"):
+        control._call("GET", "/journal", query={"status": "teapot"})
+
+
+def test_schemathesis_passes_on_the_control_plane(server: LiveServer, tmp_path: Path) -> None:
+    st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
+    assert st
+    result = subprocess.run([st, "run", f"{server.url}/__mock/openapi.json", "--url", server.url, "--checks", "all",
+                             "-n", "20", "--seed", "7", "--phases", "examples,coverage,fuzzing,stateful"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-5000:]
