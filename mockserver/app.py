@@ -17,9 +17,11 @@ from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule, FaultRules
 from mockserver.control.journal import Journal, masked, readable_body
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
+from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.jobs.links import verify
 from mockserver.jobs.store import JobStore
 from mockserver.profiles import discover_profiles
+from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
 from mockserver.timeutil import UTC
 from mockserver.vendor import Answer, Incoming, VendorService, load_spec
@@ -45,13 +47,23 @@ class MockServer:
             state_path = Path(self._state_dir.name) / "jobs.sqlite"
         self.jobs = JobStore(state_path, settings.seed)
         self.secret = settings.secret or secrets.token_hex(16)
+        bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
+        replaced = {(f.vendor, f.operation_id, f.name) for f in users}
+        # Bundled fixtures fit the bundled specs only; a user's fixture replaces a bundled one of the same name.
+        fixtures = [f for f in bundled if f.vendor not in settings.spec_overrides
+                    and (f.vendor, f.operation_id, f.name) not in replaced] + users
+        strays = [f for f in fixtures if f.vendor not in profiles]
+        if strays:
+            raise FixtureError(f"{strays[0].source}: unknown vendor {strays[0].vendor!r}; known vendors: {', '.join(profiles)}")
         self.vendors: dict[str, VendorService] = {}
         for name in names:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)
-            self.vendors[name] = VendorService(profile, spec, settings, self.jobs, self.secret)
+            own = [f for f in fixtures if f.vendor == name]
+            self.vendors[name] = VendorService(profile, spec, settings, self.jobs, self.secret, own)
         self.control = ControlPlane(Journal(settings.journal_size), FaultRules(settings.seed),
                                     {name: len(v.spec.operations) for name, v in self.vendors.items()})
+        self.control.install(settings.faults, settings.sessions)
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)

@@ -16,9 +16,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from mockserver.errors import ConfigError, MockServerError
-from mockserver.settings import Settings
+from mockserver.settings import Settings, settings_from_json, settings_to_json
 from mockserver.validation.schema import parse_date_time
 
 EXAMPLES = """examples:
@@ -61,13 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vendor", default=_env("VENDOR"), help="serve only this vendor, at the root (env MOCKSERVER_VENDOR)")
-    parser.add_argument("--seed", type=int, default=int(_env("SEED", "0") or 0), help="seed of all synthetic data (env MOCKSERVER_SEED; default 0)")
+    parser.add_argument("--seed", type=int, default=_int(_env("SEED")), help="seed of all synthetic data (env MOCKSERVER_SEED; default 0)")
     parser.add_argument("--token", action="append", default=_split(_env("TOKENS")),
                         help="accept only this credential; repeatable (env MOCKSERVER_TOKENS, comma-separated). "
                              "Default: any non-empty credential")
     parser.add_argument("--spec", action="append", default=_split(_env("SPECS")), metavar="VENDOR=PATH",
                         help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable")
     parser.add_argument("--now", default=_env("NOW"), help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
+    parser.add_argument("--fixtures", action="append", default=_split(_env("FIXTURES")), metavar="DIR",
+                        help="also load the fixtures in DIR (YAML or JSON); repeatable (env MOCKSERVER_FIXTURES)")
+    parser.add_argument("--config", default=_env("CONFIG"), metavar="FILE",
+                        help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)")
+    parser.add_argument("--journal-size", type=int, default=int(_env("JOURNAL_SIZE", "1000") or 1000),
+                        help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
     parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
                         help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
     parser.add_argument("--download-ttl", type=int, default=int(_env("DOWNLOAD_TTL", "900") or 900),
@@ -85,57 +94,69 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if not sep or not vendor or not path:
             raise ConfigError(f"--spec expects VENDOR=PATH, got {item!r}")
         overrides[vendor] = Path(path)
+    config = _read_config(Path(args.config)) if args.config else {}
     now: datetime | None = None
-    if args.now:
+    raw_now = args.now or config.get("now")
+    if raw_now:
         try:
-            now = parse_date_time(args.now)
+            now = parse_date_time(str(raw_now))
         except ValueError:
-            raise ConfigError(f"--now expects an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {args.now!r}") from None
+            raise ConfigError(f"--now expects an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {raw_now!r}") from None
     if not 0 <= args.job_duration <= 86400:
         raise ConfigError(f"--job-duration expects seconds between 0 and 86400, got {args.job_duration}")
     if args.download_ttl < 1:
         raise ConfigError(f"--download-ttl expects a number of seconds >= 1, got {args.download_ttl}")
+    if args.journal_size < 1:
+        raise ConfigError(f"--journal-size expects a number >= 1, got {args.journal_size}")
+    seed = args.seed if args.seed is not None else config.get("seed", 0)
+    if not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
     return Settings(
         root_vendor=args.vendor,
-        seed=args.seed,
+        seed=seed,
         tokens=frozenset(args.token),
         spec_overrides=overrides,
         now=now,
         job_duration=args.job_duration,
         download_ttl=args.download_ttl,
+        fixture_dirs=tuple(Path(d) for d in args.fixtures),
+        journal_size=args.journal_size,
+        faults=tuple(config.get("faults", ())),
+        sessions=dict(config.get("sessions", {})),
     )
 
 
-def _settings_to_env(settings: Settings) -> str:
-    return json.dumps({
-        "root_vendor": settings.root_vendor,
-        "seed": settings.seed,
-        "tokens": sorted(settings.tokens),
-        "spec_overrides": {k: str(v) for k, v in settings.spec_overrides.items()},
-        "now": settings.now.isoformat() if settings.now else None,
-        "job_duration": settings.job_duration,
-        "download_ttl": settings.download_ttl,
-        "state_path": str(settings.state_path),
-        "secret": settings.secret,
-    })
+def _read_config(path: Path) -> dict[str, Any]:
+    """The --config file: seed, now, faults (control-plane rules) and sessions (id -> seed/now)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must be a mapping")
+    unknown = set(data) - {"seed", "now", "faults", "sessions"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: seed, now, faults, sessions")
+    if not isinstance(data.get("faults", []), list) or not isinstance(data.get("sessions", {}), dict):
+        raise ConfigError(f"{path}: 'faults' is a list of rules and 'sessions' maps session ids to {{seed, now}}")
+    return data
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"mockserver: error: expected a whole number, got {value!r}") from None
 
 
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
     from mockserver.app import create_app
 
-    raw = json.loads(os.environ[_SETTINGS_ENV])
-    return create_app(Settings(
-        root_vendor=raw["root_vendor"],
-        seed=raw["seed"],
-        tokens=frozenset(raw["tokens"]),
-        spec_overrides={k: Path(v) for k, v in raw["spec_overrides"].items()},
-        now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
-        job_duration=raw["job_duration"],
-        download_ttl=raw["download_ttl"],
-        state_path=Path(raw["state_path"]),
-        secret=raw["secret"],
-    ))
+    return create_app(settings_from_json(os.environ[_SETTINGS_ENV]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Workers share jobs through one SQLite file and sign download links with one key.
         with tempfile.TemporaryDirectory(prefix="mockserver-") as state:
             shared = replace(settings, state_path=Path(state) / "jobs.sqlite", secret=settings.secret or secrets.token_hex(16))
-            os.environ[_SETTINGS_ENV] = _settings_to_env(shared)
+            os.environ[_SETTINGS_ENV] = settings_to_json(shared)
             uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
                         workers=args.workers, log_level=args.log_level)
     else:

@@ -10,3 +10,8 @@ _PACKAGE = Path(__file__).resolve().parent
 def specs_dir() -> Path:
     packaged = _PACKAGE / "_data" / "specs"
     return packaged if packaged.is_dir() else _PACKAGE.parent / "specs"
+
+
+def fixtures_dir() -> Path:
+    packaged = _PACKAGE / "_data" / "fixtures"
+    return packaged if packaged.is_dir() else _PACKAGE.parent / "fixtures"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,51 @@ class Settings:
     job_duration: float = 3.0
     # SQLite file holding jobs, shared by worker processes; None: a private temporary file.
     state_path: Path | None = None
+    # Directories of the user's fixtures, loaded after the bundled ones.
+    fixture_dirs: tuple[Path, ...] = ()
     # Requests the journal keeps (a ring buffer: the oldest go first).
     journal_size: int = 1000
+    # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
+    faults: tuple[dict[str, Any], ...] = ()
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Seconds a download link works after its job finished.
     download_ttl: int = 900
     # Key that signs download links; empty: a random one per server.
     secret: str = ""
+
+
+def settings_to_json(settings: Settings) -> str:
+    """Serialise settings for worker processes (``--workers``), which rebuild them with ``settings_from_json``."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, (tuple, list, frozenset, set)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return json.dumps({f.name: plain(getattr(settings, f.name)) for f in fields(Settings)})
+
+
+def settings_from_json(text: str) -> Settings:
+    raw = json.loads(text)
+    return Settings(
+        vendors=tuple(raw["vendors"]),
+        root_vendor=raw["root_vendor"],
+        seed=raw["seed"],
+        tokens=frozenset(raw["tokens"]),
+        spec_overrides={k: Path(v) for k, v in raw["spec_overrides"].items()},
+        now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
+        max_body_bytes=raw["max_body_bytes"],
+        job_duration=raw["job_duration"],
+        state_path=Path(raw["state_path"]) if raw["state_path"] else None,
+        secret=raw["secret"],
+        fixture_dirs=tuple(Path(p) for p in raw["fixture_dirs"]),
+        journal_size=raw["journal_size"],
+        faults=tuple(raw["faults"]),
+        sessions=raw["sessions"],
+        download_ttl=raw["download_ttl"],
+    )

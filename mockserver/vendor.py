@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote
 
 from mockserver.control.faults import FaultRule, latency_of
 from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, RATE_LIMITED, Problem, kind_for_status
+from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
 from mockserver.jobs.store import JobStore
@@ -34,7 +35,7 @@ from mockserver.resources import specs_dir
 from mockserver.routing import Router
 from mockserver.settings import Settings
 from mockserver.validation.request import RequestValidator
-from mockserver.validation.schema import SchemaCompiler
+from mockserver.validation.schema import SchemaCompiler, most_specific
 
 
 @dataclass
@@ -82,7 +83,8 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 
 class VendorService:
-    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, jobs: JobStore, secret: str) -> None:
+    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, jobs: JobStore, secret: str,
+                 fixtures: list[Fixture] | None = None) -> None:
         self.profile = profile
         self._jobs, self._secret, self._job_duration, self._ttl = jobs, secret, settings.job_duration, settings.download_ttl
         self.spec = spec
@@ -97,6 +99,30 @@ class VendorService:
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
         self._by_id = {op.operation_id: op for op in spec.operations}
+        self.fixtures: dict[str, list[Fixture]] = {}
+        for fixture in fixtures or []:
+            self._check_fixture(fixture, compiler)
+            self.fixtures.setdefault(fixture.operation_id, []).append(fixture)
+
+    def _check_fixture(self, fixture: Fixture, compiler: SchemaCompiler) -> None:
+        operation = self._by_id.get(fixture.operation_id)
+        if operation is None:
+            raise FixtureError(f"{fixture.source}: {self.profile.name} has no operation {fixture.operation_id!r}; "
+                               f"its operations: {', '.join(self._by_id)}")
+        status = fixture.status or _success_status(operation)
+        declared = operation.response_for(status)
+        if declared is None or not operation.declares(status) and status != _success_status(operation):
+            raise FixtureError(f"{fixture.source}: {fixture.operation_id} declares no {status} response")
+        unknown = set(fixture.match) - {p.name for p in operation.parameters}
+        if unknown:
+            raise FixtureError(f"{fixture.source}: match names unknown parameter(s) {sorted(unknown)} of {fixture.operation_id}")
+        schema = next(iter(declared.content.values()), None)
+        if schema:
+            error = most_specific(compiler.compile(schema).iter_errors(fixture.body))
+            if error is not None:
+                pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+                raise FixtureError(f"{fixture.source}: body at {pointer} does not fit the {status} response of "
+                                   f"{fixture.operation_id}: {error.message}")
 
     def served_spec(self, base_url: str) -> bytes:
         """The spec as JSON with ``servers`` pointing at this mock (cached per base URL)."""
@@ -192,6 +218,9 @@ class VendorService:
         if controls.code is not None and controls.example is None:
             return self._forced(call, controls.code)
         if controls.example is not None:
+            for fixture in self.fixtures.get(operation.operation_id, ()):
+                if fixture.name == controls.example:
+                    return self._fixture(operation, fixture)
             if controls.code is not None and not operation.declares(controls.code):
                 self._forced(call, controls.code)  # raises: lists the declared statuses
             for status, response in sorted(operation.responses.items()):
@@ -200,9 +229,13 @@ class VendorService:
                 if controls.example in response.examples:
                     return self._example(operation, status, controls.example)
             named = [f"{name} ({status})" for status, r in sorted(operation.responses.items()) for name in r.examples]
+            named += [f"{f.name} (fixture)" for f in self.fixtures.get(operation.operation_id, ())]
             raise Problem(INVALID_PARAMETER, f"Prefer example={controls.example!r} is not an example of "
                           f"{operation.operation_id}; " + (f"its examples: {', '.join(named)}." if named else
                           "it declares no named examples."), "header", "Prefer")
+        for fixture in self.fixtures.get(operation.operation_id, ()):
+            if fixture.matches(call.params, call.supplied):
+                return self._fixture(operation, fixture)
         if not controls.dynamic:
             success = str(_success_status(operation))
             examples = operation.responses[success].examples if success in operation.responses else {}
@@ -225,6 +258,12 @@ class VendorService:
         body = self._generate(call, code)
         media = next(iter(declared_response.content), None) if declared_response else None
         return Answer(code, b"" if body is None else _dump(body), media)
+
+    def _fixture(self, operation: Operation, fixture: Fixture) -> Answer:
+        status = fixture.status or _success_status(operation)
+        declared = operation.response_for(status)
+        media = next(iter(declared.content), "application/json") if declared and declared.content else "application/json"
+        return Answer(status, _dump(fixture.body), media, dict(fixture.headers))
 
     def _example(self, operation: Operation, status: str, name: str) -> Answer:
         response = operation.responses[status]

@@ -51,8 +51,8 @@ def test_named_examples_and_static_answers(client: TestClient) -> None:
     assert error_example.status_code == 401 and error_example.json()["status"]["code"] == 401
     unknown = prefer(client, case, "example=nope")
     assert unknown.status_code == 400 and "its examples: daily (200), default (400)" in unknown.text
-    none = prefer(client, BY_ID["botpress.getBotAnalytics"], "example=x")
-    assert none.status_code == 400 and "declares no named examples" in none.text
+    fixture_only = prefer(client, BY_ID["botpress.getBotAnalytics"], "example=x")
+    assert fixture_only.status_code == 400 and "its examples: year-of-records (fixture)" in fixture_only.text
     # Without examples, dynamic=false answers as usual.
     plain = BY_ID["generalbots.getUsage"]
     assert prefer(client, plain, "dynamic=false").content == send(client, plain).content

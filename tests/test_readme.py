@@ -26,8 +26,13 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert first[0].startswith("make run") and first[1].startswith("make test")
 
 
-def test_python_example_runs(open_server: LiveServer) -> None:
-    (code,) = blocks("python")
+def test_python_examples_run(open_server: LiveServer) -> None:
+    client_example, control_example = blocks("python")
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(control_example.replace(DEFAULT_BASE, open_server.url), "README.md", "exec"), {})
+    assert output.getvalue().strip() == "[503, 503, 200]"
+    code = client_example
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         exec(compile(code.replace(DEFAULT_BASE, open_server.url), "README.md", "exec"), {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ class ControlPlane:
     sessions: dict[str, Session] = field(default_factory=dict)
     _spec: bytes | None = None
     _document: dict[str, Any] = field(default_factory=dict)
+    _startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
 
     def __post_init__(self) -> None:
         # The control plane is served from its own spec, with the same router and validators as
@@ -129,13 +130,47 @@ class ControlPlane:
             self._spec = json.dumps(self._document).encode()
         return self._spec
 
+    def install(self, faults: Iterable[Mapping[str, Any]], sessions: Mapping[str, Mapping[str, Any]]) -> None:
+        """Rules and sessions from the start-up config, checked like the API checks them.
+
+        They are part of the server's initial state: ``reset`` puts them back.
+        """
+        self._startup = (list(faults), dict(sessions))
+        for index, rule in enumerate(faults):
+            try:
+                self.faults.add(rule)
+            except ConfigError as exc:
+                raise ConfigError(f"config faults[{index}]: {exc}") from None
+        for session_id, values in sessions.items():
+            if not isinstance(values, Mapping) or set(values) - {"seed", "now"}:
+                raise ConfigError(f"config sessions.{session_id}: a session takes only seed and now")
+            seed = values.get("seed")
+            if seed is not None and not (isinstance(seed, int) and seed >= 0):
+                raise ConfigError(f"config sessions.{session_id}.seed must be a whole number >= 0, got {seed!r}")
+            try:
+                now = parse_date_time(str(values["now"])) if values.get("now") else None
+            except ValueError:
+                raise ConfigError(f"config sessions.{session_id}.now must be an RFC 3339 date-time, got {values['now']!r}") from None
+            self.sessions[str(session_id)] = Session(str(session_id), seed, now)
+
     def reset(self, session: str | None = None) -> None:
+        """Back to the start-up state: for everything, or for one session."""
         self.journal.clear(session)
         self.faults.clear(session)
         if session is None:
             self.sessions.clear()
         else:
             self.sessions.pop(session, None)
+        faults, sessions = self._startup
+        faults = [f for f in faults if session is None or (f.get("match") or {}).get("session") == session]
+        sessions = {k: v for k, v in sessions.items() if session is None or k == session}
+        if faults or sessions:
+            self._reinstall(faults, sessions)
+
+    def _reinstall(self, faults: list[Mapping[str, Any]], sessions: dict[str, Mapping[str, Any]]) -> None:
+        startup = self._startup
+        self.install(faults, sessions)
+        self._startup = startup
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

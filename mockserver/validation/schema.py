@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -54,6 +55,14 @@ class SchemaCompiler:
         return Draft202012Validator(
             _absolute_refs(schema), registry=self._registry, format_checker=FORMAT_CHECKER
         )
+
+
+def most_specific(errors: Any) -> Any:
+    """The error that says most precisely what is wrong: into anyOf/oneOf branches, deepest path first."""
+    error = best_match(errors)
+    while error is not None and error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator not in ("required", "additionalProperties")))
+    return error
 
 
 def _absolute_refs(node: Any) -> Any:
