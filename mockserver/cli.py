@@ -30,6 +30,8 @@ EXAMPLES = """examples:
   mockserver serve --token secret --seed 7 --now 2025-06-01T12:00:00Z
   mockserver serve --spec botpress=admin-openapi.json
   mockserver routes
+  mockserver validate --spec botpress=admin-openapi.json --fixtures my-fixtures/
+  mockserver wait --url http://127.0.0.1:8000 --timeout 30
 """
 _SETTINGS_ENV = "MOCKSERVER_SETTINGS_JSON"
 
@@ -55,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"])
     routes = commands.add_parser("routes", help="list every vendor, method, path and operationId")
     _add_app_options(routes)
+    validate = commands.add_parser("validate", help="check specs, overlays, fixtures and config; exit 2 on the first problem")
+    _add_app_options(validate)
+    wait = commands.add_parser("wait", help="block until a server is ready (for CI scripts)")
+    wait.add_argument("--url", default=_env("URL", "http://127.0.0.1:8000"), help="the server's root URL (env MOCKSERVER_URL)")
+    wait.add_argument("--timeout", type=float, default=30.0, help="seconds to wait before giving up (default 30)")
     plot = commands.add_parser("plot", help="draw a few series to PNG to judge the data by eye (needs matplotlib)")
     plot.add_argument("--out", default="world.png", help="PNG file to write (default world.png)")
     plot.add_argument("--seed", type=int, default=int(_env("SEED", "0") or 0))
@@ -163,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "plot":
         return _plot(args)
+    if args.command == "wait":
+        return _wait(args.url, args.timeout)
     try:
         settings = settings_from(args)
         from mockserver.app import create_app
@@ -171,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MockServerError as exc:
         print(f"mockserver: error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "validate":
+        fixtures = sum(len(f) for v in app.vendors.values() for f in v.fixtures.values())
+        for name, vendor in app.vendors.items():
+            print(f"ok  {name}: {vendor.spec.source} ({len(vendor.spec.operations)} operations)")
+        print(f"ok  {fixtures} fixtures, {len(app.control.faults.rules)} fault rules, {len(app.control.sessions)} sessions")
+        return 0
     if args.command == "routes":
         for name, vendor in app.vendors.items():
             for op in vendor.spec.operations:
@@ -188,6 +203,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _wait(url: str, timeout: float) -> int:
+    """Poll ``{url}/__mock/ready`` until it answers 200."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    ready = url.rstrip("/") + "/__mock/ready"
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(ready, timeout=2) as response:
+                if response.status == 200:
+                    print(f"ready: {url}")
+                    return 0
+                last = f"status {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        time.sleep(0.2)
+    print(f"mockserver: error: {ready} was not ready after {timeout:g} s (last: {last})", file=sys.stderr)
+    return 1
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -101,3 +101,23 @@ def test_plot_draws_a_png(tmp_path: Path) -> None:
     result = run("plot", "--out", str(out), "--now", "2025-06-01T12:00:00Z")
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+
+
+def test_validate_reports_each_vendor_and_the_fixtures(tmp_path: Path) -> None:
+    result = run("validate")
+    assert result.returncode == 0, result.stderr
+    assert "ok  botpress:" in result.stdout and "ok  4 fixtures" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vendor: botpress\noperationId: getBotAnalytics\nname: x\nbody: {records: 1}\n")
+    failed = run("validate", "--fixtures", str(tmp_path))
+    assert failed.returncode == 2 and str(bad) in failed.stderr and "body at /records" in failed.stderr
+
+
+def test_wait_blocks_until_ready_and_fails_after_its_timeout() -> None:
+    server = LiveServer()
+    try:
+        assert run("wait", "--url", server.url, "--timeout", "5").returncode == 0
+    finally:
+        server.stop()
+    result = run("wait", "--url", server.url, "--timeout", "0.5")
+    assert result.returncode == 1 and "was not ready after 0.5 s" in result.stderr

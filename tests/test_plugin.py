@@ -1,0 +1,44 @@
+"""The pytest plugin as a user meets it: the example tests run in a separate pytest process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                          capture_output=True, text=True, timeout=300, cwd=EXAMPLES)
+
+
+def test_the_example_tests_pass_with_the_plugin() -> None:
+    result = run_pytest("--mockserver-now", "2025-06-01T12:00:00Z", str(EXAMPLES / "test_vendor_clients.py"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 passed" in result.stdout
+
+
+def test_sessions_keep_tests_apart(tmp_path: Path) -> None:
+    test = tmp_path / "test_isolation.py"
+    test.write_text(
+        "import httpx\n"
+        "def test_one(mockserver, mock_control):\n"
+        "    mock_control.add_fault(vendor='chatbotcom', status=500)\n"
+        "    r = httpx.get(mockserver.base_url('chatbotcom') + '/reports/conversations',\n"
+        "                  headers={'Authorization': 'Bearer t', **mock_control.session_headers()})\n"
+        "    assert r.status_code == 500 and mock_control.count() == 1\n"
+        "def test_two(mockserver, mock_control):\n"
+        "    r = httpx.get(mockserver.base_url('chatbotcom') + '/reports/conversations',\n"
+        "                  headers={'Authorization': 'Bearer t', **mock_control.session_headers()})\n"
+        "    assert r.status_code == 200 and mock_control.count() == 1\n"
+    )
+    result = run_pytest(str(test))
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_plugin_options_are_listed_in_help() -> None:
+    result = run_pytest("--help")
+    for option in ("--mockserver-seed", "--mockserver-now", "--mockserver-url"):
+        assert option in result.stdout
