@@ -16,10 +16,12 @@ from urllib.parse import parse_qs, unquote
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule, FaultRules
 from mockserver.control.journal import Journal, masked, readable_body
+from mockserver.cors import CORSMiddleware
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.jobs.links import verify
 from mockserver.jobs.store import JobStore
+from mockserver.logs import request_line
 from mockserver.profiles import discover_profiles
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
@@ -64,11 +66,15 @@ class MockServer:
         self.control = ControlPlane(Journal(settings.journal_size), FaultRules(settings.seed),
                                     {name: len(v.spec.operations) for name, v in self.vendors.items()})
         self.control.install(settings.faults, settings.sessions)
+        self._asgi = CORSMiddleware(self._serve, settings.cors_origins) if settings.cors_origins else self._serve
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await self._asgi(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
@@ -120,7 +126,7 @@ class MockServer:
             seed=session.seed if session else None, pick_fault=pick_fault,
         )
         answer = vendor.handle(incoming)
-        self.control.journal.record(
+        entry = self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
             route=answer.route, query=parse_qs(query_string, keep_blank_values=True), headers=masked(headers),
@@ -128,6 +134,8 @@ class MockServer:
             durationMs=round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3),
             fault=answer.fault.id if answer.fault else None,
         )
+        request_line({"method": method, "path": prefix + path, "status": answer.status, "durationMs": entry.durationMs,
+                      "operationId": answer.operation_id, "vendor": name, "session": session_id})
         return answer
 
     def _vendor_for(self, path: str) -> tuple[VendorService | None, str]:

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from mockserver.errors import ConfigError, MockServerError
+from mockserver.logs import configure as configure_logs
 from mockserver.settings import Settings, settings_from_json, settings_to_json
 from mockserver.validation.schema import parse_date_time
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_app_options(serve)
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1), help="worker processes (env MOCKSERVER_WORKERS)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--log-format", default=_env("LOG_FORMAT", "text"), choices=["text", "json"],
+                       help="one line per request: text or JSON (env MOCKSERVER_LOG_FORMAT)")
     routes = commands.add_parser("routes", help="list every vendor, method, path and operationId")
     _add_app_options(routes)
     validate = commands.add_parser("validate", help="check specs, overlays, fixtures and config; exit 2 on the first problem")
@@ -82,6 +85,8 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
                         help="also load the fixtures in DIR (YAML or JSON); repeatable (env MOCKSERVER_FIXTURES)")
     parser.add_argument("--config", default=_env("CONFIG"), metavar="FILE",
                         help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)")
+    parser.add_argument("--cors-origins", default=_env("CORS_ORIGINS", "*"), metavar="LIST",
+                        help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off")
     parser.add_argument("--journal-size", type=int, default=int(_env("JOURNAL_SIZE", "1000") or 1000),
                         help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
     parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
@@ -128,6 +133,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         download_ttl=args.download_ttl,
         fixture_dirs=tuple(Path(d) for d in args.fixtures),
         journal_size=args.journal_size,
+        cors_origins=() if args.cors_origins == "none" else tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),
     )
@@ -163,6 +169,7 @@ def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
     from mockserver.app import create_app
 
+    configure_logs(os.environ.get("MOCKSERVER_LOG_FORMAT", "text"), os.environ.get("MOCKSERVER_LOG_LEVEL", "info"))
     return create_app(settings_from_json(os.environ[_SETTINGS_ENV]))
 
 
@@ -193,15 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     import uvicorn
 
+    configure_logs(args.log_format, args.log_level)
+    os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
+
     if args.workers > 1:
         # Workers share jobs through one SQLite file and sign download links with one key.
         with tempfile.TemporaryDirectory(prefix="mockserver-") as state:
             shared = replace(settings, state_path=Path(state) / "jobs.sqlite", secret=settings.secret or secrets.token_hex(16))
             os.environ[_SETTINGS_ENV] = settings_to_json(shared)
             uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
-                        workers=args.workers, log_level=args.log_level)
+                        workers=args.workers, log_level=args.log_level, access_log=False)
     else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 
 

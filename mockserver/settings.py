@@ -38,6 +38,8 @@ class Settings:
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
     faults: tuple[dict[str, Any], ...] = ()
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Origins browsers may call from: ("*",) any (without credentials); () turns CORS off.
+    cors_origins: tuple[str, ...] = ("*",)
     # Seconds a download link works after its job finished.
     download_ttl: int = 900
     # Key that signs download links; empty: a random one per server.
@@ -78,4 +80,5 @@ def settings_from_json(text: str) -> Settings:
         faults=tuple(raw["faults"]),
         sessions=raw["sessions"],
         download_ttl=raw["download_ttl"],
+        cors_origins=tuple(raw["cors_origins"]),
     )

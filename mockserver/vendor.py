@@ -149,6 +149,8 @@ class VendorService:
                 raise Problem(NOT_FOUND, f"No {self.profile.title} operation has the path {request.path!r}.", "path")
             operation = match.operation(request.method)
             route = match.route.template
+            if operation is None and request.method == "OPTIONS":
+                return Answer(204, b"", None, {"Allow": match.route.allow}, route=route)
             if operation is None:
                 raise Problem(
                     METHOD_NOT_ALLOWED,

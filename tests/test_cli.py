@@ -121,3 +121,28 @@ def test_wait_blocks_until_ready_and_fails_after_its_timeout() -> None:
         server.stop()
     result = run("wait", "--url", server.url, "--timeout", "0.5")
     assert result.returncode == 1 and "was not ready after 0.5 s" in result.stderr
+
+
+def test_one_json_log_line_per_request(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-format", "json"],
+                                   stdout=sink, stderr=sink, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            assert run("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "20").returncode == 0
+            httpx.get(f"http://127.0.0.1:{port}/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"])
+            httpx.get(f"http://127.0.0.1:{port}/chatbotcom/reports/nope", headers=AUTH["chatbotcom"])
+            time.sleep(0.3)
+        finally:
+            process.terminate()
+            process.wait(10)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert [(e["path"], e["status"], e["operationId"]) for e in lines] == [
+        ("/chatbotcom/reports/conversations", 200, "getConversationsReport"), ("/chatbotcom/reports/nope", 404, None)]
+    assert all(e["durationMs"] > 0 and e["method"] == "GET" for e in lines)

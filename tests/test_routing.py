@@ -125,3 +125,30 @@ def test_repeated_scalar_parameter_is_rejected(client: TestClient) -> None:
 def test_repeated_array_parameter_is_accepted(client: TestClient) -> None:
     response = client.get("/chatbotcom/reports/conversations?source=widget&source=slack", headers=AUTH["chatbotcom"])
     assert response.status_code == 200
+
+
+def test_cors_for_browsers_any_origin_without_credentials(client: TestClient) -> None:
+    simple = client.get("/generalbots/api/v1/analytics/usage", headers={**AUTH["generalbots"], "Origin": "http://localhost:3000"})
+    assert simple.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in simple.headers
+    preflight = client.options("/generalbots/api/v1/analytics/usage", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, x-mock-session"})
+    assert preflight.status_code == 204 and "GET" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"] == "authorization, x-mock-session"
+
+
+def test_cors_with_listed_origins_echoes_them_with_credentials() -> None:
+    app = create_app(Settings(now=NOW, cors_origins=("http://app.test",)))
+    with TestClient(app, base_url=HOST) as listed:
+        allowed = listed.get("/__mock/health", headers={"Origin": "http://app.test"})
+        other = listed.get("/__mock/health", headers={"Origin": "http://evil.test"})
+    assert allowed.headers["access-control-allow-origin"] == "http://app.test"
+    assert allowed.headers["access-control-allow-credentials"] == "true" and allowed.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in other.headers
+    with TestClient(create_app(Settings(now=NOW, cors_origins=())), base_url=HOST) as closed:
+        assert "access-control-allow-origin" not in closed.get("/__mock/health", headers={"Origin": "http://app.test"}).headers
+
+
+def test_options_on_a_known_path_lists_the_methods(client: TestClient) -> None:
+    response = client.options("/generalbots/api/v1/analytics/reports")
+    assert response.status_code == 204 and response.headers["allow"] == "GET, HEAD, OPTIONS, POST"

@@ -1,0 +1,56 @@
+"""CORS for browser clients, as pure ASGI middleware.
+
+Default: any origin, without credentials (``Access-Control-Allow-Origin: *``). With a list of
+origins, only those are echoed back, with ``Vary: Origin`` and credentials allowed: ``*`` is
+never combined with credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+class CORSMiddleware:
+    def __init__(self, app: Any, origins: tuple[str, ...] = ("*",)) -> None:
+        self.app = app
+        self.any_origin = origins == ("*",)
+        self.origins = frozenset(origins)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        allowed = self._allow(origin)
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            requested = headers.get(b"access-control-request-headers", b"").decode("latin-1")
+            preflight = [*allowed, (b"access-control-allow-methods", ALLOWED_METHODS.encode()), (b"access-control-max-age", b"600")]
+            if requested:
+                preflight.append((b"access-control-allow-headers", requested.encode("latin-1")))
+            await send({"type": "http.response.start", "status": 204, "headers": preflight})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *allowed,
+                                                  (b"access-control-expose-headers", b"*")]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _allow(self, origin: str) -> list[tuple[bytes, bytes]]:
+        if not origin:
+            return []
+        if self.any_origin:
+            return [(b"access-control-allow-origin", b"*")]
+        if origin in self.origins:
+            return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
+                    (b"access-control-allow-credentials", b"true")]
+        return []
