@@ -1,0 +1,12 @@
+# A slim image that installs the mock the way the README does (`make install`, then serve).
+# Not built or run by this project's CI: its machines have no Docker engine.
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 mock
+WORKDIR /home/mock/app
+COPY --chown=mock:mock . .
+USER mock
+RUN make install
+EXPOSE 8000
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s CMD [".venv/bin/mockserver", "wait", "--url", "http://127.0.0.1:8000", "--timeout", "2"]
+ENTRYPOINT [".venv/bin/mockserver", "serve", "--host", "0.0.0.0", "--port", "8000"]
