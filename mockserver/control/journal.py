@@ -81,6 +81,6 @@ def readable_body(body: bytes, content_type: str | None) -> Any:
     if content_type and "json" in content_type:
         try:
             return json.loads(body)
-        except ValueError:
-            pass
+        except (ValueError, RecursionError):
+            pass  # kept as text: the journal shows what was sent, valid or not
     return text

@@ -134,7 +134,9 @@ class RequestValidator:
             )
         if media == "application/json" or media.endswith("+json"):
             try:
-                value = json.loads(body)
+                value = json.loads(body, parse_constant=_no_constants)
+            except RecursionError as exc:
+                raise Problem(MALFORMED_BODY, "Request body is nested too deeply to be a sensible JSON document.", "body") from exc
             except (UnicodeDecodeError, ValueError) as exc:
                 raise Problem(MALFORMED_BODY, f"Request body is not valid JSON: {exc}.", "body") from exc
         else:
@@ -143,6 +145,11 @@ class RequestValidator:
         if errors:
             raise Problem(INVALID_BODY, _body_message(best_match(errors), self._resolve), "body")
         return value
+
+
+def _no_constants(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _raw_values(

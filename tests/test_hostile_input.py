@@ -1,0 +1,49 @@
+"""Sloppy and hostile requests get the vendor's 4xx with a reason, never a 5xx."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.cases import AUTH
+
+REPORTS = "/generalbots/api/v1/analytics/reports"
+JSON = {**AUTH["generalbots"], "content-type": "application/json"}
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    (b'{"type": NaN}', "NaN is not a JSON value"),
+    (b'{"type": Infinity}', "Infinity is not a JSON value"),
+    (b"\xff\xfe{}", "not valid JSON"),
+    (b"{", "not valid JSON"),
+])
+def test_malformed_json_bodies_are_400(client: TestClient, body: bytes, words: str) -> None:
+    response = client.post(REPORTS, content=body, headers=JSON)
+    assert response.status_code == 400 and words in response.json()["message"]
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/generalbots/api/v1/analytics/usage?start_date=%C3%28", 400),  # invalid UTF-8 in the query
+    ("/generalbots/api/v1/analytics/usage?start_date=%ZZ", 400),  # malformed percent-encoding
+    ("/generalbots/api/v1/analytics/reports/%C3%28", 404),  # invalid UTF-8 in the path
+    ("/generalbots/api/v1/analytics/reports/..%2F..%2Fetc%2Fpasswd", 400),  # traversal in an id (not a UUID)
+    ("/generalbots/api/v1/analytics/usage?days=NaN", 400),
+    ("/generalbots/api/v1/analytics/usage?days=1e309", 400),
+    ("/generalbots/api/v1/analytics/usage?start_date=2025-02-30", 400),
+    ("/generalbots/api/v1/analytics/usage?start_date=0000-01-01", 400),
+    ("/chatbotcom/reports/conversations?from=0001-01-01T00:00:00%2B14:00", 200),  # valid, clipped to history
+    ("/chatbotcom/reports/conversations?to=9999-12-31T23:59:59-14:00", 200),
+])
+def test_odd_urls_are_answered_in_the_vendor_body(client: TestClient, path: str, status: int) -> None:
+    vendor = path.split("/")[1]
+    response = client.get(path, headers=AUTH[vendor])
+    assert response.status_code == status, response.text
+    if status >= 400:
+        body = response.json()
+        assert "message" in body or "status" in body
+
+
+def test_a_download_link_cannot_walk_out_of_the_job_store(client: TestClient) -> None:
+    response = client.get("/__mock/downloads/generalbots/..%2F..%2Fetc%2Fpasswd?expires=99999999999999&signature=0")
+    assert response.status_code == 403 and response.json()["error"] == "invalid_link"
