@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from mockserver.control.faults import FaultRule, latency_of
+from mockserver.control.journal import SECRET_HEADERS
 from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, RATE_LIMITED, Problem, kind_for_status
 from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.rng import derive
@@ -99,6 +100,10 @@ class VendorService:
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
         self._by_id = {op.operation_id: op for op in spec.operations}
+        # Header names that carry this vendor's credentials (masked in the journal).
+        self.secret_headers = SECRET_HEADERS | {
+            str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"}
         self.fixtures: dict[str, list[Fixture]] = {}
         for fixture in fixtures or []:
             self._check_fixture(fixture, compiler)

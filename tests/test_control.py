@@ -150,3 +150,9 @@ def test_schemathesis_passes_on_the_control_plane(server: LiveServer, tmp_path: 
                              "-n", "20", "--seed", "7", "--phases", "examples,coverage,fuzzing,stateful"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_api_keys_declared_by_a_spec_are_masked_too(server: LiveServer, control: MockControl) -> None:
+    httpx.get(f"{server.url}/chatcaptain/v1/chatbots/b/statistics/channels", headers={"x-chatcaptain-key": "CCSB-secret-7788"})
+    (entry,) = control.journal(vendor="chatcaptain")
+    assert entry["headers"]["x-chatcaptain-key"] == "****7788"

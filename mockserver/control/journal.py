@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-# Headers whose values are credentials: the journal keeps only their last four characters.
-SECRET_HEADERS = frozenset({"authorization", "x-chatcaptain-key", "x-api-key", "cookie", "proxy-authorization"})
+# Headers that carry credentials in any API; each vendor adds the API-key headers its spec declares.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 MAX_BODY_CHARS = 65_536
 
 
@@ -69,8 +69,9 @@ class Journal:
             self._entries.extend(kept)
 
 
-def masked(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: ("****" + v[-4:] if len(v) > 8 else "****") if k in SECRET_HEADERS else v for k, v in headers.items()}
+def masked(headers: Mapping[str, str], secret: frozenset[str] = SECRET_HEADERS) -> dict[str, str]:
+    """Credentials reduced to their last four characters (all hidden when short)."""
+    return {k: ("****" + v[-4:] if len(v) > 8 else "****") if k in secret else v for k, v in headers.items()}
 
 
 def readable_body(body: bytes, content_type: str | None) -> Any:
