@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test fuzz clean
+.PHONY: run install test fuzz fuzz-long clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.installed-test
 # Long schemathesis runs (all phases, 300 cases per operation, every vendor).
 fuzz: $(VENV)/.installed-test
 	MOCKSERVER_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -m fuzz -v
+
+# The long run: all phases, 1000 cases per operation, three seeds, every vendor (about an hour).
+fuzz-long: $(VENV)/.installed-test
+	MOCKSERVER_FUZZ_EXAMPLES=1000 MOCKSERVER_FUZZ_SEEDS=1,2,3 $(BIN)/python -m pytest -m fuzz -v
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis *.egg-info

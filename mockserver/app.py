@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import secrets
@@ -87,7 +88,11 @@ class MockServer:
         if path.startswith("/__mock/downloads/") and method in ("GET", "HEAD"):
             answer = self._download(path, scope.get("query_string", b"").decode("latin-1"))
         elif path.startswith("/__mock/") or path == "/__mock":
+            refused = self._control_refusal(scope, headers, path)
             body = await _read_body(receive, self.settings.max_body_bytes)
+            if refused is not None:
+                await _send(send, refused)
+                return
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 answer = Answer(200, self.control.spec_json())
             else:
@@ -144,6 +149,28 @@ class MockServer:
         first = path.split("/", 2)[1] if path.count("/") >= 1 else ""
         service = self.vendors.get(first)
         return (service, f"/{first}") if service else (None, "")
+
+    def _control_refusal(self, scope: Scope, headers: dict[str, str], path: str) -> Answer | None:
+        """The control plane changes what every client sees: only loopback clients, or holders of
+        ``--admin-token``, may use it. Health, readiness and its spec stay open for probes."""
+        if path in ("/__mock/health", "/__mock/ready", "/__mock/openapi.json"):
+            return None
+        token = self.settings.admin_token
+        if token is not None:
+            given = headers.get("x-mock-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if secrets.compare_digest(given.encode(), token.encode()):
+                return None
+            return _plain_error(401, "unauthorized", "The control plane needs the admin token: send "
+                                "'Authorization: Bearer <token>' or 'X-Mock-Admin-Token: <token>' (see --admin-token).")
+        client = (scope.get("client") or ("",))[0]
+        try:
+            if ipaddress.ip_address(client).is_loopback:
+                return None
+        except ValueError:
+            return None  # not a socket peer: an in-process ASGI caller
+
+        return _plain_error(403, "forbidden", f"The control plane answers loopback clients only (this request came from "
+                            f"{client or 'an unknown address'}); start the server with --admin-token to use it remotely.")
 
     def _download(self, path: str, query_string: str) -> Answer:
         """Serve a finished job's file through a signed, expiring link."""

@@ -87,6 +87,8 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
                         help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)")
     parser.add_argument("--cors-origins", default=_env("CORS_ORIGINS", "*"), metavar="LIST",
                         help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off")
+    parser.add_argument("--admin-token", default=_env("ADMIN_TOKEN"),
+                        help="token the /__mock control plane requires; without it only loopback clients may use it (env MOCKSERVER_ADMIN_TOKEN)")
     parser.add_argument("--journal-size", type=int, default=int(_env("JOURNAL_SIZE", "1000") or 1000),
                         help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
     parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
@@ -133,6 +135,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         download_ttl=args.download_ttl,
         fixture_dirs=tuple(Path(d) for d in args.fixtures),
         journal_size=args.journal_size,
+        admin_token=args.admin_token or None,
         cors_origins=() if args.cors_origins == "none" else tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),

@@ -26,15 +26,17 @@ class MockControlError(Exception):
 
 
 class MockControl:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", session: str | None = None, timeout: float = 10) -> None:
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", session: str | None = None, timeout: float = 10,
+                 admin_token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
+        self.admin_token = admin_token
 
     # --- sessions ------------------------------------------------------------------------------
     def for_session(self, session: str) -> MockControl:
         """The same server, scoped to another session."""
-        return MockControl(self.base_url, session, self.timeout)
+        return MockControl(self.base_url, session, self.timeout, self.admin_token)
 
     def session_headers(self) -> dict[str, str]:
         """Headers that put a vendor request in this client's session."""
@@ -109,8 +111,10 @@ class MockControl:
         if query:
             url += "?" + urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json"} if data else {})
+        headers = {"Content-Type": "application/json"} if data else {}
+        if self.admin_token:
+            headers["X-Mock-Admin-Token"] = self.admin_token
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = response.read()

@@ -38,6 +38,8 @@ class Settings:
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
     faults: tuple[dict[str, Any], ...] = ()
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Token the control plane (/__mock) requires; None: it answers loopback clients only.
+    admin_token: str | None = None
     # Origins browsers may call from: ("*",) any (without credentials); () turns CORS off.
     cors_origins: tuple[str, ...] = ("*",)
     # Seconds a download link works after its job finished.
@@ -81,4 +83,5 @@ def settings_from_json(text: str) -> Settings:
         sessions=raw["sessions"],
         download_ttl=raw["download_ttl"],
         cors_origins=tuple(raw["cors_origins"]),
+        admin_token=raw["admin_token"],
     )

@@ -156,3 +156,41 @@ def test_api_keys_declared_by_a_spec_are_masked_too(server: LiveServer, control:
     httpx.get(f"{server.url}/chatcaptain/v1/chatbots/b/statistics/channels", headers={"x-chatcaptain-key": "CCSB-secret-7788"})
     (entry,) = control.journal(vendor="chatcaptain")
     assert entry["headers"]["x-chatcaptain-key"] == "****7788"
+
+
+def test_the_admin_token_guards_the_control_plane() -> None:
+    guarded = LiveServer("--admin-token", "s3cret-admin")
+    try:
+        assert httpx.get(f"{guarded.url}/__mock/health").status_code == 200  # probes stay open
+        refused = httpx.get(f"{guarded.url}/__mock/journal")
+        assert refused.status_code == 401 and "--admin-token" in refused.json()["message"]
+        with pytest.raises(MockControlError, match="401"):
+            MockControl(guarded.url).faults()
+        assert MockControl(guarded.url, admin_token="s3cret-admin").faults() == []
+    finally:
+        guarded.stop()
+
+
+def test_without_a_token_only_loopback_clients_may_use_the_control_plane() -> None:
+    import asyncio
+
+    from mockserver import Settings, create_app
+
+    app = create_app(Settings())
+
+    async def call(client: str) -> int:
+        sent: list[dict] = []
+        scope = {"type": "http", "method": "GET", "path": "/__mock/faults", "raw_path": b"/__mock/faults",
+                 "query_string": b"", "headers": [], "client": (client, 5000), "scheme": "http", "server": ("10.0.0.1", 8000)}
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    assert asyncio.run(call("127.0.0.1")) == 200 and asyncio.run(call("::1")) == 200
+    assert asyncio.run(call("192.0.2.10")) == 403
