@@ -28,6 +28,14 @@ def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
         return MIN_INSTANT if parsed.year < 5000 else MAX_INSTANT
 
 
+def shift(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, clamped to the representable years 1..9999 instead of overflowing."""
+    try:
+        return min(max(moment + delta, MIN_INSTANT), MAX_INSTANT)
+    except OverflowError:
+        return MIN_INSTANT if delta < timedelta(0) else MAX_INSTANT
+
+
 def iso_ms(moment: datetime) -> str:
     """``2025-01-31T00:00:00.000Z``: the form the vendors' JavaScript backends emit."""
     m = moment.astimezone(UTC)

@@ -47,3 +47,14 @@ def test_odd_urls_are_answered_in_the_vendor_body(client: TestClient, path: str,
 def test_a_download_link_cannot_walk_out_of_the_job_store(client: TestClient) -> None:
     response = client.get("/__mock/downloads/generalbots/..%2F..%2Fetc%2Fpasswd?expires=99999999999999&signature=0")
     assert response.status_code == 403 and response.json()["error"] == "invalid_link"
+
+
+@pytest.mark.parametrize(("path", "vendor"), [
+    # A trend's previous period would start before year 1.
+    ("/v1/chatbots/b/statistics/reports/overview?from=0132-07-31T19:45:26%2B12:39&to=2022-07-05T12:12:00.000Z"
+     "&interval=3600&components=5,9,16", "chatcaptain"),
+    ("/api/v1/analytics/usage?end_date=0001-01-05", "generalbots"),  # 30 days before it is before year 1
+])
+def test_ranges_at_the_edge_of_the_calendar_do_not_overflow(client: TestClient, path: str, vendor: str) -> None:
+    response = client.get(f"/{vendor}{path}", headers=AUTH[vendor])
+    assert response.status_code == 200, response.text

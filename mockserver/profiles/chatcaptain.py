@@ -28,7 +28,7 @@ from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.histogram import bell, median, merge, total
 from mockserver.synth.series import check_size
-from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.timeutil import iso_ms, parse_instant, shift
 
 # Component ids as the vendor numbers them, per report.
 CHANNEL_COMPONENTS = (
@@ -167,9 +167,14 @@ class Span:
     def __init__(self, seed: int, now: datetime, channels: Sequence[Channel], start: datetime, end: datetime) -> None:
         self.seed, self.channels, self.now = seed, channels, now
         self.start, self.end = start, min(end, now)
+        # A report asks for several components over the same days: compute each figure once.
+        self._days: list[tuple[Channel, date, float | None]] | None = None
+        self._sums: dict[str, int] = {}
 
     def days(self) -> list[tuple[Channel, date, float | None]]:
         """(channel, day, share) for each day with data: share None means the whole day."""
+        if self._days is not None:
+            return self._days
         result = []
         for channel in self.channels:
             first = max(self.start, channel.activity.window(self.now)[0])
@@ -179,6 +184,7 @@ class Span:
                 whole = first <= begins and begins + timedelta(days=1, milliseconds=-1) <= self.end
                 result.append((channel, day, None if whole else 0.0))
                 day += timedelta(days=1)
+        self._days = result
         return result
 
     def _in_range(self, channel: Channel, day: date, name: str) -> int:
@@ -188,8 +194,10 @@ class Span:
                    if begins + timedelta(hours=h + 1, milliseconds=-1) >= first and begins + timedelta(hours=h) <= self.end)
 
     def sum(self, name: str) -> int:
-        return sum(channel_day(self.seed, c, d)[name] if share is None else self._in_range(c, d, name)
-                   for c, d, share in self.days())
+        if name not in self._sums:
+            self._sums[name] = sum(channel_day(self.seed, c, d)[name] if share is None else self._in_range(c, d, name)
+                                   for c, d, share in self.days())
+        return self._sums[name]
 
     def vector(self, name: str, base: str, voice_only: bool = False) -> list[int]:
         """A per-day vector (languages, intents, a histogram) over the range; partial days are
@@ -366,8 +374,8 @@ def _component(name: str, span: Span, call: Call, start: datetime, end: datetime
 
 def _trend(span: Span, call: Call, start: datetime, end: datetime, figure: str) -> dict[str, Any]:
     length = end - start
-    previous_to = start - timedelta(milliseconds=1)
-    previous_from = previous_to - length
+    previous_to = shift(start, -timedelta(milliseconds=1))
+    previous_from = shift(previous_to, -length)
     current = span.sum(figure)
     previous = Span(span.seed, span.now, span.channels, previous_from, previous_to).sum(figure)
     return {"current": current, "previous": previous,
@@ -388,8 +396,7 @@ def _steps(counts: Sequence[int]) -> dict[str, Any]:
 def _by_type(span: Span) -> list[dict[str, Any]]:
     totals: dict[str, int] = {}
     for channel in span.channels:
-        single = Span.__new__(Span)
-        single.__dict__.update(span.__dict__, channels=[channel])
+        single = Span(span.seed, span.now, [channel], span.start, span.end)
         totals[channel.type] = totals.get(channel.type, 0) + single.sum("conversations")
     return sorted(({"channelType": t, "count": n} for t, n in totals.items() if n), key=lambda r: -r["count"])
 

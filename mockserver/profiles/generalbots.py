@@ -24,7 +24,7 @@ from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import bucket_start, day_start, next_start
 from mockserver.synth.series import accumulate
-from mockserver.timeutil import MAX_INSTANT, iso_ms, parse_instant
+from mockserver.timeutil import MAX_INSTANT, iso_ms, parse_instant, shift
 
 _CODES = {
     errors.INVALID_PARAMETER: "invalid_parameter",
@@ -517,7 +517,7 @@ def _resolve_range(call: Call) -> tuple[datetime, datetime]:
             end = last_ms + timedelta(milliseconds=1) if last_ms < MAX_INSTANT else MAX_INSTANT
         else:
             end = parse_instant(raw_end)
-        start = parse_instant(raw_start) if raw_start else end - timedelta(days=30)
+        start = parse_instant(raw_start) if raw_start else shift(end, -timedelta(days=30))
         return (start, end) if start <= end else (end, start)
     if "days" in supplied:
         return today - timedelta(days=call.params["days"] - 1), now
