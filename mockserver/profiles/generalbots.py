@@ -533,14 +533,20 @@ def _resolve_range(call: Call) -> tuple[datetime, datetime]:
     return today - timedelta(days=29), now
 
 
+@lru_cache(maxsize=65536)
+def user_conversations(seed: int, user: str, ordinal: int) -> int:
+    """How many conversations a user had on a day: none on most days, 1-3 on about one in eight."""
+    rng = keyed_random(seed, "generalbots", "user", user, ordinal)
+    return 0 if rng.random() > 0.12 else rng.randint(1, 3)
+
+
 def _for_user(view: View, day: date, totals: dict[str, int]) -> dict[str, int]:
     """With ``user_id``: one user's share of the day (a few conversations on some days)."""
     if not view.user:
         return totals
-    rng = keyed_random(view.seed, "generalbots", "user", view.user, day.toordinal())
-    if not totals["conversations"] or rng.random() > 0.12:
+    conversations = user_conversations(view.seed, view.user, day.toordinal())
+    if not totals["conversations"] or not conversations:
         return dict.fromkeys(FIGURES, 0)
-    conversations = rng.randint(1, 3)
     share = conversations / totals["conversations"]
     result = {name: min(round(value * share), value) for name, value in totals.items()}
     result.update(conversations=conversations, active_users=1, new_users=0)
