@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.openapi.model import Parameter
@@ -64,19 +65,41 @@ def coerce_scalar(raw: str, types: list[str]) -> Any:
     return raw
 
 
-def coerce_parameter(param: Parameter, raw: list[str], resolve: Resolve) -> Any:
-    """Coerce the raw occurrence(s) of one parameter. ``raw`` is never empty."""
-    types = schema_types(param.schema, resolve)
-    if "array" in types:
-        items = items_schema(param.schema, resolve)
-        item_types = schema_types(items, resolve)
-        if param.explode and param.location in ("query", "cookie"):
-            values = raw
-        else:
-            delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style, ",")
-            values = raw[0].split(delimiter) if raw[0] != "" else []
-        return [coerce_scalar(v, item_types) for v in values]
-    return coerce_scalar(raw[0], types)
+@dataclass(frozen=True)
+class ParameterPlan:
+    """How to read one parameter, worked out from its schema once, at start-up."""
+
+    parameter: Parameter
+    types: tuple[str, ...]
+    item_types: tuple[str, ...]
+    default: Any
+
+    @classmethod
+    def of(cls, param: Parameter, resolve: Resolve) -> ParameterPlan:
+        types = schema_types(param.schema, resolve)
+        item_types = schema_types(items_schema(param.schema, resolve), resolve) if "array" in types else []
+        schema = param.schema
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = resolve(schema["$ref"])
+        default = schema.get("default") if isinstance(schema, dict) else None
+        return cls(param, tuple(types), tuple(item_types), default)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the parameter may occur more than once (an exploded array)."""
+        return self.parameter.explode and "array" in self.types
+
+    def coerce(self, raw: list[str]) -> Any:
+        """Coerce the raw occurrence(s) of the parameter. ``raw`` is never empty."""
+        param = self.parameter
+        if "array" in self.types:
+            if param.explode and param.location in ("query", "cookie"):
+                values = raw
+            else:
+                delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style, ",")
+                values = raw[0].split(delimiter) if raw[0] != "" else []
+            return [coerce_scalar(v, list(self.item_types)) for v in values]
+        return coerce_scalar(raw[0], list(self.types))
 
 
 def _json_type(value: Any) -> str:

@@ -22,7 +22,7 @@ from mockserver.errors import (
     Problem,
 )
 from mockserver.openapi.model import ApiSpec, Operation, Parameter, resolve_pointer
-from mockserver.validation.params import coerce_parameter
+from mockserver.validation.params import ParameterPlan
 from mockserver.validation.schema import SchemaCompiler, expectation, shorten
 from mockserver.validation.security import SecurityCheck
 
@@ -50,7 +50,7 @@ class RequestValidator:
         self.operation = operation
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.security = SecurityCheck(operation.security, spec.security_schemes, tokens)
-        self._params = [(p, compiler.compile(p.schema)) for p in operation.parameters]
+        self._params = [(ParameterPlan.of(p, self._resolve), compiler.compile(p.schema)) for p in operation.parameters]
         body = operation.request_body
         self._body_required = bool(body and body.required)
         self._body_media = {mt.lower(): compiler.compile(schema) for mt, schema in (body.content.items() if body else ())}
@@ -67,7 +67,8 @@ class RequestValidator:
         body: bytes,
     ) -> ValidRequest:
         result = ValidRequest()
-        for param, validator in self._params:
+        for plan, validator in self._params:
+            param = plan.parameter
             raw = _raw_values(param, path_params, query, headers, cookies)
             if raw is None:
                 if param.required:
@@ -78,18 +79,17 @@ class RequestValidator:
                         param.location,
                         param.name,
                     )
-                default = _default(param.schema, self._resolve)
-                if default is not None:
-                    result.params[param.name] = default
+                if plan.default is not None:
+                    result.params[param.name] = plan.default
                 continue
-            if len(raw) > 1 and not _is_exploded_array(param, self._resolve):
+            if len(raw) > 1 and not plan.repeatable:
                 raise Problem(
                     INVALID_PARAMETER,
                     f"{param.location.capitalize()} parameter '{param.name}' was given {len(raw)} times; send it once.",
                     param.location,
                     param.name,
                 )
-            value = coerce_parameter(param, raw, self._resolve)
+            value = plan.coerce(raw)
             if not validator.is_valid(value):
                 received = raw[0] if len(raw) == 1 else ",".join(raw)
                 raise Problem(
@@ -169,18 +169,6 @@ def _raw_values(
         return None if value is None else [value]
     value = cookies.get(param.name)
     return None if value is None else [value]
-
-
-def _is_exploded_array(param: Parameter, resolve: Any) -> bool:
-    from mockserver.validation.params import schema_types
-
-    return param.explode and "array" in schema_types(param.schema, resolve)
-
-
-def _default(schema: Any, resolve: Any) -> Any:
-    while isinstance(schema, dict) and "$ref" in schema:
-        schema = resolve(schema["$ref"])
-    return schema.get("default") if isinstance(schema, dict) else None
 
 
 def _show_json(value: Any) -> str:
