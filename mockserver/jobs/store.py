@@ -8,6 +8,7 @@ needs to run in the background and any worker answers the same.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import uuid
@@ -43,6 +44,10 @@ class Job:
 
     def finished_at(self) -> float:
         return self.created + self.duration
+
+    def retry_after(self, wall: float) -> str:
+        """``Retry-After`` for a job still running at ``wall``: whole seconds to its end, at least 1."""
+        return str(max(1, math.ceil(self.finished_at() - wall)))
 
     @staticmethod
     def _progress(fraction: float) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -311,7 +310,7 @@ class ChatCaptain(Profile):
         elif status == "failed":
             body["error"] = "The export could not be generated: the statistics backend timed out. Create a new export."
         else:
-            headers["Retry-After"] = str(max(1, math.ceil(job.finished_at() - call.wall)))
+            headers["Retry-After"] = job.retry_after(call.wall)
         return Reply(body, 200, headers)
 
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:

@@ -309,8 +309,7 @@ class GeneralBots(Profile):
         if job is None:
             raise Problem(errors.NOT_FOUND, f"Report {call.params['report_id']} not found.", "path", "report_id")
         body = _report(call, job)
-        headers = {} if body["status"] in ("completed", "failed") else {
-            "Retry-After": str(max(1, math.ceil(job.finished_at() - call.wall)))}
+        headers = {} if body["status"] in ("completed", "failed") else {"Retry-After": job.retry_after(call.wall)}
         return Reply(body, 200, headers)
 
     @handles("listReports")
@@ -591,12 +590,6 @@ def _durations(histogram: list[int]) -> dict[str, Any]:
         "min": float(filled[0]),
         "max": float(filled[-1]),
     }
-
-
-def _overlap(day: date, first: datetime, last: datetime) -> float:
-    begins = day_start(day)
-    lo, hi = max(first, begins), min(last, begins + timedelta(days=1))
-    return max((hi - lo).total_seconds() / 86400, 0.0)
 
 
 def _days_in(begins: datetime, dimension: str) -> float:
