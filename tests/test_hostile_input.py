@@ -58,3 +58,22 @@ def test_a_download_link_cannot_walk_out_of_the_job_store(client: TestClient) ->
 def test_ranges_at_the_edge_of_the_calendar_do_not_overflow(client: TestClient, path: str, vendor: str) -> None:
     response = client.get(f"/{vendor}{path}", headers=AUTH[vendor])
     assert response.status_code == 200, response.text
+
+
+UNKNOWN_BOT = "4b609fdb-e5f3-1fe8-bea1-edf7f41ea422"
+
+
+@pytest.mark.parametrize("path", ["usage", "usage/daily", "usage/monthly", "conversations", "conversations/volume",
+                                  "conversations/duration", "conversations/resolution", "engagement",
+                                  "engagement/satisfaction"])
+def test_an_unknown_bot_over_two_thousand_years_counts_zero(client: TestClient, path: str) -> None:
+    # The spec: an unknown bot_id is not an error, its figures are zero. The range reaches back to
+    # year 121, so an answer that walked the range day by day would take many seconds.
+    query = {"bot_id": UNKNOWN_BOT, "start_date": "0121-10-18", "end_date": "2025-01-05",
+             "user_id": "bb7a12fc-3cd6-5e39-902e-b49f9b0e80d3"}
+    response = client.get(f"/generalbots/api/v1/analytics/{path}", params=query, headers=AUTH["generalbots"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    counts = [v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)]
+    counts += [v for point in body.get("data", []) for k, v in point.items() if isinstance(v, int)]
+    assert counts and not any(counts), body

@@ -497,7 +497,12 @@ class View:
         return max(distinct, totals["new_users"]) if totals["active_users"] else 0
 
     def _history_start(self) -> datetime:
-        oldest = min((day_start(b.activity.window(self.now)[0].date()) for b in self.bots), default=self.start)
+        """Where counting starts: no earlier than the oldest activity of the bots in view.
+
+        With no bot in view (an unknown ``bot_id``) nothing happened at all, so counting starts at
+        the end: a range reaching back to year 1 must not be walked day by day to sum zeros.
+        """
+        oldest = min((b.activity.window(self.now)[0] for b in self.bots), default=self.end)
         return max(self.start, oldest)
 
 
