@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test fuzz fuzz-long clean
+.PHONY: run install test fuzz fuzz-long bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ fuzz: $(VENV)/.installed-test
 # The long run: all phases, 1000 cases per operation, three seeds, every vendor (about an hour).
 fuzz-long: $(VENV)/.installed-test
 	MOCKSERVER_FUZZ_EXAMPLES=1000 MOCKSERVER_FUZZ_SEEDS=1,2,3 $(BIN)/python -m pytest -m fuzz -v
+
+# Benchmark against Stoplight Prism and a bare Starlette app; writes docs/benchmarks.md (about 6 minutes).
+# A quick run: make bench BENCH_ROUNDS=1 BENCH_DURATION=3. Installs wrk (Debian) and Prism (npm) if missing.
+PRISM_VERSION := 5.16.0
+PRISM_DIR := benchmarks/.prism
+
+$(PRISM_DIR)/.installed-$(PRISM_VERSION):
+	rm -rf $(PRISM_DIR) && mkdir -p $(PRISM_DIR)
+	npm install --prefix $(PRISM_DIR) --no-audit --no-fund --loglevel=error @stoplight/prism-cli@$(PRISM_VERSION)
+	touch $@
+
+bench: $(VENV)/.installed-run $(PRISM_DIR)/.installed-$(PRISM_VERSION)
+	command -v wrk >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && $$sudo apt-get install -y wrk; }
+	BENCH_PRISM=$(PRISM_DIR)/node_modules/.bin/prism $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis *.egg-info

@@ -1,0 +1,61 @@
+-- wrk script: valid Botpress analytics calls, chosen by environment variables.
+--   BENCH_WORKLOAD  "repeat": 5 bots over one fixed 7-day range, the same few URLs again and again;
+--                   "spread": a random bot among 1,000 and a random start day within a year, 7-day
+--                   ranges, so nearly every request asks for data not generated before.
+--   BENCH_PREFIX    path prefix of the Botpress API on the server ("/botpress" on the mock, "" on Prism).
+--   BENCH_SEED      seed of the spread draws, so every server gets the same sequence (each wrk thread
+--                   adds its own index, so several threads do not send the same sequence).
+-- done() prints one line "BENCH {json}" that the harness parses: wrk's own text is for people.
+
+local workload = os.getenv("BENCH_WORKLOAD") or "repeat"
+local prefix = os.getenv("BENCH_PREFIX") or ""
+local seed = tonumber(os.getenv("BENCH_SEED") or "1")
+
+local BOTS = 1000
+local DAYS = 365
+local FIRST_DAY = 1714521600 -- 2024-05-01T00:00:00Z: the last range ends 2025-05-06, before the fixed clock
+local DAY = 86400
+
+local headers = { ["Authorization"] = "Bearer t", ["x-workspace-id"] = "wkspace_1" }
+local fixed = {}
+local next_index = 1
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("index", threads)
+end
+
+local function path(bot, start)
+  return string.format("%s/v1/admin/bots/bot_%d/analytics?startDate=%s&endDate=%s", prefix, bot,
+    os.date("!%Y-%m-%d", start), os.date("!%Y-%m-%d", start + 6 * DAY))
+end
+
+function init(args)
+  math.randomseed(seed * 1000 + (wrk.thread:get("index") or 1))
+  for bot = 1, 5 do
+    -- 2025-01-01 .. 2025-01-07
+    fixed[bot] = wrk.format("GET", path(bot, 1735689600), headers)
+  end
+end
+
+function request()
+  if workload == "spread" then
+    local bot = math.random(1, BOTS)
+    local start = FIRST_DAY + (math.random(1, DAYS) - 1) * DAY
+    return wrk.format("GET", path(bot, start), headers)
+  end
+  local req = fixed[next_index]
+  next_index = next_index % #fixed + 1
+  return req
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %.1f, "p99_us": %.1f, ' ..
+    '"max_us": %.1f, "connect_errors": %d, "read_errors": %d, "write_errors": %d, ' ..
+    '"status_errors": %d, "timeouts": %d}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end

@@ -1,0 +1,196 @@
+"""Turn one benchmark run (the dict ``run.py`` saves as results/latest.json) into docs/benchmarks.md.
+
+Pure formatting: the same run always gives the same text, and every ratio comes from that run.
+Re-render a saved run with ``python benchmarks/report.py benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+LABELS = {
+    "prism-static": "Prism static (`-v error`)",
+    "prism-dynamic": "Prism dynamic (`-d -v error`)",
+    "mock": "mockserver, 1 worker",
+    "mock-w2": "mockserver, 2 workers",
+    "bare": "bare Starlette on uvicorn (ceiling)",
+}
+METRICS = ("rps", "p50_ms", "p99_ms", "cpu_s_per_1k", "startup_s", "rss_mb", "bytes_per_response")
+Row = dict[str, Any]
+
+
+def medians(samples: list[Row]) -> dict[tuple[str, str], Row]:
+    """Median of each metric over the rounds, per (workload, server), in the order first measured."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for s in samples:
+        groups.setdefault((s["workload"], s["server"]), []).append(s)
+    out = {}
+    for key, rows in groups.items():
+        row: Row = {m: statistics.median(r[m] for r in rows) for m in METRICS}
+        row["rounds_rps"] = [r["rps"] for r in sorted(rows, key=lambda r: r["round"])]
+        row["errors"] = sum(r["errors"] for r in rows)
+        row["requests"] = sum(r["requests"] for r in rows)
+        out[key] = row
+    return out
+
+
+def ms(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+Target = tuple[str, str, str, bool | None]
+
+
+def target(name: str, value: float | None, op: str, goal: float, unit: str) -> Target:
+    """(target, measured, goal, met); met is None when the run lacks a number for it."""
+    if value is None:
+        return name, "n/a", f"{op} {goal:g}{unit}", None
+    shown = (ms(value) if unit == " ms" else f"{value:.2f}") + unit
+    met = {">=": value >= goal, "<=": value <= goal, "<": value < goal}[op]
+    return name, shown, f"{op} {goal:g}{unit}", met
+
+
+def targets(m: dict[tuple[str, str], Row], samples: list[Row], heavy: list[Row]) -> list[Target]:
+    """The targets of the performance issue, each from this run's medians."""
+    def rel(metric: str, workload: str, server: str, other: str) -> float | None:
+        a, b = m.get((workload, server)), m.get((workload, other))
+        return ratio(a[metric], b[metric]) if a and b else None
+
+    spread_mock = m.get(("spread", "mock"))
+    starts = [r["startup_s"] for r in samples if r["server"] == "mock"]  # one worker, both workloads
+    rows = [
+        target("repeat: mock / Prism static, req/s", rel("rps", "repeat", "mock", "prism-static"), ">=", 3, "x"),
+        target("repeat: mock / bare Starlette, req/s", rel("rps", "repeat", "mock", "bare"), ">=", 0.6, "x"),
+        target("repeat: mock p99 / Prism static p99", rel("p99_ms", "repeat", "mock", "prism-static"), "<=", 1, "x"),
+        target("spread: mock / Prism dynamic, req/s", rel("rps", "spread", "mock", "prism-dynamic"), ">=", 10, "x"),
+        target("spread: mock p99 at 50 connections", spread_mock["p99_ms"] if spread_mock else None, "<", 20, " ms"),
+        target("repeat: mock 2 workers / 1 worker, req/s", rel("rps", "repeat", "mock-w2", "mock"), ">=", 1.6, "x"),
+        target("start-up of the mock, all four vendors", statistics.median(starts) if starts else None, "<", 1, " s"),
+        target("repeat: mock RSS / Prism static RSS", rel("rss_mb", "repeat", "mock", "prism-static"), "<", 0.5, "x"),
+        target("spread: mock RSS / Prism dynamic RSS", rel("rss_mb", "spread", "mock", "prism-dynamic"), "<", 0.5, "x"),
+    ]
+    rows += [target(f"heavy: {h['name']} (first call)", h["first_ms"], "<", 50, " ms") for h in heavy]
+    return rows
+
+
+def heavy_medians(heavy: list[Row]) -> list[Row]:
+    """Per heavy request: the median first call over rounds, and the median of all repeats."""
+    names: dict[str, list[Row]] = {}
+    for h in heavy:
+        names.setdefault(h["name"], []).append(h)
+    out = []
+    for name, rows in names.items():
+        repeats = [t for r in rows for t in r["repeat_ms"]]
+        out.append({
+            "name": name,
+            "status": ", ".join(sorted({str(r["status"]) for r in rows})),
+            "bytes": statistics.median(r["bytes"] for r in rows),
+            "first_ms": statistics.median(r["first_ms"] for r in rows),
+            "repeat_ms": statistics.median(repeats) if repeats else None,
+        })
+    return out
+
+
+def table(workload: str, m: dict[tuple[str, str], Row]) -> list[str]:
+    lines = [
+        "| server | req/s | p50 ms | p99 ms | CPU s / 1k req | start-up s | RSS MB | bytes / answer | errors | req/s by round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for (w, server), r in m.items():
+        if w != workload:
+            continue
+        lines.append(
+            f"| {LABELS.get(server, server)} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {r['cpu_s_per_1k']:.3f}"
+            f" | {r['startup_s']:.2f} | {r['rss_mb']:.1f} | {r['bytes_per_response']:,.0f} | {r['errors']}"
+            f" | {' / '.join(f'{x:,.0f}' for x in r['rounds_rps'])} |")
+    return lines
+
+
+def render(run: dict[str, Any]) -> str:
+    s, machine = run["settings"], run["machine"]
+    m = medians(run["samples"])
+    heavy = heavy_medians(run["heavy"])
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`benchmarks/run.py`); each run replaces this file, and every ratio below",
+        "comes from that one run on one machine. Raw numbers of the last run: `benchmarks/results/latest.json`.",
+        "",
+        f"- Date: {run['date']}",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, Linux {machine['kernel']}"
+        f" ({machine['os']})",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
+        f"- Load average (1, 5, 15 min): {run['loadavg_before']} before the run, {run['loadavg_after']} after;"
+        " other work on the machine lowers every figure",
+        f"- Command: `make bench BENCH_ROUNDS={s['rounds']} BENCH_DURATION={s['duration']} BENCH_WARMUP={s['warmup']}"
+        f" BENCH_THREADS={s['threads']} BENCH_CONNECTIONS={s['connections']} BENCH_HEAVY_REPEATS={s['heavy_repeats']}`",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | goal | status |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for name, value, goal, met in targets(m, run["samples"], heavy):
+        out.append(f"| {name} | {value} | {goal} | {'n/a' if met is None else 'met' if met else 'not met'} |")
+    out += [
+        "",
+        "## How it was measured",
+        "",
+        f"- Load: wrk, {plural(s['threads'], 'thread')}, {s['connections']} connections, keep-alive,"
+        f" {s['duration']} s per measured run after a {s['warmup']} s warm-up",
+        f"  on the same workload, `--timeout {s['wrk_timeout']}s` (slow answers count in the latency instead of being",
+        "  dropped), `--latency`; wrk runs on the same machine and takes up to one core per thread.",
+        f"- Rounds: {s['rounds']}. In each round every server runs in turn, each started afresh for each run, on a free",
+        "  loopback port; tables show the median over rounds (errors: the sum).",
+        "- Servers: one worker each. Prism serves the Botpress document exactly as the mock serves it",
+        "  (`/botpress/openapi.json`: vendor file plus overlay) at the root; the mock serves all four vendors",
+        "  (`mockserver serve --log-level warning --now 2025-06-01T12:00:00Z`) and is called under `/botpress`;",
+        f"  the bare app answers every call with the mock's own answer to the first repeat URL ({run['body_bytes']:,} bytes).",
+        "- Requests: `GET .../v1/admin/bots/bot_N/analytics?startDate=D&endDate=D+6` with `Authorization: Bearer t`",
+        "  and `x-workspace-id: wkspace_1`. *repeat*: bots 1 to 5, 2025-01-01 to 2025-01-07. *spread*: a random bot",
+        "  of 1,000 and a random start day from 2024-05-01 to 2025-04-30 per request, the same sequence for every",
+        "  server in a round. Before measuring, each server must answer 200 to every repeat URL or a sample of the",
+        "  spread domain; all did. Prism answers its document's example (static) or random schema-shaped data",
+        "  (dynamic), hence its different answer sizes.",
+        "- CPU: utime + stime of the server process and its children (`/proc/PID/stat`) over the measured run,",
+        "  per 1,000 answered requests. Start-up: from spawning the process to the first 200 on a Botpress call.",
+        "  RSS: VmRSS summed over the process tree right after the measured run. Bytes per answer include headers.",
+        "",
+        "## Repeat workload (a handful of URLs: Prism static's case, a warm cache)",
+        "",
+        *table("repeat", m),
+        "",
+        "## Spread workload (nearly every request fresh: Prism dynamic's case)",
+        "",
+        *table("spread", m),
+        "",
+        "## Heavy requests",
+        "",
+        f"One mockserver worker started afresh per round ({plural(s['rounds'], 'round')}), one request at a time over one",
+        f"keep-alive connection: the first call, then {s['heavy_repeats']} repeats. Medians over rounds.",
+        "",
+        "| request | status | bytes | first call ms | repeat ms |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for h in heavy:
+        repeat = "n/a" if h["repeat_ms"] is None else ms(h["repeat_ms"])
+        out.append(f"| {h['name']} | {h['status']} | {h['bytes']:,.0f} | {ms(h['first_ms'])} | {repeat} |")
+    out += ["", "Paths (mockserver started with `--now 2025-06-01T12:00:00Z`):", ""]
+    out += [f"- `{path}`" for path in run.get("heavy_paths", [])]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(json.loads(Path(sys.argv[1]).read_text())), end="")
