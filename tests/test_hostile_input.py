@@ -1,63 +1,123 @@
-"""Sloppy and hostile requests get the vendor's 4xx with a reason, never a 5xx."""
+"""Sloppy and hostile requests get the vendor's 4xx with a message naming the problem, never a 5xx,
+and the server keeps serving. The cases, per vendor, are in ``tests/hostile_cases.py``."""
 
 from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.cases import AUTH
+from tests.cases import AUTH, TOKEN
+from tests.conftest import NOW, LiveServer
+from tests.hostile_cases import AT_THE_EDGES, IN_PROCESS, ON_THE_WIRE, VENDORS, WIRE, Hostile
 
-REPORTS = "/generalbots/api/v1/analytics/reports"
-JSON = {**AUTH["generalbots"], "content-type": "application/json"}
-
-
-@pytest.mark.parametrize(("body", "words"), [
-    (b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
-    (b'{"type": NaN}', "NaN is not a JSON value"),
-    (b'{"type": Infinity}', "Infinity is not a JSON value"),
-    (b"\xff\xfe{}", "not valid JSON"),
-    (b"{", "not valid JSON"),
-])
-def test_malformed_json_bodies_are_400(client: TestClient, body: bytes, words: str) -> None:
-    response = client.post(REPORTS, content=body, headers=JSON)
-    assert response.status_code == 400 and words in response.json()["message"]
+# An error body says what was wrong in a sentence or two; it never echoes a huge input back.
+MAX_ERROR_BYTES = 2048
+Answer = tuple[int, str, bytes]  # status, content type, body
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/generalbots/api/v1/analytics/usage?start_date=%C3%28", 400),  # invalid UTF-8 in the query
-    ("/generalbots/api/v1/analytics/usage?start_date=%ZZ", 400),  # malformed percent-encoding
-    ("/generalbots/api/v1/analytics/reports/%C3%28", 404),  # invalid UTF-8 in the path
-    ("/generalbots/api/v1/analytics/reports/..%2F..%2Fetc%2Fpasswd", 400),  # traversal in an id (not a UUID)
-    ("/generalbots/api/v1/analytics/usage?days=NaN", 400),
-    ("/generalbots/api/v1/analytics/usage?days=1e309", 400),
-    ("/generalbots/api/v1/analytics/usage?start_date=2025-02-30", 400),
-    ("/generalbots/api/v1/analytics/usage?start_date=0000-01-01", 400),
-    ("/chatbotcom/reports/conversations?from=0001-01-01T00:00:00%2B14:00", 200),  # valid, clipped to history
-    ("/chatbotcom/reports/conversations?to=9999-12-31T23:59:59-14:00", 200),
-])
-def test_odd_urls_are_answered_in_the_vendor_body(client: TestClient, path: str, status: int) -> None:
-    vendor = path.split("/")[1]
-    response = client.get(path, headers=AUTH[vendor])
-    assert response.status_code == status, response.text
-    if status >= 400:
-        body = response.json()
-        assert "message" in body or "status" in body
+def error_message(vendor: str, status: int, body: Any) -> str:
+    """The message of ``vendor``'s error body, after checking the body has that vendor's shape."""
+    assert isinstance(body, dict), body
+    if vendor == "botpress":
+        assert set(body) == {"id", "code", "type", "message"} and body["code"] == status, body
+    elif vendor == "chatcaptain":
+        assert set(body) == {"statusCode", "message", "error"} and body["statusCode"] == status, body
+    elif vendor == "chatbotcom":
+        assert set(body) == {"timestamp", "status"} and isinstance(body["status"], dict), body
+        body = body["status"]
+        assert set(body) == {"code", "type", "message"} and body["code"] == status, body
+    else:  # General Bots, and the control plane (/__mock) that serves download links
+        assert set(body) == {"error", "message"} and isinstance(body["error"], str), body
+    assert isinstance(body["message"], str) and body["message"], body
+    return body["message"]
 
 
-def test_a_download_link_cannot_walk_out_of_the_job_store(client: TestClient) -> None:
-    response = client.get("/__mock/downloads/generalbots/..%2F..%2Fetc%2Fpasswd?expires=99999999999999&signature=0")
-    assert response.status_code == 403 and response.json()["error"] == "invalid_link"
+def check(case: Hostile, answer: Answer) -> None:
+    status, content_type, content = answer
+    assert status == case.status, f"{status} ({content_type}): {content[:300]!r}"
+    if status < 400:
+        json.loads(content)
+        return
+    assert "json" in content_type, f"{content_type}: {content[:300]!r}"
+    assert len(content) <= MAX_ERROR_BYTES, f"a {len(content)}-byte error body: {content[:300]!r}..."
+    message = error_message(case.vendor, status, json.loads(content))
+    missing = [word for word in case.words if word.lower() not in message.lower()]
+    assert not missing, f"the message does not say {missing}: {message!r}"
 
 
-@pytest.mark.parametrize(("path", "vendor"), [
-    # A trend's previous period would start before year 1.
-    ("/v1/chatbots/b/statistics/reports/overview?from=0132-07-31T19:45:26%2B12:39&to=2022-07-05T12:12:00.000Z"
-     "&interval=3600&components=5,9,16", "chatcaptain"),
-    ("/api/v1/analytics/usage?end_date=0001-01-05", "generalbots"),  # 30 days before it is before year 1
-])
-def test_ranges_at_the_edge_of_the_calendar_do_not_overflow(client: TestClient, path: str, vendor: str) -> None:
-    response = client.get(f"/{vendor}{path}", headers=AUTH[vendor])
-    assert response.status_code == 200, response.text
+def headers_of(case: Hostile) -> dict[str, str | bytes]:
+    """The vendor's credentials with the case's headers on top (names are case-insensitive)."""
+    return {name.lower(): value for name, value in [*AUTH.get(case.vendor, {}).items(), *case.headers.items()]}
+
+
+def in_process(client: TestClient, case: Hostile) -> Answer:
+    assert isinstance(case.target, str)
+    response = client.request(case.method, case.target, headers=headers_of(case), content=case.body)
+    return response.status_code, response.headers.get("content-type", ""), response.content
+
+
+def over_the_wire(port: int, case: Hostile) -> Answer:
+    """Send ``case`` byte for byte on a new connection to 127.0.0.1:``port``."""
+    target = case.target if isinstance(case.target, bytes) else case.target.encode()
+    headers = {"host": f"127.0.0.1:{port}", "connection": "close", **headers_of(case)}
+    if case.body is not None:
+        headers["content-length"] = str(len(case.body))
+    head = b"".join(name.encode() + b": " + (value if isinstance(value, bytes) else value.encode("latin-1")) + b"\r\n"
+                    for name, value in headers.items())
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(case.method.encode() + b" " + target + b" HTTP/1.1\r\n" + head + b"\r\n" + (case.body or b""))
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.getheader("content-type") or "", response.read()
+
+
+def _drain(stream: Any) -> None:
+    for _ in stream:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    """A real server of its own, accepting only ``TOKEN``; its log is drained so a traceback never blocks it."""
+    live = LiveServer("--token", TOKEN, "--now", NOW.isoformat().replace("+00:00", "Z"))
+    threading.Thread(target=_drain, args=(live.process.stdout,), daemon=True).start()
+    yield live
+    live.stop()
+
+
+@pytest.mark.parametrize("case", IN_PROCESS)
+def test_hostile_requests_are_refused_in_the_vendors_error_body(client: TestClient, case: Hostile) -> None:
+    check(case, in_process(client, case))
+
+
+@pytest.mark.parametrize("case", ON_THE_WIRE)
+def test_raw_hostile_requests_are_refused_in_the_vendors_error_body(server: LiveServer, case: Hostile) -> None:
+    check(case, over_the_wire(server.port, case))
+
+
+@pytest.mark.parametrize("case", AT_THE_EDGES)
+def test_valid_requests_at_the_edges_are_answered(client: TestClient, case: Hostile) -> None:
+    check(case, in_process(client, case))
+
+
+def test_the_server_keeps_serving_after_all_of_it(server: LiveServer) -> None:
+    for param in [*IN_PROCESS, *ON_THE_WIRE, *AT_THE_EDGES]:
+        case = param.values[0]
+        status, _, _ = over_the_wire(server.port, case)  # an answer, not a hang or a dropped connection
+        assert 200 <= status < 600, case
+    assert server.process.poll() is None, "the server exited"
+    for vendor in VENDORS:
+        valid = Hostile(vendor, "a valid request", WIRE[vendor][1], 200)
+        check(valid, over_the_wire(server.port, valid))
+    health = Hostile("mock", "health", "/__mock/health", 200)
+    check(health, over_the_wire(server.port, health))
 
 
 UNKNOWN_BOT = "4b609fdb-e5f3-1fe8-bea1-edf7f41ea422"
