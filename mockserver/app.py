@@ -7,25 +7,23 @@ import ipaddress
 import json
 import os
 import secrets
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from mockserver.control.api import ControlPlane
-from mockserver.control.faults import FaultRule, FaultRules
-from mockserver.control.journal import Journal, masked, readable_body
+from mockserver.control.faults import FaultRule
+from mockserver.control.journal import masked, readable_body
 from mockserver.cors import CORSMiddleware
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.jobs.links import verify
-from mockserver.jobs.store import JobStore
 from mockserver.logs import request_line
 from mockserver.profiles import discover_profiles
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
+from mockserver.state import Limits, StateUnavailable, open_state
 from mockserver.timeutil import UTC
 from mockserver.vendor import Answer, Incoming, VendorService, load_spec
 
@@ -44,12 +42,8 @@ class MockServer:
         unknown = [n for n in [*names, *settings.spec_overrides] if n not in profiles]
         if unknown:
             raise ConfigError(f"unknown vendor {unknown[0]!r}; known vendors: {', '.join(profiles)}")
-        state_path = settings.state_path
-        if state_path is None:
-            self._state_dir = tempfile.TemporaryDirectory(prefix="mockserver-")
-            state_path = Path(self._state_dir.name) / "jobs.sqlite"
-        self.jobs = JobStore(state_path, settings.seed)
-        self.secret = settings.secret or secrets.token_hex(16)
+        self.state = open_state(settings.state, settings.seed, Limits(journal=settings.journal_size, jobs=settings.max_jobs))
+        self.secret = self.state.secret()
         bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
         replaced = {(f.vendor, f.operation_id, f.name) for f in users}
         # Bundled fixtures fit the bundled specs only; a user's fixture replaces a bundled one of the same name.
@@ -63,9 +57,8 @@ class MockServer:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)
             own = [f for f in fixtures if f.vendor == name]
-            self.vendors[name] = VendorService(profile, spec, settings, self.jobs, self.secret, own)
-        self.control = ControlPlane(Journal(settings.journal_size), FaultRules(settings.seed),
-                                    {name: len(v.spec.operations) for name, v in self.vendors.items()})
+            self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own)
+        self.control = ControlPlane(self.state, {name: len(v.spec.operations) for name, v in self.vendors.items()})
         self.control.install(settings.faults, settings.sessions)
         self._asgi = CORSMiddleware(self._serve, settings.cors_origins) if settings.cors_origins else self._serve
 
@@ -81,35 +74,36 @@ class MockServer:
             return
         if scope["type"] != "http":
             return
+        try:
+            answer = await self._answer(scope, receive)
+        except StateUnavailable as exc:
+            answer = _plain_error(503, "state_unavailable", f"{exc}. The mock answers again once its state store does.")
+        await _send(send, answer, head=scope["method"] == "HEAD")
+
+    async def _answer(self, scope: Scope, receive: Any) -> Answer:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query_string = scope.get("query_string", b"").decode("latin-1")
         if path.startswith("/__mock/downloads/") and method in ("GET", "HEAD"):
-            answer = self._download(path, scope.get("query_string", b"").decode("latin-1"))
-        elif path.startswith("/__mock/") or path == "/__mock":
+            return self._download(path, query_string)
+        if path.startswith("/__mock/") or path == "/__mock":
             refused = self._control_refusal(scope, headers, path)
             body = await _read_body(receive, self.settings.max_body_bytes)
             if refused is not None:
-                await _send(send, refused)
-                return
+                return refused
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
-                answer = Answer(200, self.control.spec_json())
-            else:
-                answer = self.control.handle(method, path, scope.get("query_string", b"").decode("latin-1"), body,
-                                             headers.get("content-type"))
-        else:
-            vendor, prefix = self._vendor_for(path)
-            if vendor is None:
-                answer = self._not_found(path)
-            else:
-                rest = path[len(prefix):] or "/"
-                base_url = _base_url(scope, headers) + prefix
-                if rest == "/openapi.json" and method in ("GET", "HEAD"):
-                    answer = Answer(200, vendor.served_spec(base_url))
-                else:
-                    answer = await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
-        await _send(send, answer, head=method == "HEAD")
+                return Answer(200, self.control.spec_json())
+            return self.control.handle(method, path, query_string, body, headers.get("content-type"))
+        vendor, prefix = self._vendor_for(path)
+        if vendor is None:
+            return self._not_found(path)
+        rest = path[len(prefix):] or "/"
+        base_url = _base_url(scope, headers) + prefix
+        if rest == "/openapi.json" and method in ("GET", "HEAD"):
+            return Answer(200, vendor.served_spec(base_url))
+        return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
 
     async def _vendor_request(self, vendor: VendorService, scope: Scope, receive: Any, method: str, path: str,
                               headers: dict[str, str], base_url: str, prefix: str) -> Answer:
@@ -119,7 +113,7 @@ class MockServer:
         body = await _read_body(receive, self.settings.max_body_bytes)
         query_string = scope.get("query_string", b"").decode("latin-1")
         session_id = headers.get("x-mock-session")
-        session = self.control.sessions.get(session_id) if session_id else None
+        session = self.control.session(session_id) if session_id else None
         name = vendor.profile.name
 
         def pick_fault(operation_id: str, route: str) -> FaultRule | None:
@@ -131,15 +125,15 @@ class MockServer:
             seed=session.seed if session else None, pick_fault=pick_fault,
         )
         answer = vendor.handle(incoming)
-        entry = self.control.journal.record(
+        duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
+        self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
             route=answer.route, query=parse_qs(query_string, keep_blank_values=True), headers=masked(headers, vendor.secret_headers),
             body=readable_body(body, headers.get("content-type")), status=answer.status,
-            durationMs=round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3),
-            fault=answer.fault.id if answer.fault else None,
+            durationMs=duration_ms, fault=answer.fault.id if answer.fault else None,
         )
-        request_line({"method": method, "path": prefix + path, "status": answer.status, "durationMs": entry.durationMs,
+        request_line({"method": method, "path": prefix + path, "status": answer.status, "durationMs": duration_ms,
                       "operationId": answer.operation_id, "vendor": name, "session": session_id})
         return answer
 
@@ -187,7 +181,7 @@ class MockServer:
             return _plain_error(410, "link_expired", f"This download link expired at {expired}: links work for "
                                 f"{self.settings.download_ttl} s after the job finished (--download-ttl). "
                                 "Create a new export or report to download again.")
-        job = self.jobs.get(vendor, job_id)
+        job = self.state.job(vendor, job_id)
         if job is None or job.state(time.time())[0] != "completed":
             return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")
         service = self.vendors[vendor]

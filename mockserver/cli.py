@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +23,7 @@ import yaml
 from mockserver.errors import ConfigError, MockServerError
 from mockserver.logs import configure as configure_logs
 from mockserver.settings import Settings, settings_from_json, settings_to_json
+from mockserver.state import check_state_url
 from mockserver.validation.schema import parse_date_time
 
 EXAMPLES = """examples:
@@ -95,6 +96,12 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
     parser.add_argument("--download-ttl", type=int, default=int(_env("DOWNLOAD_TTL", "900") or 900),
                         help="seconds a job's download link works after the job finished (env MOCKSERVER_DOWNLOAD_TTL; default 900)")
+    parser.add_argument("--state", default=_env("STATE", "memory"), metavar="URL",
+                        help="where jobs, journal, fault rules and sessions live: memory (default; --workers N shares a "
+                             "temporary SQLite file), sqlite:///path/state.db, or redis://host:port/db to let several "
+                             "servers act as one (env MOCKSERVER_STATE)")
+    parser.add_argument("--max-jobs", type=int, default=int(_env("MAX_JOBS", "10000") or 10000),
+                        help="jobs kept per vendor and kind, the oldest go first (env MOCKSERVER_MAX_JOBS; default 10000)")
 
 
 def _split(value: str | None) -> list[str]:
@@ -122,6 +129,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ConfigError(f"--download-ttl expects a number of seconds >= 1, got {args.download_ttl}")
     if args.journal_size < 1:
         raise ConfigError(f"--journal-size expects a number >= 1, got {args.journal_size}")
+    if args.max_jobs < 1:
+        raise ConfigError(f"--max-jobs expects a number >= 1, got {args.max_jobs}")
+    check_state_url(args.state)
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
@@ -135,6 +145,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         download_ttl=args.download_ttl,
         fixture_dirs=tuple(Path(d) for d in args.fixtures),
         journal_size=args.journal_size,
+        state=args.state,
+        max_jobs=args.max_jobs,
         admin_token=args.admin_token or None,
         cors_origins=() if args.cors_origins == "none" else tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
         faults=tuple(config.get("faults", ())),
@@ -194,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fixtures = sum(len(f) for v in app.vendors.values() for f in v.fixtures.values())
         for name, vendor in app.vendors.items():
             print(f"ok  {name}: {vendor.spec.source} ({len(vendor.spec.operations)} operations)")
-        print(f"ok  {fixtures} fixtures, {len(app.control.faults.rules)} fault rules, {len(app.control.sessions)} sessions")
+        print(f"ok  {fixtures} fixtures, {len(app.state.rules())} fault rules, {len(app.state.sessions())} sessions")
         return 0
     if args.command == "routes":
         for name, vendor in app.vendors.items():
@@ -207,15 +219,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
 
     if args.workers > 1:
-        # Workers share jobs through one SQLite file and sign download links with one key.
-        with tempfile.TemporaryDirectory(prefix="mockserver-") as state:
-            shared = replace(settings, state_path=Path(state) / "jobs.sqlite", secret=settings.secret or secrets.token_hex(16))
-            os.environ[_SETTINGS_ENV] = settings_to_json(shared)
+        # Workers share jobs, journal, fault rules, sessions and the link key through the state
+        # store: a temporary SQLite file unless --state names one.
+        with tempfile.TemporaryDirectory(prefix="mockserver-") as folder:
+            if settings.state == "memory":
+                settings = replace(settings, state=f"sqlite:///{Path(folder) / 'state.db'}")
+            app.state.close()
+            os.environ[_SETTINGS_ENV] = settings_to_json(settings)
             uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
                         workers=args.workers, log_level=args.log_level, access_log=False)
     else:
+        # uvicorn drains in-flight requests on SIGTERM or Ctrl-C, then raises the signal again
+        # under the handlers it found. Finding these, a drained stop ends with status 0, as it
+        # does with --workers N, so `kill $pid; wait $pid` in a CI script succeeds.
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, _stopped)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _wait(url: str, timeout: float) -> int:

@@ -29,8 +29,11 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # Seconds from creating an export or report to its final state (a Prefer header overrides).
     job_duration: float = 3.0
-    # SQLite file holding jobs, shared by worker processes; None: a private temporary file.
-    state_path: Path | None = None
+    # Where jobs, the journal, fault rules and sessions live: "memory", "sqlite:///path" or
+    # "redis://host:port/db" (see mockserver.state). --workers N turns "memory" into a shared file.
+    state: str = "memory"
+    # Jobs kept per vendor and kind (the oldest go first).
+    max_jobs: int = 10_000
     # Directories of the user's fixtures, loaded after the bundled ones.
     fixture_dirs: tuple[Path, ...] = ()
     # Requests the journal keeps (a ring buffer: the oldest go first).
@@ -44,8 +47,6 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     # Seconds a download link works after its job finished.
     download_ttl: int = 900
-    # Key that signs download links; empty: a random one per server.
-    secret: str = ""
 
 
 def settings_to_json(settings: Settings) -> str:
@@ -75,8 +76,8 @@ def settings_from_json(text: str) -> Settings:
         now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
         max_body_bytes=raw["max_body_bytes"],
         job_duration=raw["job_duration"],
-        state_path=Path(raw["state_path"]) if raw["state_path"] else None,
-        secret=raw["secret"],
+        state=raw["state"],
+        max_jobs=raw["max_jobs"],
         fixture_dirs=tuple(Path(p) for p in raw["fixture_dirs"]),
         journal_size=raw["journal_size"],
         faults=tuple(raw["faults"]),

@@ -21,7 +21,6 @@ from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, 
 from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.rng import derive
 from mockserver.generation.values import ValueGenerator
-from mockserver.jobs.store import JobStore
 from mockserver.openapi.loader import load_document
 from mockserver.openapi.model import (
     ApiSpec,
@@ -35,6 +34,7 @@ from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.resources import specs_dir
 from mockserver.routing import Router
 from mockserver.settings import Settings
+from mockserver.state import State
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, most_specific
 
@@ -84,10 +84,10 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 
 class VendorService:
-    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, jobs: JobStore, secret: str,
+    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, state: State, secret: str,
                  fixtures: list[Fixture] | None = None) -> None:
         self.profile = profile
-        self._jobs, self._secret, self._job_duration, self._ttl = jobs, secret, settings.job_duration, settings.download_ttl
+        self._state, self._secret, self._job_duration, self._ttl = state, secret, settings.job_duration, settings.download_ttl
         self.spec = spec
         self.seed = settings.seed
         self.router = Router(spec.operations)
@@ -193,7 +193,7 @@ class VendorService:
                 request_key=key,
                 supplied=frozenset(valid.supplied),
                 _generate=self._generate,
-                server=ServerContext(request.base_url.removesuffix(request.prefix), self._jobs, self._job_duration, self._secret, self._ttl),
+                server=ServerContext(request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._secret, self._ttl),
                 wall=request.wall,
                 prefer=preferences,
             )

@@ -4,6 +4,7 @@ response validator (openapi-core) built from the spec the server itself serves."
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -148,3 +149,44 @@ def open_server() -> Iterator[LiveServer]:
     server = LiveServer("--now", NOW.isoformat().replace("+00:00", "Z"))
     yield server
     server.stop()
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free port, without persistence."""
+
+    def __init__(self, folder: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", folder], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.process.kill()
+        raise RuntimeError("redis-server did not start in 10 s")
+
+    def flush(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            sock.sendall(b"FLUSHALL\r\n")
+            assert sock.recv(16).startswith(b"+OK")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Debian's redis-server; CI installs it (.ci/run). Elsewhere the Redis tests skip without it,
+    unless MOCKSERVER_REQUIRE_REDIS=1 says they must run."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("MOCKSERVER_REQUIRE_REDIS") == "1":
+            pytest.fail("redis-server is not installed, and MOCKSERVER_REQUIRE_REDIS=1 requires the Redis tests")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(str(tmp_path_factory.mktemp("redis")))
+    yield server
+    server.process.terminate()
+    server.process.wait(10)

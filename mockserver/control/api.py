@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from mockserver.control.journal import Journal
 from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
 from mockserver.openapi.model import build_spec
 from mockserver.routing import Router
+from mockserver.state import State
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
 from mockserver.vendor import Answer
@@ -25,7 +26,7 @@ SPEC = Path(__file__).with_name("openapi.yaml")
 JOURNAL_FILTERS = ("vendor", "operationId", "method", "status", "session", "since", "until")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Session:
     """What a session overrides for requests carrying its ``X-Mock-Session`` header."""
 
@@ -36,27 +37,33 @@ class Session:
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "seed": self.seed, "now": self.now.isoformat().replace("+00:00", "Z") if self.now else None}
 
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> Session:
+        return cls(stored["id"], stored.get("seed"), parse_date_time(stored["now"]) if stored.get("now") else None)
 
-@dataclass
+
 class ControlPlane:
-    journal: Journal
-    faults: FaultRules
-    vendors: Mapping[str, int]  # vendor -> number of operations
-    sessions: dict[str, Session] = field(default_factory=dict)
-    _spec: bytes | None = None
-    _document: dict[str, Any] = field(default_factory=dict)
-    _startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
+    """The ``/__mock`` endpoints over the state store: what one worker changes, every worker sees."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, state: State, vendors: Mapping[str, int]) -> None:
+        self.state = state
+        self.journal = Journal(state)
+        self.faults = FaultRules(state)
+        self.vendors = dict(vendors)  # vendor -> number of operations
+        self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
-        document = yaml.safe_load(SPEC.read_text())
-        self._document = document
-        spec = build_spec(document, str(SPEC))
+        self._document = yaml.safe_load(SPEC.read_text())
+        self._spec = json.dumps(self._document).encode()
+        spec = build_spec(self._document, str(SPEC))
         self._router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
         self._validators = {op.operation_id: RequestValidator(op, spec, compiler, frozenset(), 1_048_576)
                             for op in spec.operations}
+
+    def session(self, session_id: str) -> Session | None:
+        stored = self.state.session(session_id)
+        return Session.of(stored) if stored else None
 
     def handle(self, method: str, path: str, query_string: str, body: bytes, content_type: str | None) -> Answer:
         try:
@@ -96,10 +103,10 @@ class ControlPlane:
         return Answer(204, b"", None)
 
     def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        return _json(200, {"rules": [r.public() for r in self.faults.rules.values()]})
+        return _json(200, {"rules": self.faults.public()})
 
     def _addFault(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        return _json(201, self.faults.add(body).public())
+        return _json(201, self.faults.add(body).public(0, 0))
 
     def _clearFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         self.faults.clear()
@@ -112,11 +119,12 @@ class ControlPlane:
 
     def _putSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         now = parse_date_time(body["now"]) if body.get("now") else None
-        session = self.sessions[params["sessionId"]] = Session(params["sessionId"], body.get("seed"), now)
+        session = Session(params["sessionId"], body.get("seed"), now)
+        self.state.put_session(session.public())
         return _json(200, session.public())
 
     def _getSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        session = self.sessions.get(params["sessionId"])
+        session = self.session(params["sessionId"])
         if session is None:
             return _json(404, {"error": "not_found", "message": f"No session {params['sessionId']!r}."})
         return _json(200, session.public())
@@ -126,51 +134,54 @@ class ControlPlane:
         return Answer(204, b"", None)
 
     def spec_json(self) -> bytes:
-        if self._spec is None:
-            self._spec = json.dumps(self._document).encode()
         return self._spec
 
-    def install(self, faults: Iterable[Mapping[str, Any]], sessions: Mapping[str, Mapping[str, Any]]) -> None:
+    def install(self, faults: Iterable[Mapping[str, Any]], sessions: Mapping[str, Mapping[str, Any]],
+                replace: bool = False) -> None:
         """Rules and sessions from the start-up config, checked like the API checks them.
 
-        They are part of the server's initial state: ``reset`` puts them back.
+        They are part of the server's initial state: ``reset`` puts them back. Their ids are fixed
+        (``config-1``, ...), so every worker and server that starts with the same config installs
+        them once; at start-up an existing one is kept, with its counters.
         """
         self._startup = (list(faults), dict(sessions))
         for index, rule in enumerate(faults):
             try:
-                self.faults.add(rule)
+                self.faults.add(rule, f"config-{index + 1}", replace)
             except ConfigError as exc:
                 raise ConfigError(f"config faults[{index}]: {exc}") from None
         for session_id, values in sessions.items():
-            if not isinstance(values, Mapping) or set(values) - {"seed", "now"}:
-                raise ConfigError(f"config sessions.{session_id}: a session takes only seed and now")
-            seed = values.get("seed")
-            if seed is not None and not (isinstance(seed, int) and seed >= 0):
-                raise ConfigError(f"config sessions.{session_id}.seed must be a whole number >= 0, got {seed!r}")
-            try:
-                now = parse_date_time(str(values["now"])) if values.get("now") else None
-            except ValueError:
-                raise ConfigError(f"config sessions.{session_id}.now must be an RFC 3339 date-time, got {values['now']!r}") from None
-            self.sessions[str(session_id)] = Session(str(session_id), seed, now)
+            self.state.put_session(_config_session(session_id, values).public(), replace)
 
     def reset(self, session: str | None = None) -> None:
         """Back to the start-up state: for everything, or for one session."""
         self.journal.clear(session)
         self.faults.clear(session)
         if session is None:
-            self.sessions.clear()
+            self.state.clear_sessions()
         else:
-            self.sessions.pop(session, None)
+            self.state.delete_session(session)
         faults, sessions = self._startup
-        faults = [f for f in faults if session is None or (f.get("match") or {}).get("session") == session]
-        sessions = {k: v for k, v in sessions.items() if session is None or k == session}
-        if faults or sessions:
-            self._reinstall(faults, sessions)
+        for index, rule in enumerate(faults):
+            if session is None or (rule.get("match") or {}).get("session") == session:
+                self.faults.add(rule, f"config-{index + 1}")
+        for session_id, values in sessions.items():
+            if session is None or session_id == session:
+                self.state.put_session(_config_session(session_id, values).public())
 
-    def _reinstall(self, faults: list[Mapping[str, Any]], sessions: dict[str, Mapping[str, Any]]) -> None:
-        startup = self._startup
-        self.install(faults, sessions)
-        self._startup = startup
+
+def _config_session(session_id: Any, values: Any) -> Session:
+    """A session from the start-up config, checked like the API checks one."""
+    if not isinstance(values, Mapping) or set(values) - {"seed", "now"}:
+        raise ConfigError(f"config sessions.{session_id}: a session takes only seed and now")
+    seed = values.get("seed")
+    if seed is not None and not (isinstance(seed, int) and seed >= 0):
+        raise ConfigError(f"config sessions.{session_id}.seed must be a whole number >= 0, got {seed!r}")
+    try:
+        now = parse_date_time(str(values["now"])) if values.get("now") else None
+    except ValueError:
+        raise ConfigError(f"config sessions.{session_id}.now must be an RFC 3339 date-time, got {values['now']!r}") from None
+    return Session(str(session_id), seed, now)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

@@ -9,69 +9,94 @@ gives the same sequence of hits every run; ``times`` limits a rule to the next N
 from __future__ import annotations
 
 import fnmatch
-import itertools
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import replace as replace_field
 from typing import Any
 
 from mockserver.errors import ConfigError
 from mockserver.generation.rng import keyed_random
+from mockserver.state import State, StateFull
 
 MATCH_KEYS = {"vendor", "operationId", "method", "path", "headers", "session"}
 ACTION_KEYS = {"status", "latencyMs", "drop", "malformed", "rateLimit"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaultRule:
     id: str
     match: dict[str, Any]
     action: dict[str, Any]
     probability: float = 1.0
     times: int | None = None
-    matched: int = 0  # requests that matched
-    applied: int = 0  # of those, how many got the fault
+    hit: int = 0  # which firing of the rule this is (1 for the first), set when it fires
 
-    def public(self) -> dict[str, Any]:
-        remaining = None if self.times is None else max(self.times - self.applied, 0)
-        return {"id": self.id, "match": self.match, "action": self.action, "probability": self.probability,
-                "times": self.times, "matched": self.matched, "applied": self.applied, "remaining": remaining}
+    def body(self) -> dict[str, Any]:
+        """The rule as a client writes it (and as the state store keeps it)."""
+        return {"match": self.match, "action": self.action, "probability": self.probability, "times": self.times}
+
+    def public(self, matched: int, applied: int) -> dict[str, Any]:
+        applied = applied if self.times is None else min(applied, self.times)
+        remaining = None if self.times is None else self.times - applied
+        return {"id": self.id, **self.body(), "matched": matched, "applied": applied, "remaining": remaining}
 
 
-@dataclass
 class FaultRules:
-    seed: int
-    rules: dict[str, FaultRule] = field(default_factory=dict)
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    """The rules in the state store, so every worker and server applies the same ones."""
 
-    def add(self, spec: Mapping[str, Any]) -> FaultRule:
-        rule = parse_rule(spec, f"rule-{next(self._ids)}")
-        self.rules[rule.id] = rule
-        return rule
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._parsed: dict[str, FaultRule] = {}  # by stored JSON: parse each rule once
+
+    def add(self, spec: Mapping[str, Any], rule_id: str | None = None, replace: bool = True) -> FaultRule:
+        rule = parse_rule(spec, "")
+        try:
+            stored = self._state.add_rule(rule.body(), rule_id, replace)
+        except StateFull as exc:
+            raise ConfigError(str(exc)) from None
+        return replace_field(rule, id=stored)
+
+    def public(self) -> list[dict[str, Any]]:
+        counters = self._state.counters()
+        return [rule.public(*counters.get(rule.id, (0, 0))) for rule in self._current()]
 
     def remove(self, rule_id: str) -> bool:
-        return self.rules.pop(rule_id, None) is not None
+        return self._state.remove_rule(rule_id)
 
     def clear(self, session: str | None = None) -> None:
-        for rule_id in [r.id for r in self.rules.values() if session is None or r.match.get("session") == session]:
-            del self.rules[rule_id]
-        if session is None:
-            # Rule ids key the probability streams: after a full reset the same rules draw the same hits.
-            self._ids = itertools.count(1)
+        """Remove every rule, or one session's. After a full clear rule ids start again at rule-1, so
+        the same rules added again draw the same probability streams."""
+        self._state.clear_rules(session)
 
     def pick(self, vendor: str, operation_id: str | None, method: str, path: str,
              headers: Mapping[str, str], session: str | None) -> FaultRule | None:
         """The first rule that matches and fires for this request (counting it)."""
-        for rule in self.rules.values():
+        for rule in self._current():
             if not _matches(rule.match, vendor, operation_id, method, path, headers, session):
                 continue
-            if rule.times is not None and rule.applied >= rule.times:
+            matched = self._state.bump(rule.id, "matched")
+            if matched == 0:
+                continue  # removed meanwhile
+            if rule.probability < 1 and keyed_random(self._state.seed, "fault", rule.id, matched).random() >= rule.probability:
                 continue
-            rule.matched += 1
-            if rule.probability < 1 and keyed_random(self.seed, "fault", rule.id, rule.matched).random() >= rule.probability:
+            applied = self._state.bump(rule.id, "applied")
+            # Counted atomically in the store: with several workers, exactly `times` requests win.
+            if rule.times is not None and applied > rule.times:
                 continue
-            rule.applied += 1
-            return rule
+            return replace_field(rule, hit=applied)
         return None
+
+    def _current(self) -> list[FaultRule]:
+        rules = []
+        for rule_id, body in self._state.rules():
+            key = rule_id + json.dumps(body, sort_keys=True)
+            if key not in self._parsed:
+                if len(self._parsed) > 4 * self._state.limits.rules:
+                    self._parsed.clear()
+                self._parsed[key] = replace_field(parse_rule(body, rule_id), id=rule_id)
+            rules.append(self._parsed[key])
+        return rules
 
 
 def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
@@ -113,7 +138,7 @@ def latency_of(rule: FaultRule, seed: int) -> int:
     latency = rule.action.get("latencyMs")
     if isinstance(latency, Mapping):
         low, high = sorted((latency["min"], latency["max"]))  # a reversed range is read as meant
-        return keyed_random(seed, "latency", rule.id, rule.applied).randint(low, high)
+        return keyed_random(seed, "latency", rule.id, rule.hit).randint(low, high)
     return int(latency or 0)
 
 

@@ -1,17 +1,21 @@
-"""The request journal: every vendor request with what was answered, in a bounded ring buffer."""
+"""The request journal: every vendor request with what was answered, kept in the state store.
+
+The store keeps the last ``--journal-size`` entries (the oldest go first), shared by every worker.
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mockserver.state import State
+
 # Headers that carry credentials in any API; each vendor adds the API-key headers its spec declares.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 MAX_BODY_CHARS = 65_536
+EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
 
 
 @dataclass(frozen=True)
@@ -36,37 +40,28 @@ class Entry:
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
-        self._ids = itertools.count(1)
-        self.size = size
+    def __init__(self, state: State) -> None:
+        self._state = state
 
-    def record(self, **fields: Any) -> Entry:
-        entry = Entry(id=next(self._ids), **fields)
-        self._entries.append(entry)
-        return entry
+    def record(self, **fields: Any) -> int:
+        """Journal one request (every ``Entry`` field but ``id``); returns its id."""
+        return self._state.record(fields)
 
     def select(self, filters: Mapping[str, str]) -> list[Entry]:
-        """Entries matching every filter: vendor, operationId, method, status, session, since, until."""
+        """Entries matching every filter (vendor, operationId, method, status, session, since, until), oldest first."""
         found = []
-        for entry in self._entries:
-            if any(str(getattr(entry, key)) != value for key, value in filters.items()
-                   if key in ("vendor", "operationId", "method", "status", "session")):
+        for entry in self._state.entries():
+            if any(str(entry.get(key)) != value for key, value in filters.items() if key in EXACT_FILTERS):
                 continue
-            if "since" in filters and entry.time < filters["since"]:
+            if "since" in filters and entry["time"] < filters["since"]:
                 continue
-            if "until" in filters and entry.time > filters["until"]:
+            if "until" in filters and entry["time"] > filters["until"]:
                 continue
-            found.append(entry)
+            found.append(Entry(**entry))
         return found
 
     def clear(self, session: str | None = None) -> None:
-        if session is None:
-            self._entries.clear()
-        else:
-            kept = [e for e in self._entries if e.session != session]
-            self._entries.clear()
-            self._entries.extend(kept)
+        self._state.clear_journal(session)
 
 
 def masked(headers: Mapping[str, str], secret: frozenset[str] = SECRET_HEADERS) -> dict[str, str]:
@@ -79,9 +74,13 @@ def readable_body(body: bytes, content_type: str | None) -> Any:
     if not body:
         return None
     text = body[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
-    if content_type and "json" in content_type:
+    if content_type and "json" in content_type and len(body) <= MAX_BODY_CHARS:
         try:
-            return json.loads(body)
+            return json.loads(body, parse_constant=_refuse)  # NaN would make the journal's own JSON invalid
         except (ValueError, RecursionError):
             pass  # kept as text: the journal shows what was sent, valid or not
     return text
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

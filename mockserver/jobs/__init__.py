@@ -1,5 +1,5 @@
-"""Asynchronous jobs (exports, reports): a store every worker shares, and their lifecycle."""
+"""Asynchronous jobs (exports, reports): their lifecycle and signed download links."""
 
-from mockserver.jobs.store import Job, JobStore
+from mockserver.jobs.model import Job, job_id
 
-__all__ = ["Job", "JobStore"]
+__all__ = ["Job", "job_id"]

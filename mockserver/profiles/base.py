@@ -17,9 +17,10 @@ from typing import Any
 from mockserver.errors import Problem
 from mockserver.generation.rng import keyed_random
 from mockserver.jobs.links import download_path
-from mockserver.jobs.store import Job, JobStore
+from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.prefer import job_preferences
+from mockserver.state import State
 
 
 @dataclass
@@ -60,7 +61,7 @@ class Call:
     def create_job(self, kind: str, owner: str, params: dict[str, Any]) -> Job:
         """A new job; ``Prefer: job=failed`` and ``job-duration=<s>`` choose how it ends and when."""
         duration, outcome = job_preferences(self.prefer, self.server.job_duration)
-        return self.server.jobs.create(self.vendor, kind, owner, params, self.wall, duration, outcome)
+        return self.server.state.new_job(self.vendor, kind, owner, params, self.wall, duration, outcome)
 
     def download_url(self, job: Job) -> tuple[str, datetime]:
         """A signed link to the job's file on this server, and when it expires."""
@@ -79,7 +80,7 @@ class ServerContext:
     """Server-wide things a handler may need besides the request."""
 
     url: str  # the server's root URL as the client reached it
-    jobs: JobStore
+    state: State  # jobs live here
     job_duration: float
     secret: str
     download_ttl: int

@@ -20,7 +20,7 @@ from typing import Any
 
 from mockserver.errors import NOT_FOUND, Problem
 from mockserver.generation.rng import keyed_random, object_id
-from mockserver.jobs.store import Job
+from mockserver.jobs.model import Job
 from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
@@ -297,7 +297,7 @@ class ChatCaptain(Profile):
     @handles("StatisticsController_getExportStatus")
     def export_status(self, call: Call) -> Any:
         chatbot, export_id = call.params["chatbotId"], call.params["exportId"]
-        job = call.server.jobs.get(self.name, export_id)
+        job = call.server.state.job(self.name, export_id)
         if job is None or job.owner != chatbot:
             raise Problem(NOT_FOUND, f"Export '{export_id}' not found for chatbot '{chatbot}'.", "path", "exportId")
         status, progress = job.state(call.wall)

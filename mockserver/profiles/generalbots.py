@@ -17,7 +17,7 @@ from typing import Any
 from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
-from mockserver.jobs.store import Job
+from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.profiles.base import RETRY_AFTER, Call, Profile, Reply, handles
 from mockserver.synth.activity import Entity
@@ -305,7 +305,7 @@ class GeneralBots(Profile):
 
     @handles("getReport")
     def get_report(self, call: Call) -> Any:
-        job = call.server.jobs.get(self.name, call.params["report_id"])
+        job = call.server.state.job(self.name, call.params["report_id"])
         if job is None:
             raise Problem(errors.NOT_FOUND, f"Report {call.params['report_id']} not found.", "path", "report_id")
         body = _report(call, job)
@@ -315,7 +315,7 @@ class GeneralBots(Profile):
     @handles("listReports")
     def list_reports(self, call: Call) -> Any:
         page, per_page = call.params.get("page", 1), call.params.get("per_page", 20)
-        jobs, total = call.server.jobs.page(self.name, "report", (page - 1) * per_page, per_page)
+        jobs, total = call.server.state.jobs(self.name, "report", (page - 1) * per_page, per_page)
         return {"reports": [_report(call, job) for job in jobs], "page": page, "per_page": per_page, "total": total}
 
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:

@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any
 
-from mockserver.jobs.store import Job
+from mockserver.jobs.model import Job
 
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "pdf": "application/pdf"}
 

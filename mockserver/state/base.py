@@ -1,0 +1,121 @@
+"""What a server keeps between requests, behind one interface.
+
+Jobs, the request journal, fault rules, sessions and the key that signs download links live in a
+``State``. Every worker process opens its own ``State`` on the same store (an SQLite file, a Redis
+database), so several workers, or several servers behind a load balancer, act as one server.
+
+Records cross the interface as plain JSON-ready dicts; the control plane gives them meaning. Every
+collection is bounded (see ``Limits``), so no amount of traffic grows memory without end.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.errors import MockServerError
+from mockserver.jobs.model import Job
+
+
+class StateUnavailable(MockServerError):
+    """The state store did not answer (say, Redis went away); requests get a 503 meanwhile."""
+
+
+class StateFull(MockServerError):
+    """A collection the user fills on purpose (fault rules) is at its limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    journal: int = 1000  # journal entries kept; the oldest go first
+    jobs: int = 10_000  # jobs kept per vendor and kind; the oldest go first
+    rules: int = 1000  # fault rules; adding one more is refused
+    sessions: int = 10_000  # sessions; the oldest go first
+
+
+class State(ABC):
+    """One process's handle on the shared state. Methods are synchronous and short."""
+
+    def __init__(self, seed: int, limits: Limits) -> None:
+        self.seed = seed
+        self.limits = limits
+
+    @abstractmethod
+    def secret(self) -> str:
+        """The key that signs download links: made by the first process, shared by all."""
+
+    # --- jobs ------------------------------------------------------------------------------------
+    @abstractmethod
+    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
+                duration: float, outcome: str) -> Job:
+        """Store a new job; its id comes from ``job_id(seed, vendor, sequence)``."""
+
+    @abstractmethod
+    def job(self, vendor: str, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
+        """Jobs of a kind, newest first, and how many there are in all."""
+
+    # --- journal ---------------------------------------------------------------------------------
+    @abstractmethod
+    def record(self, entry: dict[str, Any]) -> int:
+        """Append a journal entry (without ``id``); returns the id it was given."""
+
+    @abstractmethod
+    def entries(self) -> list[dict[str, Any]]:
+        """Every kept journal entry, oldest first, each with its ``id``."""
+
+    @abstractmethod
+    def clear_journal(self, session: str | None) -> None:
+        """Forget every entry, or only those of one session."""
+
+    # --- fault rules -----------------------------------------------------------------------------
+    @abstractmethod
+    def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
+        """Store a rule (``match``, ``action``, ``probability``, ``times``) with zeroed counters.
+
+        Without ``rule_id`` it is named ``rule-<n>`` from a counter that a full ``clear_rules``
+        resets. With ``replace=False`` an existing rule of that id is kept as it is. Raises
+        ``StateFull`` at ``limits.rules``.
+        """
+
+    @abstractmethod
+    def rules(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every rule as (id, rule), in the order they were added. Read on every request: keep it cheap."""
+
+    @abstractmethod
+    def counters(self) -> dict[str, tuple[int, int]]:
+        """(matched, applied) per rule id."""
+
+    @abstractmethod
+    def bump(self, rule_id: str, counter: str) -> int:
+        """Add one to a rule's ``matched`` or ``applied`` counter; the new value (0 if the rule is gone)."""
+
+    @abstractmethod
+    def remove_rule(self, rule_id: str) -> bool: ...
+
+    @abstractmethod
+    def clear_rules(self, session: str | None) -> None:
+        """Remove every rule (and restart the id counter), or only the rules matching one session."""
+
+    # --- sessions --------------------------------------------------------------------------------
+    @abstractmethod
+    def put_session(self, session: dict[str, Any], replace: bool = True) -> None:
+        """Store a session (``id``, ``seed``, ``now``); with ``replace=False`` keep an existing one."""
+
+    @abstractmethod
+    def session(self, session_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def sessions(self) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def delete_session(self, session_id: str) -> bool: ...
+
+    @abstractmethod
+    def clear_sessions(self) -> None: ...
+
+    def close(self) -> None:
+        """Release connections (the store itself keeps the state)."""

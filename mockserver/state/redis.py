@@ -1,0 +1,242 @@
+"""State in Redis (``--state redis://host:port/db``): several servers behind a load balancer act as one.
+
+Every key lives under ``mockserver:``. Operations that read and write several keys run as Lua
+scripts, which Redis executes atomically, so concurrent servers never interleave them. Needs the
+``redis`` package: ``pip install 'mockserver[redis]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mockserver.errors import ConfigError
+from mockserver.jobs.model import Job, job_id
+from mockserver.state.base import Limits, State, StateFull, StateUnavailable
+
+T = TypeVar("T")
+P = "mockserver:"
+RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED = (P + k for k in ("rules", "rules:order", "rules:seq", "rules:matched", "rules:applied"))
+
+# KEYS: journal list, journal id counter. ARGV: entry JSON, size. Newest first.
+_RECORD = """
+local id = redis.call('INCR', KEYS[2])
+redis.call('LPUSH', KEYS[1], id .. '|' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return id
+"""
+# KEYS: journal list. ARGV: session. Keeps the other sessions' entries in order.
+_CLEAR_SESSION = """
+local kept = {}
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local body = cjson.decode(string.sub(item, string.find(item, '|', 1, true) + 1))
+  if body['session'] ~= ARGV[1] then table.insert(kept, item) end
+end
+redis.call('DEL', KEYS[1])
+for i = 1, #kept do redis.call('RPUSH', KEYS[1], kept[i]) end
+return #kept
+"""
+# KEYS: job sequence, job index (sorted set by sequence). ARGV: job key prefix, limit.
+# Returns the new sequence number after dropping the oldest jobs beyond the limit.
+_TRIM_JOBS = """
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+if extra > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do redis.call('DEL', ARGV[1] .. id) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
+end
+return extra
+"""
+# KEYS: rules hash, rules order zset, rule id counter, matched hash, applied hash.
+# ARGV: id or '', body, replace ('1'/'0'), limit. Returns the id, or an error when full.
+_ADD_RULE = """
+local id = ARGV[1]
+if id ~= '' and redis.call('HEXISTS', KEYS[1], id) == 1 and ARGV[3] == '0' then return id end
+if (id == '' or redis.call('HEXISTS', KEYS[1], id) == 0) and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then
+  return redis.error_reply('FULL ' .. redis.call('HLEN', KEYS[1]))
+end
+local seq = redis.call('INCR', KEYS[3])
+if id == '' then id = 'rule-' .. seq end
+redis.call('HSET', KEYS[1], id, ARGV[2])
+redis.call('ZADD', KEYS[2], seq, id)
+redis.call('HDEL', KEYS[4], id)
+redis.call('HDEL', KEYS[5], id)
+return id
+"""
+# KEYS: counter hash, rules hash. ARGV: id. Counts only rules that still exist.
+_BUMP = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+"""
+# KEYS: rules hash, order zset, matched, applied. ARGV: id list.
+_REMOVE_RULES = """
+local removed = 0
+for _, id in ipairs(ARGV) do
+  removed = removed + redis.call('HDEL', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+end
+return removed
+"""
+# KEYS: sessions hash, order zset, session counter. ARGV: id, body, replace, limit.
+_PUT_SESSION = """
+if ARGV[3] == '0' and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do redis.call('HDEL', KEYS[1], id) end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+end
+return 1
+"""
+
+
+class RedisState(State):
+    def __init__(self, url: str, seed: int, limits: Limits) -> None:
+        super().__init__(seed, limits)
+        try:
+            import redis
+        except ImportError:
+            raise ConfigError("--state redis://... needs the redis package: pip install 'mockserver[redis]'") from None
+        self.url = url
+        self._errors = (redis.RedisError, OSError)
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5,
+                                           health_check_interval=30)
+        self._scripts = {name: self._redis.register_script(source) for name, source in (
+            ("record", _RECORD), ("clear_session", _CLEAR_SESSION), ("trim_jobs", _TRIM_JOBS), ("add_rule", _ADD_RULE),
+            ("bump", _BUMP), ("remove_rules", _REMOVE_RULES), ("put_session", _PUT_SESSION))}
+        self._call(self._redis.ping)
+
+    def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return operation(*args, **kwargs)
+        except self._errors as exc:
+            raise StateUnavailable(f"the Redis state store at {self._where()} failed: {exc}") from exc
+
+    def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return self._call(self._scripts[name], keys=keys, args=args)
+
+    def _where(self) -> str:
+        # The URL without a password, for messages.
+        head, _, tail = self.url.rpartition("@")
+        return tail if head else self.url
+
+    def secret(self) -> str:
+        self._call(self._redis.set, P + "secret", secrets.token_hex(16), nx=True)
+        return self._call(self._redis.get, P + "secret")
+
+    # --- jobs ------------------------------------------------------------------------------------
+    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
+                duration: float, outcome: str) -> Job:
+        seq = self._call(self._redis.incr, P + "jobs:seq")
+        job = Job(job_id(self.seed, vendor, seq), vendor, kind, owner, params, created, duration, outcome)
+        index = f"{P}jobs:{vendor}:{kind}"
+        pipe = self._redis.pipeline()
+        pipe.set(f"{P}job:{vendor}:{job.id}", json.dumps(job.public()))
+        pipe.zadd(index, {job.id: seq})
+        self._call(pipe.execute)
+        self._script("trim_jobs", [index], [f"{P}job:{vendor}:", self.limits.jobs])
+        return job
+
+    def job(self, vendor: str, job_id: str) -> Job | None:
+        body = self._call(self._redis.get, f"{P}job:{vendor}:{job_id}")
+        return Job(**json.loads(body)) if body else None
+
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
+        index = f"{P}jobs:{vendor}:{kind}"
+        pipe = self._redis.pipeline()
+        pipe.zrevrange(index, offset, offset + limit - 1)
+        pipe.zcard(index)
+        ids, total = self._call(pipe.execute)
+        bodies = self._call(self._redis.mget, [f"{P}job:{vendor}:{i}" for i in ids]) if ids else []
+        return [Job(**json.loads(b)) for b in bodies if b], total
+
+    # --- journal ---------------------------------------------------------------------------------
+    def record(self, entry: dict[str, Any]) -> int:
+        return int(self._script("record", [P + "journal", P + "journal:seq"], [json.dumps(entry), self.limits.journal]))
+
+    def entries(self) -> list[dict[str, Any]]:
+        items = self._call(self._redis.lrange, P + "journal", 0, -1)
+        result = []
+        for item in reversed(items):
+            entry_id, _, body = item.partition("|")
+            result.append({"id": int(entry_id), **json.loads(body)})
+        return result
+
+    def clear_journal(self, session: str | None) -> None:
+        if session is None:
+            self._call(self._redis.delete, P + "journal")
+        else:
+            self._script("clear_session", [P + "journal"], [session])
+
+    # --- fault rules -----------------------------------------------------------------------------
+    def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
+        try:
+            return self._scripts["add_rule"](keys=[RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED],
+                                             args=[rule_id or "", json.dumps(rule), "1" if replace else "0", self.limits.rules])
+        except self._errors as exc:
+            if str(exc).startswith("FULL"):
+                raise StateFull(f"there are already {str(exc).split()[1]} fault rules, the most a server keeps; "
+                                "delete some (DELETE /__mock/faults/{id}) or reset") from None
+            raise StateUnavailable(f"the Redis state store at {self._where()} failed: {exc}") from exc
+
+    def rules(self) -> list[tuple[str, dict[str, Any]]]:
+        pipe = self._redis.pipeline()
+        pipe.zrange(RULE_ORDER, 0, -1)
+        pipe.hgetall(RULES)
+        order, bodies = self._call(pipe.execute)
+        return [(rule_id, json.loads(bodies[rule_id])) for rule_id in order if rule_id in bodies]
+
+    def counters(self) -> dict[str, tuple[int, int]]:
+        pipe = self._redis.pipeline()
+        pipe.hkeys(RULES)
+        pipe.hgetall(MATCHED)
+        pipe.hgetall(APPLIED)
+        ids, matched, applied = self._call(pipe.execute)
+        return {i: (int(matched.get(i, 0)), int(applied.get(i, 0))) for i in ids}
+
+    def bump(self, rule_id: str, counter: str) -> int:
+        key = {"matched": MATCHED, "applied": APPLIED}[counter]
+        return int(self._script("bump", [key, RULES], [rule_id]))
+
+    def remove_rule(self, rule_id: str) -> bool:
+        return bool(self._script("remove_rules", [RULES, RULE_ORDER, MATCHED, APPLIED], [rule_id]))
+
+    def clear_rules(self, session: str | None) -> None:
+        if session is None:
+            self._call(self._redis.delete, RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED)
+            return
+        ids = [i for i, rule in self.rules() if (rule.get("match") or {}).get("session") == session]
+        if ids:
+            self._script("remove_rules", [RULES, RULE_ORDER, MATCHED, APPLIED], ids)
+
+    # --- sessions --------------------------------------------------------------------------------
+    def put_session(self, session: dict[str, Any], replace: bool = True) -> None:
+        self._script("put_session", [P + "sessions", P + "sessions:order", P + "sessions:seq"],
+                     [session["id"], json.dumps(session), "1" if replace else "0", self.limits.sessions])
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        body = self._call(self._redis.hget, P + "sessions", session_id)
+        return json.loads(body) if body else None
+
+    def sessions(self) -> list[dict[str, Any]]:
+        pipe = self._redis.pipeline()
+        pipe.zrange(P + "sessions:order", 0, -1)
+        pipe.hgetall(P + "sessions")
+        order, bodies = self._call(pipe.execute)
+        return [json.loads(bodies[i]) for i in order if i in bodies]
+
+    def delete_session(self, session_id: str) -> bool:
+        pipe = self._redis.pipeline()
+        pipe.hdel(P + "sessions", session_id)
+        pipe.zrem(P + "sessions:order", session_id)
+        return bool(self._call(pipe.execute)[0])
+
+    def clear_sessions(self) -> None:
+        self._call(self._redis.delete, P + "sessions", P + "sessions:order")
+
+    def close(self) -> None:
+        self._redis.close()

@@ -1,0 +1,192 @@
+"""State in SQLite: in memory for one process (the default), or a file every worker opens.
+
+``--workers N`` gives its workers one temporary file; ``--state sqlite:///path/state.db`` names a
+file that also outlives the server. WAL mode lets readers and one writer work at the same time;
+each statement is its own transaction, and counters are incremented inside SQL, so concurrent
+workers never lose an update.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mockserver.jobs.model import Job, job_id
+from mockserver.state.base import Limits, State, StateFull, StateUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, vendor TEXT NOT NULL,
+    kind TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (vendor, kind, seq);
+CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, session TEXT,
+    body TEXT NOT NULL, matched INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+    body TEXT NOT NULL);
+"""
+
+
+class SqliteState(State):
+    def __init__(self, path: str, seed: int, limits: Limits) -> None:
+        super().__init__(seed, limits)
+        self.path = path
+        # One connection per process, shared by the event loop and any worker threads.
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit; WAL stays consistent
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"cannot open the state file {path}: {exc}") from exc
+
+    @contextmanager
+    def _sql(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
+
+    def secret(self) -> str:
+        with self._sql() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
+            return db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+
+    # --- jobs ------------------------------------------------------------------------------------
+    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
+                duration: float, outcome: str) -> Job:
+        with self._sql() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = db.execute("INSERT INTO jobs (vendor, kind, body) VALUES (?, ?, '')", (vendor, kind)).lastrowid
+                job = Job(job_id(self.seed, vendor, seq), vendor, kind, owner, params, created, duration, outcome)
+                db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (job.id, json.dumps(job.public()), seq))
+                # Keep the newest jobs of this vendor and kind.
+                db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
+                           " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                           (vendor, kind, vendor, kind, self.limits.jobs))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return job
+
+    def job(self, vendor: str, job_id: str) -> Job | None:
+        with self._sql() as db:
+            row = db.execute("SELECT body FROM jobs WHERE id = ? AND vendor = ?", (job_id, vendor)).fetchone()
+        return Job(**json.loads(row[0])) if row else None
+
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
+        with self._sql() as db:
+            rows = db.execute("SELECT body FROM jobs WHERE vendor = ? AND kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
+                              (vendor, kind, limit, offset)).fetchall()
+            (total,) = db.execute("SELECT COUNT(*) FROM jobs WHERE vendor = ? AND kind = ?", (vendor, kind)).fetchone()
+        return [Job(**json.loads(body)) for (body,) in rows], total
+
+    # --- journal ---------------------------------------------------------------------------------
+    def record(self, entry: dict[str, Any]) -> int:
+        with self._sql() as db:
+            entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)",
+                                  (entry.get("session"), json.dumps(entry))).lastrowid
+            db.execute("DELETE FROM journal WHERE id <= ?", (entry_id - self.limits.journal,))
+        return entry_id
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._sql() as db:
+            rows = db.execute("SELECT id, body FROM journal ORDER BY id").fetchall()
+        return [{"id": entry_id, **json.loads(body)} for entry_id, body in rows]
+
+    def clear_journal(self, session: str | None) -> None:
+        with self._sql() as db:
+            if session is None:
+                db.execute("DELETE FROM journal")
+            else:
+                db.execute("DELETE FROM journal WHERE session = ?", (session,))
+
+    # --- fault rules -----------------------------------------------------------------------------
+    def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
+        session = (rule.get("match") or {}).get("session")
+        with self._sql() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (count,) = db.execute("SELECT COUNT(*) FROM rules").fetchone()
+                exists = rule_id is not None and db.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone()
+                if exists and not replace:
+                    db.execute("COMMIT")
+                    return rule_id  # type: ignore[return-value]
+                if not exists and count >= self.limits.rules:
+                    raise StateFull(f"there are already {count} fault rules, the most a server keeps; "
+                                    "delete some (DELETE /__mock/faults/{id}) or reset")
+                if rule_id is None:
+                    db.execute("INSERT INTO meta VALUES ('rule_ids', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+                    rule_id = "rule-" + db.execute("SELECT value FROM meta WHERE key = 'rule_ids'").fetchone()[0]
+                db.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
+                db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (rule_id, session, json.dumps(rule)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return rule_id
+
+    def rules(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._sql() as db:
+            rows = db.execute("SELECT id, body FROM rules ORDER BY seq").fetchall()
+        return [(rule_id, json.loads(body)) for rule_id, body in rows]
+
+    def counters(self) -> dict[str, tuple[int, int]]:
+        with self._sql() as db:
+            return {rule_id: (m, a) for rule_id, m, a in db.execute("SELECT id, matched, applied FROM rules")}
+
+    def bump(self, rule_id: str, counter: str) -> int:
+        column = {"matched": "matched", "applied": "applied"}[counter]
+        with self._sql() as db:
+            row = db.execute(f"UPDATE rules SET {column} = {column} + 1 WHERE id = ? RETURNING {column}", (rule_id,)).fetchone()
+        return row[0] if row else 0
+
+    def remove_rule(self, rule_id: str) -> bool:
+        with self._sql() as db:
+            return db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount > 0
+
+    def clear_rules(self, session: str | None) -> None:
+        with self._sql() as db:
+            if session is None:
+                db.execute("DELETE FROM rules")
+                db.execute("DELETE FROM meta WHERE key = 'rule_ids'")
+            else:
+                db.execute("DELETE FROM rules WHERE session = ?", (session,))
+
+    # --- sessions --------------------------------------------------------------------------------
+    def put_session(self, session: dict[str, Any], replace: bool = True) -> None:
+        with self._sql() as db:
+            verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+            seq = db.execute(f"{verb} INTO sessions (id, body) VALUES (?, ?)", (session["id"], json.dumps(session))).lastrowid
+            db.execute("DELETE FROM sessions WHERE seq <= ?", (seq - self.limits.sessions,))
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        with self._sql() as db:
+            row = db.execute("SELECT body FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def sessions(self) -> list[dict[str, Any]]:
+        with self._sql() as db:
+            return [json.loads(body) for (body,) in db.execute("SELECT body FROM sessions ORDER BY seq")]
+
+    def delete_session(self, session_id: str) -> bool:
+        with self._sql() as db:
+            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+    def clear_sessions(self) -> None:
+        with self._sql() as db:
+            db.execute("DELETE FROM sessions")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
