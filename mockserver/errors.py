@@ -43,6 +43,8 @@ PAYLOAD_TOO_LARGE = "payload_too_large"
 RATE_LIMITED = "rate_limited"
 INTERNAL = "internal"
 
+MAX_MESSAGE = 1000
+
 STATUS_BY_KIND = {
     INVALID_PARAMETER: 400,
     INVALID_BODY: 400,
@@ -74,6 +76,9 @@ class Problem(Exception):
     code: int | None = None  # a status other than the kind's own (a forced Prefer: code=409)
 
     def __post_init__(self) -> None:
+        # Messages quote what the client sent; never let them grow with a hostile input.
+        if len(self.message) > MAX_MESSAGE:
+            self.message = self.message[: MAX_MESSAGE - 3] + "..."
         super().__init__(self.message)
 
     @property

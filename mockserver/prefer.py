@@ -8,9 +8,14 @@ semicolons; names are case-insensitive; unknown ones are ignored, as RFC 7240 as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mockserver.errors import INVALID_PARAMETER, Problem
+from mockserver.validation.schema import shorten
+
+# ASCII digits only ("²" is a digit to str.isdigit), and few enough for int() to take.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 JOB_OUTCOMES = ("completed", "failed")
 
@@ -28,7 +33,7 @@ def job_preferences(preferences: dict[str, str], default_duration: float) -> tup
     """(duration in seconds, outcome) for a job created with these preferences."""
     outcome = preferences.get("job", "completed")
     if outcome not in JOB_OUTCOMES:
-        raise Problem(INVALID_PARAMETER, f"Prefer job={outcome!r} is not supported; use job=completed or job=failed.",
+        raise Problem(INVALID_PARAMETER, f"Prefer job={shorten(outcome)} is not supported; use job=completed or job=failed.",
                       "header", "Prefer")
     raw = preferences.get("job-duration")
     if raw is None:
@@ -38,7 +43,7 @@ def job_preferences(preferences: dict[str, str], default_duration: float) -> tup
     except ValueError:
         duration = -1.0
     if not 0 <= duration <= 86400:
-        raise Problem(INVALID_PARAMETER, f"Prefer job-duration must be seconds between 0 and 86400, got {raw!r}.",
+        raise Problem(INVALID_PARAMETER, f"Prefer job-duration must be seconds between 0 and 86400, got {shorten(raw)}.",
                       "header", "Prefer")
     return duration, outcome
 
@@ -62,14 +67,14 @@ def response_control(preferences: dict[str, str]) -> ResponseControl:
         raw = preferences.get(name)
         if raw is None:
             return None
-        if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
-            raise Problem(INVALID_PARAMETER, f"Prefer {name} must be an integer from {low} to {high}, got {raw!r}.",
+        if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+            raise Problem(INVALID_PARAMETER, f"Prefer {name} must be an integer from {low} to {high}, got {shorten(raw)}.",
                           "header", "Prefer")
         return int(raw)
 
     dynamic = preferences.get("dynamic", "true").lower()
     if dynamic not in ("true", "false"):
-        raise Problem(INVALID_PARAMETER, f"Prefer dynamic must be true or false, got {dynamic!r}.", "header", "Prefer")
+        raise Problem(INVALID_PARAMETER, f"Prefer dynamic must be true or false, got {shorten(dynamic)}.", "header", "Prefer")
     return ResponseControl(
         code=integer("code", 100, 599),
         example=preferences.get("example") or None,

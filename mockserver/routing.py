@@ -1,7 +1,9 @@
 """Match request paths against the spec's path templates.
 
 Matching works on the raw (still percent-encoded) path split at ``/``, decoding each segment
-afterwards, so an id containing ``%2F`` stays one segment, as on the vendors' servers.
+afterwards, so an id containing ``%2F`` stays one segment, as on the vendors' servers. Then, like
+the vendors' web frameworks, a parameter whose escapes are malformed or not UTF-8 is a 400, and one
+that decodes to more than a single id (``../..``) names nothing: a 404 (see ``check_id``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,23 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from mockserver.errors import INVALID_PARAMETER, NOT_FOUND, Problem
 from mockserver.openapi.model import Operation
+from mockserver.validation.schema import shorten
 
 _PARAM = re.compile(r"\{([^}]+)\}")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_AN_ID = re.compile(r"[/\\\x00-\x1f\x7f]|^\.\.?$")
+
+
+def check_id(name: str, value: str) -> None:
+    """A 404 for a path parameter that decodes to more than one id (``../..``): it names nothing.
+
+    The engine calls this after schema validation, so a value that breaks the schema gets its 400.
+    """
+    if _NOT_AN_ID.search(value):
+        raise Problem(NOT_FOUND, f"Not found: path parameter '{name}' names nothing, as {shorten(value)} is not a single "
+                      "id (it holds '/', '\\', a control character, or is '.' or '..').", "path", name)
 
 
 @dataclass(frozen=True)
@@ -53,13 +69,16 @@ class Router:
             self._by_length.setdefault(len(route.pattern), []).append(route)
 
     def match(self, raw_path: str) -> Match | None:
-        """Find the route for a percent-encoded path such as ``/v1/admin/bots/b%2F1/analytics``."""
+        """Find the route for a percent-encoded path such as ``/v1/admin/bots/b%2F1/analytics``.
+
+        Raises a ``Problem`` when the route is found but a path parameter cannot be decoded.
+        """
         segments = raw_path.split("/")[1:] if raw_path.startswith("/") else raw_path.split("/")
         for route in self._by_length.get(len(segments), ()):
-            params: dict[str, str] = {}
+            raw_params: dict[str, str] = {}
             for part, raw, names in zip(route.pattern, segments, route.names):
                 if isinstance(part, str):
-                    if unquote(raw, errors="strict") != part:
+                    if unquote(raw, errors="replace") != part:
                         break
                     continue
                 if not raw:
@@ -67,11 +86,21 @@ class Router:
                 found = part.fullmatch(raw)
                 if found is None:
                     break
-                for name, value in zip(names, found.groups()):
-                    params[name] = unquote(value, errors="strict")
+                raw_params.update(zip(names, found.groups()))
             else:
-                return Match(route, params)
+                return Match(route, {name: _decode(name, raw) for name, raw in raw_params.items()})
         return None
+
+
+def _decode(name: str, raw: str) -> str:
+    if _BAD_ESCAPE.search(raw):
+        raise Problem(INVALID_PARAMETER, f"Path parameter '{name}' has malformed percent-encoding: {shorten(raw)} ('%' "
+                      "must start a two-digit hex escape; write a literal '%' as %25).", "path", name)
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise Problem(INVALID_PARAMETER, f"Path parameter '{name}' is not valid UTF-8 once percent-decoded: "
+                      f"{shorten(raw)}.", "path", name) from None
 
 
 def _compile(path: str, operations: dict[str, Operation]) -> Route:

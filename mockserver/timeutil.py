@@ -11,7 +11,7 @@ ONE_MS = timedelta(milliseconds=1)
 
 
 def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
-    """An aware UTC datetime from an RFC 3339 date or date-time (already validated by the spec).
+    """An aware UTC datetime from an RFC 3339 date or date-time; ``ValueError`` for anything else.
 
     A bare date means midnight UTC, or the last millisecond of that day when ``end_of_day`` (for
     inclusive range ends). Offsets that would move a date past year 1 or 9999 are clamped.

@@ -32,11 +32,11 @@ from mockserver.openapi.model import (
 from mockserver.prefer import ResponseControl, parse_prefer, response_control
 from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.resources import specs_dir
-from mockserver.routing import Router
+from mockserver.routing import Router, check_id
 from mockserver.settings import Settings
 from mockserver.state import State
 from mockserver.validation.request import RequestValidator
-from mockserver.validation.schema import SchemaCompiler, most_specific
+from mockserver.validation.schema import SchemaCompiler, most_specific, shorten
 
 
 @dataclass
@@ -146,12 +146,9 @@ class VendorService:
         route: str | None = None
         key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
         try:
-            try:
-                match = self.router.match(request.path)
-            except UnicodeDecodeError:
-                match = None
+            match = self.router.match(request.path)
             if match is None:
-                raise Problem(NOT_FOUND, f"No {self.profile.title} operation has the path {request.path!r}.", "path")
+                raise Problem(NOT_FOUND, f"No {self.profile.title} operation has the path {shorten(request.path, 200)}.", "path")
             operation = match.operation(request.method)
             route = match.route.template
             if operation is None and request.method == "OPTIONS":
@@ -181,6 +178,8 @@ class VendorService:
             valid = validator.validate(
                 match.path_params, query, request.headers, cookies, request.headers.get("content-type"), request.body
             )
+            for name, value in match.path_params.items():
+                check_id(name, value)
             key = derive(seed, self.profile.name, operation.operation_id, sorted(valid.params.items()), json.dumps(valid.body, sort_keys=True))
             call = Call(
                 vendor=self.profile.name,
@@ -237,7 +236,7 @@ class VendorService:
                     return self._example(operation, status, controls.example)
             named = [f"{name} ({status})" for status, r in sorted(operation.responses.items()) for name in r.examples]
             named += [f"{f.name} (fixture)" for f in self.fixtures.get(operation.operation_id, ())]
-            raise Problem(INVALID_PARAMETER, f"Prefer example={controls.example!r} is not an example of "
+            raise Problem(INVALID_PARAMETER, f"Prefer example={shorten(controls.example)} is not an example of "
                           f"{operation.operation_id}; " + (f"its examples: {', '.join(named)}." if named else
                           "it declares no named examples."), "header", "Prefer")
         for fixture in self.fixtures.get(operation.operation_id, ()):
@@ -371,7 +370,8 @@ def _success_status(operation: Operation) -> int:
 
 
 def _dump(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    # A lone surrogate a client sent (JSON allows "\ud800") goes back as that same escape.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8", "backslashreplace")
 
 
 def _cookies(header: str) -> dict[str, str]:

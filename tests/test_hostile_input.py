@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from tests.cases import AUTH, TOKEN
 from tests.conftest import NOW, LiveServer
-from tests.hostile_cases import AT_THE_EDGES, IN_PROCESS, ON_THE_WIRE, VENDORS, WIRE, Hostile
+from tests.hostile_cases import AT_THE_EDGES, IN_PROCESS, ON_THE_WIRE, REFUSED_BY_HTTP, VENDORS, WIRE, Hostile
 
 # An error body says what was wrong in a sentence or two; it never echoes a huge input back.
 MAX_ERROR_BYTES = 2048
@@ -44,6 +44,9 @@ def check(case: Hostile, answer: Answer) -> None:
     assert status == case.status, f"{status} ({content_type}): {content[:300]!r}"
     if status < 400:
         json.loads(content)
+        return
+    if case.vendor == REFUSED_BY_HTTP:
+        assert content_type.startswith("text/plain") and b"Invalid HTTP request" in content, content[:300]
         return
     assert "json" in content_type, f"{content_type}: {content[:300]!r}"
     assert len(content) <= MAX_ERROR_BYTES, f"a {len(content)}-byte error body: {content[:300]!r}..."

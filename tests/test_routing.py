@@ -65,11 +65,15 @@ def test_undeclared_method_is_405_with_allow(client: TestClient) -> None:
 
 
 def test_percent_encoded_slash_stays_inside_the_id(client: TestClient) -> None:
+    # %2F keeps the route (one path segment), but no vendor id holds a '/': the id names nothing.
     case = CASES[0]
     response = client.get(
         "/botpress/v1/admin/bots/team%2Fbot/analytics", params=case.query, headers=case.headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 404
+    body = response.json()
+    assert body["type"] == "ResourceNotFound" and "path parameter 'id' names nothing" in body["message"]
+    assert client.get("/botpress/v1/admin/bots/team%20bot/analytics", params=case.query, headers=case.headers).status_code == 200
 
 
 def test_head_answers_like_get_without_a_body(client: TestClient) -> None:

@@ -26,6 +26,6 @@ def download_path(seed: int, secret: str, vendor: str, job_id: str, expires: int
 
 
 def verify(seed: int, secret: str, vendor: str, job_id: str, expires: str, signature: str) -> bool:
-    if not expires.isdigit():
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= 15):
         return False
     return hmac.compare_digest(sign(seed, secret, vendor, job_id, int(expires)), signature)

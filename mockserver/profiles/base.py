@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mockserver.errors import Problem
+from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.generation.rng import keyed_random
 from mockserver.jobs.links import download_path
 from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.prefer import job_preferences
 from mockserver.state import State
+from mockserver.timeutil import parse_instant
+from mockserver.validation.schema import shorten
 
 
 @dataclass
@@ -53,6 +55,19 @@ class Call:
     def rng(self, *parts: Any) -> random.Random:
         """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""
         return keyed_random(self.seed, self.vendor, *parts)
+
+    def instant(self, name: str, *, end_of_day: bool = False, default: str | None = None) -> datetime:
+        """Parameter ``name`` (an RFC 3339 date or date-time) as an aware UTC datetime.
+
+        The bundled specs let only such values through; a user's ``--spec`` may declare the
+        parameter as a plain string, so anything else is a 400 that names it, not a crash.
+        """
+        raw = self.params.get(name, default)
+        try:
+            return parse_instant(str(raw), end_of_day=end_of_day)
+        except (ValueError, IndexError):
+            raise Problem(INVALID_PARAMETER, f"Invalid query parameter '{name}': expected a date like 2025-01-31 or an "
+                          f"RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(str(raw))}.", "query", name) from None
 
     def generate(self, status: int | None = None) -> Any:
         """The schema-driven body for the declared success response (or ``status``)."""

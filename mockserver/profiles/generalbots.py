@@ -25,6 +25,7 @@ from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import bucket_start, day_start, next_start
 from mockserver.synth.series import accumulate
 from mockserver.timeutil import MAX_INSTANT, iso_ms, parse_instant, shift
+from mockserver.validation.schema import shorten
 
 _CODES = {
     errors.INVALID_PARAMETER: "invalid_parameter",
@@ -296,7 +297,7 @@ class GeneralBots(Profile):
         needed = REPORT_ROLES if "/reports" in operation.path else VIEWER_ROLES
         if roles is not None and not roles & needed:
             raise Problem(errors.FORBIDDEN, f"{operation.operation_id} needs the role {' or '.join(sorted(needed))}; "
-                          f"the token has {', '.join(sorted(roles)) or 'no roles'}.", "header", "Authorization")
+                          f"the token has {shorten(', '.join(sorted(roles))) if roles else 'no roles'}.", "header", "Authorization")
 
     @handles("createReport")
     def create_report(self, call: Call) -> Any:
@@ -341,7 +342,7 @@ def token_roles(authorization: str) -> frozenset[str] | None:
         return None
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         return None
     if not isinstance(claims, dict):
         return None

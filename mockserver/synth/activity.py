@@ -25,6 +25,8 @@ DIURNAL = tuple(w / sum(_RAW_DIURNAL) for w in _RAW_DIURNAL)
 # Monday..Sunday (date.weekday()): weekends are quieter for business bots.
 WEEKLY = (1.08, 1.1, 1.07, 1.05, 0.98, 0.62, 0.55)
 LIFETIME_START = date(2022, 1, 1)
+# A new bot or account grows into its volume over its first weeks.
+RAMP_DAYS = 60
 # The world keeps this much history before "now"; older ranges have no data.
 HISTORY_DAYS = 5 * 365 + 1
 
@@ -43,12 +45,13 @@ class Entity:
         return _entity(key, scale)
 
     def volume(self, day: date) -> float:
-        """Expected conversations on ``day`` (0 before creation)."""
+        """Expected conversations on ``day`` (0 before creation, growing over the first weeks)."""
         if day < self.created:
             return 0.0
-        years = (day - self.created).days / 365.25
+        age = (day - self.created).days
+        ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
         noise = keyed_random(*self.key, "noise", day.toordinal()).lognormvariate(0, 0.18)
-        return self.base * WEEKLY[day.weekday()] * (1 + self.trend) ** years * noise
+        return self.base * ramp * WEEKLY[day.weekday()] * (1 + self.trend) ** (age / 365.25) * noise
 
     def conversations(self, day: date) -> int:
         """Conversations started on ``day``: the volume with Poisson-like noise."""

@@ -26,16 +26,20 @@ def bucket_start(moment: datetime, dimension: str) -> datetime:
 
 
 def next_start(start: datetime, dimension: str) -> datetime:
-    if dimension == "hour":
-        return start + timedelta(hours=1)
-    if dimension == "day":
-        return start + timedelta(days=1)
-    if dimension == "week":
-        return start + timedelta(days=7)
-    if dimension == "month":
-        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    if dimension == "year":
-        return start.replace(year=start.year + 1)
+    """The start of the next bucket; for the last bucket of year 9999, the calendar's last instant."""
+    try:
+        if dimension == "hour":
+            return start + timedelta(hours=1)
+        if dimension == "day":
+            return start + timedelta(days=1)
+        if dimension == "week":
+            return start + timedelta(days=7)
+        if dimension == "month":
+            return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+        if dimension == "year":
+            return start.replace(year=start.year + 1)
+    except (OverflowError, ValueError):
+        return datetime.max.replace(tzinfo=UTC)
     raise ValueError(f"unknown dimension {dimension!r}")
 
 
@@ -57,7 +61,8 @@ def buckets(start: datetime, end: datetime, dimension: str) -> list[datetime]:
     """Starts of every bucket that [start, end] touches, in order."""
     result: list[datetime] = []
     current = bucket_start(start, dimension)
-    while current <= end:
+    last = datetime.max.replace(tzinfo=UTC)
+    while current <= end and current != last:
         result.append(current)
         current = next_start(current, dimension)
     return result

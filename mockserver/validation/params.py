@@ -14,8 +14,10 @@ from typing import Any
 
 from mockserver.openapi.model import Parameter
 
-_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# Longer digit strings are no sensible parameter (and Python refuses to convert over 4300 digits):
+# they stay strings, so the schema check names what was expected.
+_INTEGER = re.compile(r"[+-]?\d{1,40}", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:\d{1,40}\.?\d{0,40}|\.\d{1,40})(?:[eE][+-]?\d{1,4})?", re.ASCII)
 
 Resolve = Callable[[str], Any]
 

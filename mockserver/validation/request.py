@@ -134,10 +134,15 @@ class RequestValidator:
             )
         if media == "application/json" or media.endswith("+json"):
             try:
-                value = json.loads(body, parse_constant=_no_constants)
+                text = body.decode("utf-8")  # strict: json.loads(bytes) would let encoded surrogates through
+            except UnicodeDecodeError as exc:
+                raise Problem(MALFORMED_BODY, f"Request body is not valid UTF-8: byte {body[exc.start]:#04x} at position "
+                              f"{exc.start} ({exc.reason}).", "body") from exc
+            try:
+                value = json.loads(text, parse_constant=_no_constants)
             except RecursionError as exc:
                 raise Problem(MALFORMED_BODY, "Request body is nested too deeply to be a sensible JSON document.", "body") from exc
-            except (UnicodeDecodeError, ValueError) as exc:
+            except ValueError as exc:
                 raise Problem(MALFORMED_BODY, f"Request body is not valid JSON: {exc}.", "body") from exc
         else:
             value = body.decode("utf-8", errors="replace")
@@ -184,8 +189,10 @@ def _body_message(error: Any, resolve: Any) -> str:
         return f"Invalid request body: {field_name} is missing the required property '{missing}'."
     if error.validator == "additionalProperties":
         allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = [shorten(k, 40) for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         return (
-            f"Invalid request body: {error.message} in {field_name}"
+            f"Invalid request body: {field_name} has properties it does not allow: {', '.join(extra[:5])}"
+            + (" and more" if len(extra) > 5 else "")
             + (f"; allowed properties: {', '.join(allowed)}." if allowed else ".")
         )
     return (

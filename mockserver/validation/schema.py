@@ -134,6 +134,8 @@ def _show(value: Any) -> str:
 
 
 def shorten(value: Any, limit: int = 80) -> str:
-    """Render a received value for an error message, cut to keep messages readable."""
+    """Render a received value for an error message: cut to keep messages readable, and with any
+    lone surrogate (JSON allows ``"\\ud800"``) replaced, so the message is valid UTF-8."""
     text = value if isinstance(value, str) else repr(value)
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return repr(text.encode("utf-8", "replace").decode("utf-8"))
