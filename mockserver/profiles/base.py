@@ -51,6 +51,8 @@ class Call:
     server: ServerContext
     wall: float = 0.0  # real time of the request (jobs progress in real time)
     prefer: dict[str, str] = field(default_factory=dict)  # the Prefer header's preferences
+    # Set when the answer depends on stored state (jobs), not only on the request, seed and clock.
+    stateful: bool = False
 
     def rng(self, *parts: Any) -> random.Random:
         """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""
@@ -76,7 +78,18 @@ class Call:
     def create_job(self, kind: str, owner: str, params: dict[str, Any]) -> Job:
         """A new job; ``Prefer: job=failed`` and ``job-duration=<s>`` choose how it ends and when."""
         duration, outcome = job_preferences(self.prefer, self.server.job_duration)
+        self.stateful = True
         return self.server.state.new_job(self.vendor, kind, owner, params, self.wall, duration, outcome)
+
+    def job(self, job_id: str) -> Job | None:
+        """This vendor's job ``job_id``, if it exists (or still exists: old jobs are dropped)."""
+        self.stateful = True
+        return self.server.state.job(self.vendor, job_id)
+
+    def jobs(self, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
+        """This vendor's jobs of ``kind``, newest first, and how many there are."""
+        self.stateful = True
+        return self.server.state.jobs(self.vendor, kind, offset, limit)
 
     def download_url(self, job: Job) -> tuple[str, datetime]:
         """A signed link to the job's file on this server, and when it expires."""

@@ -297,7 +297,7 @@ class ChatCaptain(Profile):
     @handles("StatisticsController_getExportStatus")
     def export_status(self, call: Call) -> Any:
         chatbot, export_id = call.params["chatbotId"], call.params["exportId"]
-        job = call.server.state.job(self.name, export_id)
+        job = call.job(export_id)
         if job is None or job.owner != chatbot:
             raise Problem(NOT_FOUND, f"Export '{export_id}' not found for chatbot '{chatbot}'.", "path", "exportId")
         status, progress = job.state(call.wall)

@@ -306,7 +306,7 @@ class GeneralBots(Profile):
 
     @handles("getReport")
     def get_report(self, call: Call) -> Any:
-        job = call.server.state.job(self.name, call.params["report_id"])
+        job = call.job(call.params["report_id"])
         if job is None:
             raise Problem(errors.NOT_FOUND, f"Report {call.params['report_id']} not found.", "path", "report_id")
         body = _report(call, job)
@@ -316,7 +316,7 @@ class GeneralBots(Profile):
     @handles("listReports")
     def list_reports(self, call: Call) -> Any:
         page, per_page = call.params.get("page", 1), call.params.get("per_page", 20)
-        jobs, total = call.server.state.jobs(self.name, "report", (page - 1) * per_page, per_page)
+        jobs, total = call.jobs("report", (page - 1) * per_page, per_page)
         return {"reports": [_report(call, job) for job in jobs], "page": page, "per_page": per_page, "total": total}
 
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
