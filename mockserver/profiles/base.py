@@ -147,6 +147,11 @@ class Profile:
     def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
         """Raise a 403 ``Problem`` when the credentials lack a permission the vendor requires."""
 
+    def entities(self, seed: int) -> dict[str, Any]:
+        """The fixed entities of this vendor's world for ``seed`` (bots, stories, ...), for test
+        authors who need ids the vendor API offers no way to list. Served at ``/__mock/world``."""
+        return {}
+
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
         """The finished job's file: (content, media type, file name). Vendors with jobs override."""
         raise NotImplementedError(f"{self.name} has no downloadable jobs")
