@@ -22,6 +22,7 @@ import yaml
 
 from mockserver.errors import ConfigError, MockServerError
 from mockserver.logs import configure as configure_logs
+from mockserver.openapi.loader import check_document, load_yaml
 from mockserver.settings import Settings, settings_from_json, settings_to_json
 from mockserver.state import check_state_url
 from mockserver.validation.schema import parse_date_time
@@ -158,7 +159,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     """The --config file: seed, now, faults (control-plane rules) and sessions (id -> seed/now)."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     if not isinstance(data, dict):
@@ -205,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         fixtures = sum(len(f) for v in app.vendors.values() for f in v.fixtures.values())
         for name, vendor in app.vendors.items():
+            try:  # start-up skips the meta-schema check for the bundled documents; validate does not
+                check_document(vendor.spec.document, vendor.spec.source)
+            except MockServerError as exc:
+                print(f"mockserver: error: {exc}", file=sys.stderr)
+                return 2
             print(f"ok  {name}: {vendor.spec.source} ({len(vendor.spec.operations)} operations)")
         print(f"ok  {fixtures} fixtures, {len(app.state.rules())} fault rules, {len(app.state.sessions())} sessions")
         return 0

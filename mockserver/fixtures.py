@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from mockserver.errors import MockServerError
+from mockserver.openapi.loader import load_yaml
 
 
 class FixtureError(MockServerError):
@@ -68,7 +69,7 @@ def read_fixtures(directories: Iterable[Path]) -> list[Fixture]:
 def _read(path: Path) -> list[Fixture]:
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: cannot read fixture file: {exc}") from exc
     items = data if isinstance(data, list) else [data]

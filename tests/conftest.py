@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import httpx
@@ -27,9 +27,22 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOST = "http://127.0.0.1:8000"
 
 
-@cache
+@lru_cache(maxsize=32)
 def app_for(seed: int = 0, tokens: frozenset[str] = frozenset()) -> Any:
     return create_app(Settings(seed=seed, now=NOW, tokens=tokens))
+
+
+_CLIENTS: dict[int, TestClient] = {}
+
+
+def client_for(seed: int) -> TestClient:
+    """An open in-process client of ``app_for(seed)``, kept for the whole run (opening one per
+    request costs more than most requests)."""
+    if seed not in _CLIENTS:
+        if len(_CLIENTS) >= 16:
+            _CLIENTS.pop(next(iter(_CLIENTS))).__exit__(None, None, None)
+        _CLIENTS[seed] = TestClient(app_for(seed=seed), base_url=HOST).__enter__()
+    return _CLIENTS[seed]
 
 
 @pytest.fixture(scope="session")

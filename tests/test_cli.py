@@ -79,10 +79,27 @@ def test_a_users_own_spec_is_served_in_full(tmp_path: Path) -> None:
     try:
         response = httpx.get(f"{server.url}/botpress/v1/admin/bots/b1", headers=AUTH["botpress"])
         assert response.status_code == 200 and set(response.json()["bot"]) >= {"id", "name"}
-        assert httpx.get(f"{server.url}/botpress/openapi.json").json()["info"]["version"] == "9.9.9"
-        assert httpx.get(f"{server.url}/botpress/v1/admin/bots/b1").status_code == 401
+        served = httpx.get(f"{server.url}/botpress/openapi.json").json()
+        assert served["info"]["version"] == "9.9.9"
+        # Botpress's overlay declares its errors on the new document's operations too.
+        assert {"400", "401", "404", "429"} <= set(served["paths"]["/v1/admin/bots/{id}"]["get"]["responses"])
+        unauthorized = httpx.get(f"{server.url}/botpress/v1/admin/bots/b1")
+        assert unauthorized.status_code == 401 and unauthorized.json()["type"] == "Unauthorized"
         # The other vendors keep their bundled specs.
         assert httpx.get(f"{server.url}/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"]).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_the_vendors_own_botpress_document_as_a_replacement_keeps_the_rules() -> None:
+    # Loaded as a user's --spec, the published document gets the overlay that fits it: a bad
+    # date is still the vendor's 400, not a crash.
+    vendor_file = Path(__file__).parent.parent / "specs" / "botpress.yaml"
+    server = LiveServer("--spec", f"botpress={vendor_file}", "--vendor", "botpress")
+    try:
+        bad = httpx.get(f"{server.url}/v1/admin/bots/b1/analytics", params={"startDate": "abc", "endDate": "2025-01-02"},
+                        headers=AUTH["botpress"])
+        assert bad.status_code == 400 and bad.json()["type"] == "InvalidQuery" and "startDate" in bad.json()["message"]
     finally:
         server.stop()
 

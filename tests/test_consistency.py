@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from tests.cases import AUTH
-from tests.conftest import HOST, app_for
+from tests.conftest import HOST, app_for, client_for
 
 SEEDS = st.sampled_from([0, 1, 7, 2025])
 # Ranges inside the world's history under the tests' fixed clock (2025-06-01T12:00Z).
@@ -26,8 +26,10 @@ CHECK = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCh
 
 
 def get(seed: int, vendor: str, path: str, **params: Any) -> Any:
-    with TestClient(app_for(seed=seed), base_url=HOST) as client:
-        response = client.get(f"/{vendor}{path}", params=params, headers=AUTH[vendor])
+    """GET under another seed the way a test author can: ``Prefer: seed=<n>`` on one running server
+    (a test below shows it answers as a server started with ``--seed <n>``)."""
+    headers = {**AUTH[vendor], "Prefer": f"seed={seed}"}
+    response = client_for(0).get(f"/{vendor}{path}", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -232,6 +234,21 @@ def test_botpress_records_are_consistent(seed: int, bot: str, first: date, lengt
     if records:
         assert records[0]["startDateTimeUtc"] >= iso(start)[:19]
         assert records[-1]["endDateTimeUtc"] <= iso(end)[:19] + ".999Z"
+
+
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(1, 2**40))
+def test_prefer_seed_answers_like_a_server_started_with_that_seed(seed: int) -> None:
+    from tests.cases import CASES, STATEFUL
+    from tests.conftest import resolve_query
+
+    started = client_for(seed)
+    for case in [c for c in CASES if c.id not in STATEFUL]:
+        query = resolve_query(started, case, case.query)
+        theirs = started.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)
+        ours = client_for(0).request(case.method, f"/{case.vendor}{case.path}", params=query,
+                                     headers={**case.headers, "Prefer": f"seed={seed}"}, json=case.body)
+        assert ours.status_code == theirs.status_code and ours.content == theirs.content, case.id
 
 
 @settings(max_examples=10, deadline=None)

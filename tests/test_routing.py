@@ -30,7 +30,7 @@ def test_botpress_spec_is_the_vendor_document_plus_the_overlay(client: TestClien
     served = client.get("/botpress/openapi.json").json()
     operation = served["paths"]["/v1/admin/bots/{id}/analytics"]["get"]
     assert served["info"]["version"] == published["info"]["version"]
-    assert set(operation["responses"]) == {"200", "default", "400", "401", "403", "404", "429", "500"}
+    assert set(operation["responses"]) == {"200", "default", "400", "401", "403", "404", "413", "415", "429", "500"}
     assert served["components"]["schemas"]["BotpressError"]["required"] == ["id", "code", "type", "message"]
     # The success schema is untouched.
     assert served["components"]["responses"]["getBotAnalyticsResponse"] == published["components"]["responses"]["getBotAnalyticsResponse"]

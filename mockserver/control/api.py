@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import yaml
-
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
 from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
+from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
 from mockserver.routing import Router
 from mockserver.state import State
@@ -53,7 +52,7 @@ class ControlPlane:
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
-        self._document = yaml.safe_load(SPEC.read_text())
+        self._document = load_yaml(SPEC.read_text())
         self._spec = json.dumps(self._document).encode()
         spec = build_spec(self._document, str(SPEC))
         self._router = Router(spec.operations)

@@ -14,8 +14,11 @@ import jsonpath
 from mockserver.errors import SpecError
 
 
-def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], source: str) -> dict[str, Any]:
-    """Return a copy of ``document`` with every action of ``overlay`` applied in order."""
+def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], source: str, lenient: bool = False) -> dict[str, Any]:
+    """Return a copy of ``document`` with every action of ``overlay`` applied in order.
+
+    An action whose target matches nothing is an error, unless ``lenient`` (then it is skipped).
+    """
     if not isinstance(overlay, dict) or "overlay" not in overlay:
         raise SpecError(source, "not an OpenAPI Overlay document (no top-level 'overlay' field)")
     actions = overlay.get("actions")
@@ -31,6 +34,8 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], source: str
         except jsonpath.JSONPathError as exc:
             raise SpecError(source, f"{where}: invalid JSONPath {action['target']!r}: {exc}") from exc
         if not matches:
+            if lenient:
+                continue
             raise SpecError(source, f"{where}: target {action['target']!r} matches nothing")
         if action.get("remove") is True:
             # Remove from the deepest path first so earlier indexes stay valid.

@@ -1,18 +1,30 @@
-"""Botpress Cloud Admin API: the published ``getBotAnalytics`` document plus our overlay."""
+"""Botpress Cloud Admin API: the published ``getBotAnalytics`` document plus our overlay.
+
+The model: a bot (any id) has, per UTC hour, sessions and what follows from them: users,
+messages, events, and LLM calls with their tokens, latency, speed and cost. A record sums the
+hours of one UTC day that overlap the requested range, so the records of two halves of a day add
+up to the whole day's record, and its LLM statistics are those of exactly the calls it counts.
+"""
 
 from __future__ import annotations
 
 import math
-import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from mockserver import errors
 from mockserver.errors import Problem
-from mockserver.generation.rng import derive
+from mockserver.generation.rng import derive, keyed_random
 from mockserver.profiles.base import Call, Profile, handles
-from mockserver.synth.activity import Entity, day_fraction
-from mockserver.timeutil import UTC, days_between, iso_ms, parse_instant
+from mockserver.synth.activity import Entity, count
+from mockserver.synth.apportion import apportion
+from mockserver.synth.calendar import day_start
+from mockserver.synth.strata import EMPTY, Moments, lognormal, quantile_sums, top_quantile
+from mockserver.timeutil import ONE_MS, days_between, iso_ms
+
+DAY = timedelta(days=1)
 
 _ERROR_TYPES = {
     errors.INVALID_BODY: "InvalidPayload",
@@ -29,8 +41,15 @@ _ERROR_TYPES = {
 _PARAMETER_TYPES = {"query": "InvalidQuery", "path": "InvalidIdentifier"}
 
 _CUSTOM_EVENTS = ("order_placed", "handoff_requested", "feedback_submitted")
+# Counts per bot and UTC day; each is split over the day's hours like its sessions.
+FIGURES = ("sessions", "newUsers", "returningUsers", "userMessages", "botMessages", "workflow_completed",
+           *_CUSTOM_EVENTS, "calls", "errors")
 # USD per token, a mid-range hosted model.
 _PRICE_IN, _PRICE_OUT = 0.15 / 1_000_000, 0.60 / 1_000_000
+# Spread (log scale) of a call's output tokens, input tokens and output speed. A call's latency is
+# its output tokens over its speed, and longer answers stream a little slower (see _llm).
+_SIGMA_OUT, _SIGMA_IN, _SIGMA_SPEED = 0.6, 0.5, 0.3
+HOUR = timedelta(hours=1)
 
 
 class Botpress(Profile):
@@ -60,89 +79,154 @@ class Botpress(Profile):
 
     @handles("getBotAnalytics")
     def bot_analytics(self, call: Call) -> dict[str, Any]:
-        start = parse_instant(call.params["startDate"])
-        end = parse_instant(call.params["endDate"], end_of_day=True)
-        bot = Entity.of(call.seed, self.name, call.params["id"])
-        lifetime_start = datetime(bot.created.year, bot.created.month, bot.created.day, tzinfo=UTC)
-        start, end = max(start, lifetime_start), min(end, call.now)
+        bot_id = call.params["id"]
+        bot = Entity.of(call.seed, self.name, bot_id)
+        start = max(call.instant("startDate"), day_start(bot.created))
+        end = min(call.instant("endDate", end_of_day=True), call.now)
         records = []
         for day in days_between(start, end):
-            day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            lo, hi = max(start, day_start), min(end, day_start + timedelta(days=1, milliseconds=-1))
-            fraction = day_fraction(day, lo, hi)
-            records.append(_record(call, bot, day, lo, hi, fraction))
+            first = day_start(day)
+            lo, hi = max(start, first), min(end, first + DAY - ONE_MS)
+            whole = lo == first and hi == first + DAY - ONE_MS
+            if whole:
+                records.append(_whole_day(call.seed, bot_id, day))
+            else:
+                hours = range(int((lo - first) / HOUR), int((hi - first) / HOUR) + 1)
+                records.append(_record(bot_day(call.seed, bot_id, day), hours, lo, hi))
         return {"records": records}
 
 
-def _record(call: Call, bot: Entity, day: date, lo: datetime, hi: datetime, fraction: float) -> dict[str, Any]:
-    """One UTC day's figures for a bot, scaled to the share of the day inside the range."""
-    rng = call.rng(bot.key[2], "day", day.isoformat())
-    full_sessions = bot.volume(day)
-    sessions = _count(full_sessions * fraction, rng)
-    new_users = _count(sessions * rng.uniform(0.25, 0.45), rng)
-    returning = _count(sessions * rng.uniform(0.3, 0.55), rng)
-    user_messages = _count(sessions * rng.uniform(3.0, 7.5), rng)
-    bot_messages = _count(user_messages * rng.uniform(1.1, 1.7), rng)
-    custom = {name: _count(sessions * rng.uniform(0.01, 0.12), rng) for name in _CUSTOM_EVENTS}
-    event_types = {
-        "message_created": user_messages + bot_messages,
-        "conversation_started": sessions,
-        "user_created": new_users,
-        "workflow_completed": _count(sessions * rng.uniform(0.2, 0.7), rng),
+@dataclass(frozen=True)
+class BotDay:
+    """One bot's UTC day: its totals, its calls per hour, and the scales of its LLM calls."""
+
+    totals: dict[str, int]
+    calls: tuple[int, ...]  # LLM calls per hour
+    mu: tuple[float, float, float]  # log-scale of output tokens, input tokens, output tokens per second
+    key: tuple[int, str, date]
+
+    def hourly(self) -> dict[str, tuple[int, ...]]:
+        """Every figure split over the hours like the sessions (needed for part of a day only)."""
+        return _hourly(*self.key)
+
+
+@lru_cache(maxsize=16384)
+def bot_day(seed: int, bot_id: str, day: date) -> BotDay:
+    bot = Entity.of(seed, "botpress", bot_id)
+    rng = keyed_random(seed, "botpress", bot_id, "day", day.toordinal())
+    sessions = bot.conversations(day)
+    user_messages = count(sessions * rng.uniform(3.0, 7.5), rng)
+    bot_messages = count(user_messages * rng.uniform(1.1, 1.7), rng)
+    calls = count(bot_messages * rng.uniform(0.5, 0.9), rng)
+    totals = {
+        "sessions": sessions,
+        "newUsers": count(sessions * rng.uniform(0.25, 0.45), rng),
+        "returningUsers": count(sessions * rng.uniform(0.3, 0.55), rng),
+        "userMessages": user_messages,
+        "botMessages": bot_messages,
+        "workflow_completed": count(sessions * rng.uniform(0.2, 0.7), rng),
+        **{name: count(sessions * rng.uniform(0.01, 0.12), rng) for name in _CUSTOM_EVENTS},
+        "calls": calls,
+        "errors": min(count(calls * rng.uniform(0.0, 0.03), rng), calls),
     }
-    events = sum(event_types.values()) + sum(custom.values())
-    calls = _count(bot_messages * rng.uniform(0.5, 0.9), rng)
+    mu = (math.log(160) + rng.uniform(-0.15, 0.15), math.log(900) + rng.uniform(-0.2, 0.2), math.log(60) + rng.uniform(-0.2, 0.2))
+    return BotDay(totals, tuple(bot.hours(day, calls)), mu, (seed, bot_id, day))
+
+
+@lru_cache(maxsize=1024)
+def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
+    today = bot_day(seed, bot_id, day)
+    shape = Entity.of(seed, "botpress", bot_id).hours(day, today.totals["sessions"])
+    hours = {name: tuple(apportion(value, shape)) for name, value in today.totals.items() if name not in ("calls", "errors")}
+    # Errors follow the calls, so no hour has more errors than calls.
+    return {**hours, "calls": today.calls, "errors": tuple(apportion(today.totals["errors"], today.calls))}
+
+
+@lru_cache(maxsize=16384)
+def _whole_day(seed: int, bot_id: str, day: date) -> dict[str, Any]:
+    first = day_start(day)
+    return _record(bot_day(seed, bot_id, day), range(24), first, first + DAY - ONE_MS)
+
+
+def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str, Any]:
+    """The record of ``hours`` of one day: sums of the hours' figures, stats of their calls."""
+    if len(hours) == 24:
+        sums = today.totals
+    else:
+        sums = {name: sum(values[h] for h in hours) for name, values in today.hourly().items()}
+    event_types = {
+        "message_created": sums["userMessages"] + sums["botMessages"],
+        "conversation_started": sums["sessions"],
+        "user_created": sums["newUsers"],
+        "workflow_completed": sums["workflow_completed"],
+    }
+    custom = {name: sums[name] for name in _CUSTOM_EVENTS}
     return {
         "startDateTimeUtc": iso_ms(lo),
         "endDateTimeUtc": iso_ms(hi),
-        "returningUsers": returning,
-        "newUsers": new_users,
-        "sessions": sessions,
-        "messages": user_messages,
-        "userMessages": user_messages,
-        "botMessages": bot_messages,
-        "events": events,
+        "returningUsers": sums["returningUsers"],
+        "newUsers": sums["newUsers"],
+        "sessions": sums["sessions"],
+        "messages": sums["userMessages"],
+        "userMessages": sums["userMessages"],
+        "botMessages": sums["botMessages"],
+        "events": sum(event_types.values()) + sum(custom.values()),
         "eventTypes": event_types,
         "customEvents": custom,
-        "llm": _llm(calls, rng),
+        "llm": _llm([today.calls[h] for h in hours], sums["errors"], today.mu),
     }
 
 
-def _llm(calls: int, rng: random.Random) -> dict[str, Any]:
-    """LLM figures for ``calls`` calls; the stats are those of a simulated sample of calls."""
-    if calls == 0:
-        zero = {"mean": 0, "sd": 0, "min": 0, "max": 0}
-        return {"calls": 0, "errors": 0, "inputTokens": 0, "outputTokens": 0,
-                "latency": dict(zero), "tokensPerSecond": dict(zero), "cost": {"sum": 0, **zero}}
-    # Simulate up to 200 calls; larger days scale the sample's totals (the stats stay the sample's).
-    sample = min(calls, 200)
-    inputs = [max(int(rng.lognormvariate(math.log(900), 0.5)), 1) for _ in range(sample)]
-    outputs = [max(int(rng.lognormvariate(math.log(160), 0.6)), 1) for _ in range(sample)]
-    latency = [120 + o * rng.uniform(9, 22) + rng.expovariate(1 / 250) for o in outputs]
-    speed = [o / (ms / 1000) for o, ms in zip(outputs, latency)]
-    cost = [i * _PRICE_IN + o * _PRICE_OUT for i, o in zip(inputs, outputs)]
-    scale = calls / sample
-    cost_mean = sum(cost) / sample
+# The spreads whose quantile sums the LLM figures need (see _llm).
+_LATENCY = _SIGMA_OUT + _SIGMA_SPEED
+_SPREADS = (_SIGMA_OUT, 2 * _SIGMA_OUT, _SIGMA_IN, 2 * _SIGMA_IN, _LATENCY, 2 * _LATENCY, _SIGMA_SPEED,
+            2 * _SIGMA_SPEED, _SIGMA_IN + _SIGMA_OUT)
+
+
+def _llm(calls_per_hour: list[int], errors_: int, mu: tuple[float, float, float]) -> dict[str, Any]:
+    """LLM figures of the calls of some hours: token totals, and the statistics of those calls.
+
+    Each hour's calls are a stratified sample (synth/strata.py): call j of an hour has output tokens
+    o = e^(mu_o + s_o z_j), input tokens i = e^(mu_i + s_i z_j) and speed v = e^(mu_v - s_v z_j)
+    tokens per second (longer answers stream a little slower), so its latency is 1000 o / v ms and
+    its cost i x price_in + o x price_out. Tokens are counted per hour, so they add up over hours.
+    """
+    active = [n for n in calls_per_hour if n]
+    calls = sum(active)
+    mu_out, mu_in, mu_speed = mu
+    scale_out, scale_in = math.exp(mu_out), math.exp(mu_in)
+    input_tokens = output_tokens = 0
+    sums = [0.0] * len(_SPREADS)
+    for n in active:
+        hour = quantile_sums(n, _SPREADS)
+        input_tokens += round(scale_in * hour[2])
+        output_tokens += round(scale_out * hour[0])
+        sums = [a + b for a, b in zip(sums, hour)]
+    q = top_quantile(max(active)) if active else 0.0
+    outputs = lognormal(calls, mu_out, _SIGMA_OUT, sums[0], sums[1], q)
+    inputs = lognormal(calls, mu_in, _SIGMA_IN, sums[2], sums[3], q)
+    latency = lognormal(calls, math.log(1000) + mu_out - mu_speed, _LATENCY, sums[4], sums[5], q)
+    speed = lognormal(calls, mu_speed, _SIGMA_SPEED, sums[6], sums[7], q)
+    # The sum of (p_i i + p_o o)^2 needs the sum of i x o: e^(mu_i + mu_o) times the sum for s_i + s_o.
+    cost = Moments(
+        calls,
+        _PRICE_IN * inputs.total + _PRICE_OUT * outputs.total,
+        _PRICE_IN**2 * inputs.squares + 2 * _PRICE_IN * _PRICE_OUT * scale_in * scale_out * sums[8] + _PRICE_OUT**2 * outputs.squares,
+        _PRICE_IN * inputs.low + _PRICE_OUT * outputs.low,
+        _PRICE_IN * inputs.high + _PRICE_OUT * outputs.high,
+    ) if calls else EMPTY
+    total = round(input_tokens * _PRICE_IN + output_tokens * _PRICE_OUT, 6)
+    cost_stats = cost.stats(8)
+    if calls:
+        # The mean is the total over the calls, so cost.sum = cost.mean x calls holds exactly.
+        cost_stats["mean"] = mean = round(total / calls, 8)
+        cost_stats["min"], cost_stats["max"] = min(cost_stats["min"], mean), max(cost_stats["max"], mean)
     return {
         "calls": calls,
-        "errors": min(_count(calls * rng.uniform(0.0, 0.03), rng), calls),
-        "inputTokens": round(sum(inputs) * scale),
-        "outputTokens": round(sum(outputs) * scale),
-        "latency": _stats(latency, 1),
-        "tokensPerSecond": _stats(speed, 2),
-        "cost": {"sum": round(cost_mean * calls, 6), **_stats(cost, 8)},
+        "errors": errors_,
+        "inputTokens": input_tokens,
+        "outputTokens": output_tokens,
+        "latency": latency.stats(1),
+        "tokensPerSecond": speed.stats(2),
+        "cost": {"sum": total, **cost_stats},
     }
-
-
-def _stats(values: list[float], digits: int) -> dict[str, float]:
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-    low, high = min(values), max(values)
-    return {"mean": round(mean, digits), "sd": round(sd, digits), "min": round(low, digits), "max": round(high, digits)}
-
-
-def _count(expected: float, rng: random.Random) -> int:
-    """A non-negative integer near ``expected`` (normal approximation of Poisson noise)."""
-    if expected <= 0:
-        return 0
-    return max(int(round(rng.gauss(expected, math.sqrt(expected)))), 0)

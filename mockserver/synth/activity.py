@@ -1,7 +1,9 @@
 """How busy an entity (an account, a bot, a channel) is on a given day and in each hour.
 
-Volume = base x weekly cycle x slow trend x noise. Each factor is keyed by (seed, vendor, entity)
-or (seed, vendor, entity, day) only, so a day's figures never depend on which range was asked.
+Volume = base x ramp-up x weekly cycle x slow trend x noise. The traits are keyed by (seed,
+vendor, entity) and a day's draws by (seed, vendor, entity, day) only, so a day's figures never
+depend on which range was asked. One keyed stream per day gives its noise, its count and the
+jitter of its hours; days are cached, since every report of a range revisits them.
 """
 
 from __future__ import annotations
@@ -46,25 +48,20 @@ class Entity:
 
     def volume(self, day: date) -> float:
         """Expected conversations on ``day`` (0 before creation, growing over the first weeks)."""
-        if day < self.created:
-            return 0.0
-        age = (day - self.created).days
-        ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
-        noise = keyed_random(*self.key, "noise", day.toordinal()).lognormvariate(0, 0.18)
-        return self.base * ramp * WEEKLY[day.weekday()] * (1 + self.trend) ** (age / 365.25) * noise
+        return _day(self, day.toordinal()).volume
 
     def conversations(self, day: date) -> int:
         """Conversations started on ``day``: the volume with Poisson-like noise."""
-        return count(self.volume(day), keyed_random(*self.key, "count", day.toordinal()))
+        return _day(self, day.toordinal()).conversations
 
-    def hour_weights(self, day: date) -> list[float]:
+    def hour_weights(self, day: date) -> tuple[float, ...]:
         """This day's diurnal curve: the common shape with a little keyed jitter."""
-        rng = keyed_random(*self.key, "hours", day.toordinal())
-        return [w * rng.uniform(0.8, 1.2) for w in DIURNAL]
+        return _day(self, day.toordinal()).weights
 
     def hours(self, day: date, total: int) -> list[int]:
         """``total`` split over the 24 UTC hours of ``day`` (adds up exactly)."""
-        return apportion(total, self.hour_weights(day))
+        shape = _day(self, day.toordinal())
+        return list(shape.hours) if total == shape.conversations else apportion(total, shape.weights)
 
     def hourly(self, day: date, figures: Mapping[str, int], names: Iterable[str]) -> dict[str, list[int]]:
         """Split a day's figures over its hours, each following the day's conversations.
@@ -81,6 +78,28 @@ class Entity:
         return day_start(oldest), now
 
 
+@dataclass(frozen=True)
+class _Day:
+    volume: float
+    conversations: int
+    weights: tuple[float, ...]  # 24 hourly weights
+    hours: tuple[int, ...]  # the conversations split over them
+
+
+@lru_cache(maxsize=32768)
+def _day(entity: Entity, ordinal: int) -> _Day:
+    day = date.fromordinal(ordinal)
+    if day < entity.created:
+        return _Day(0.0, 0, DIURNAL, (0,) * 24)
+    rng = keyed_random(*entity.key, "day", ordinal)
+    age = ordinal - entity.created.toordinal()
+    ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
+    volume = entity.base * ramp * WEEKLY[day.weekday()] * (1 + entity.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.18)
+    conversations = count(volume, rng)
+    weights = tuple(w * rng.uniform(0.8, 1.2) for w in DIURNAL)
+    return _Day(volume, conversations, weights, tuple(apportion(conversations, weights)))
+
+
 @lru_cache(maxsize=4096)
 def _entity(key: tuple[object, ...], scale: float) -> Entity:
     rng = keyed_random(*key, "traits")
@@ -93,17 +112,3 @@ def count(expected: float, rng: random.Random) -> int:
     if expected <= 0:
         return 0
     return max(int(round(rng.gauss(expected, math.sqrt(expected)))), 0)
-
-
-def day_fraction(day: date, start: datetime, end: datetime) -> float:
-    """Share of ``day``'s activity that falls inside [start, end] (inclusive), by the diurnal curve."""
-    first = day_start(day)
-    lo = max((start - first).total_seconds() / 3600, 0.0)
-    hi = min((end - first).total_seconds() / 3600 + 1 / 3_600_000, 24.0)
-    if hi <= lo:
-        return 0.0
-    total = 0.0
-    for hour in range(int(lo), min(int(math.ceil(hi)), 24)):
-        overlap = min(hi, hour + 1) - max(lo, hour)
-        total += DIURNAL[hour] * max(overlap, 0.0)
-    return min(total, 1.0)

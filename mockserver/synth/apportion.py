@@ -15,12 +15,14 @@ def apportion(total: int, weights: Sequence[float]) -> list[int]:
     weight_sum = float(sum(weights))
     if total <= 0 or weight_sum <= 0:
         return [0] * len(weights)
-    exact = [total * w / weight_sum for w in weights]
+    scale = total / weight_sum
+    exact = [w * scale for w in weights]
     parts = [int(x) for x in exact]
     short = total - sum(parts)
     if short:
-        order = sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))
-        for i in order[:short]:
+        remainders = [x - p for x, p in zip(exact, parts)]
+        # Largest remainders first; sorted() is stable, so ties keep the earlier index first.
+        for i in sorted(range(len(remainders)), key=remainders.__getitem__, reverse=True)[:short]:
             parts[i] += 1
     return parts
 
