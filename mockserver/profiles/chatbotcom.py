@@ -8,19 +8,21 @@ to months. The decisions behind each report are in ``specs/chatbotcom.yaml``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from mockserver.errors import Problem
+from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion, percentages
 from mockserver.synth.series import accumulate, check_size, zero_filled
-from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.timeutil import UTC, iso_ms, parse_instant
+from mockserver.validation.schema import shorten
 
 SOURCES = ("messenger", "livechat", "livechat3", "slack", "widget", "app", "custom")
 _SOURCE_WEIGHTS = (0.16, 0.2, 0.14, 0.05, 0.3, 0.1, 0.05)
@@ -28,6 +30,10 @@ _STORY_NAMES = ("Welcome flow", "Order status", "Returns & refunds", "Pricing qu
                 "Book a demo", "Shipping times", "Talk to an agent")
 METRICS = ("conversations", "paid", "messages")
 Cell = tuple[str, str]  # (source, storyId)
+DEFAULT_FROM = datetime(1974, 1, 1, tzinfo=UTC)  # the vendor's "1974-1-1"
+# The vendor writes dates without zero padding (1974-1-1); RFC 3339 dates and date-times are read
+# by ``parse_instant``. A trailing newline is what the spec's pattern (ECMA ``$``) lets through.
+_LOOSE_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\n?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ class ChatBotCom(Profile):
     @handles("getInteractionsPopularityReport")
     def interactions(self, call: Call) -> Any:
         lic, start, end = _range(call)
-        wanted = _as_list(call.params.get("storyId"))
+        wanted = [s.lower() for s in _as_list(call.params.get("storyId"))]
         stories = [s for s in lic.stories if not wanted or s.id in wanted]
         cells = _select(lic, [], [s.id for s in stories])
         sums = accumulate(start, end, "year", *_figures(lic, cells, "storyId", ("conversations",)))
@@ -201,12 +207,27 @@ def _range(call: Call) -> tuple[License, datetime, datetime]:
     lic = license_for(call.seed)
     now = call.now
     if "from" in call.supplied or "to" in call.supplied:
-        start = parse_instant(call.params.get("from", "1974-01-01"))
-        end = parse_instant(call.params["to"], end_of_day=True) if "to" in call.supplied else now
+        start = _instant(call, "from") if "from" in call.supplied else DEFAULT_FROM
+        end = _instant(call, "to", end_of_day=True) if "to" in call.supplied else now
     else:
         start, end = _period(call.params.get("period", "last30days"), now)
     first, last = lic.activity.window(now)
     return lic, max(start, first), min(end, last)
+
+
+def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:
+    """``from`` or ``to``: an RFC 3339 date or date-time, or a date without zero padding (1974-1-1)."""
+    raw = str(call.params[name])
+    loose = _LOOSE_DATE.fullmatch(raw)
+    try:
+        text = date(*(int(part) for part in loose.groups())).isoformat() if loose else raw
+        if end_of_day and text == date.max.isoformat():  # the calendar's last day, whole
+            return datetime.combine(date.max, time(23, 59, 59, 999000), UTC)
+        return parse_instant(text, end_of_day=end_of_day)
+    except (ValueError, IndexError):
+        raise Problem(INVALID_PARAMETER, f"Invalid query parameter '{name}': expected a date like 2025-01-31 or "
+                      f"2025-1-31, or an RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(raw)}.",
+                      "query", name) from None
 
 
 def _period(period: str, now: datetime) -> tuple[datetime, datetime]:
@@ -230,7 +251,9 @@ def _period(period: str, now: datetime) -> tuple[datetime, datetime]:
 
 
 def _select(lic: License, sources: Sequence[str], stories: Sequence[str]) -> list[Cell]:
-    return [c for c in lic.cells if (not sources or c[0] in sources) and (not stories or c[1] in stories)]
+    """Cells of the named sources and stories (story ids compare without regard to case)."""
+    wanted = {s.lower() for s in stories}
+    return [c for c in lic.cells if (not sources or c[0] in sources) and (not wanted or c[1] in wanted)]
 
 
 def _figures(lic: License, cells: Sequence[Cell], group: str | None, metrics: Iterable[str]) -> tuple[Any, Any]:
@@ -268,6 +291,8 @@ def _group_keys(call: Call, group: str | None, sums: dict[datetime, dict[Any, in
     if group is None:
         return [None]
     named = _as_list(call.params.get("source" if group == "source" else "storyId"))
+    if group == "storyId":
+        named = [s.lower() for s in named]
     active = {key for values in sums.values() for (key, _), v in values.items() if v}
     return sorted(set(named) | active)
 
