@@ -117,8 +117,9 @@ class ChatBotCom(Profile):
     @handles("getAverageConversationsReport")
     def average(self, call: Call) -> Any:
         lic, start, end, dimension, group, cells = _series_request(call)
-        sums = accumulate(start, end, dimension, *_figures(lic, cells, group, ("conversations", "messages")))
-        keys = _group_keys(call, group, sums)
+        low, high = _active(lic, start, end, call.now)
+        sums = accumulate(low, high, dimension, *_figures(lic, cells, group, ("conversations", "messages")))
+        keys = _group_keys(call, lic, group)
         counts = {(b, k): v for b, k, v in zero_filled(start, end, dimension, sums, [(k, "conversations") for k in keys])}
         data = []
         for bucket, (key, _), messages in zero_filled(start, end, dimension, sums, [(k, "messages") for k in keys]):
@@ -133,7 +134,7 @@ class ChatBotCom(Profile):
         cells = _select(lic, _as_list(call.params.get("source")), _as_list(call.params.get("storyId")))
         offset = timedelta(minutes=float(call.params.get("offset", 0)))
         grid = [[0] * 24 for _ in range(7)]
-        sums = accumulate(start, end, "hour", *_figures(lic, cells, None, ("conversations",)))
+        sums = accumulate(*_active(lic, start, end, call.now), "hour", *_figures(lic, cells, None, ("conversations",)))
         for bucket, values in sums.items():
             # The hour's conversations go to the local hour holding the hour's midpoint.
             local = bucket + timedelta(minutes=30) + offset
@@ -151,7 +152,7 @@ class ChatBotCom(Profile):
         wanted = [s.lower() for s in _as_list(call.params.get("storyId"))]
         stories = [s for s in lic.stories if not wanted or s.id in wanted]
         cells = _select(lic, [], [s.id for s in stories])
-        sums = accumulate(start, end, "year", *_figures(lic, cells, "storyId", ("conversations",)))
+        sums = accumulate(*_active(lic, start, end, call.now), "year", *_figures(lic, cells, "storyId", ("conversations",)))
         per_story = {s.id: sum(v.get((s.id, "conversations"), 0) for v in sums.values()) for s in stories}
         rows = []
         for story in stories:
@@ -182,8 +183,9 @@ def _interactions_of(lic: License, story: Story) -> list[tuple[dict[str, Any], f
 
 def _count_report(call: Call, metric: str) -> dict[str, Any]:
     lic, start, end, dimension, group, cells = _series_request(call)
-    sums = accumulate(start, end, dimension, *_figures(lic, cells, group, (metric,)))
-    keys = _group_keys(call, group, sums)
+    low, high = _active(lic, start, end, call.now)
+    sums = accumulate(low, high, dimension, *_figures(lic, cells, group, (metric,)))
+    keys = _group_keys(call, lic, group)
     data = [_point(b, v, group, k) for b, (k, _), v in zero_filled(start, end, dimension, sums, [(k, metric) for k in keys])]
     return {"data": data, "summary": _summary([p["value"] for p in data], float_total=False)}
 
@@ -197,13 +199,13 @@ def _series_request(call: Call) -> tuple[License, datetime, datetime, str, str |
             "month" if span <= timedelta(days=1095) else "year")
     group = call.params.get("group")
     cells = _select(lic, _as_list(call.params.get("source")), _as_list(call.params.get("storyId")))
-    groups = len(SOURCES) if group == "source" else len(lic.stories) if group == "storyId" else 1
-    check_size(start, end, dimension, groups)
+    # Every bucket of the requested range is listed for every group value: that is the answer's size.
+    check_size(start, end, dimension, len(_group_keys(call, lic, group)))
     return lic, start, end, dimension, group, cells
 
 
 def _range(call: Call) -> tuple[License, datetime, datetime]:
-    """The requested range (see the spec for precedence and periods), clipped to the license's history."""
+    """The requested range (see the spec for precedence and periods), as requested: not clipped."""
     lic = license_for(call.seed)
     now = call.now
     if "from" in call.supplied or "to" in call.supplied:
@@ -211,8 +213,13 @@ def _range(call: Call) -> tuple[License, datetime, datetime]:
         end = _instant(call, "to", end_of_day=True) if "to" in call.supplied else now
     else:
         start, end = _period(call.params.get("period", "last30days"), now)
+    return lic, start, end
+
+
+def _active(lic: License, start: datetime, end: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The part of [start, end] with activity: the license's history, up to now (maybe empty)."""
     first, last = lic.activity.window(now)
-    return lic, max(start, first), min(end, last)
+    return max(start, first), min(end, last)
 
 
 def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:
@@ -286,15 +293,14 @@ def _figures(lic: License, cells: Sequence[Cell], group: str | None, metrics: It
     return day_values, hour_values
 
 
-def _group_keys(call: Call, group: str | None, sums: dict[datetime, dict[Any, int]]) -> list[str | None]:
-    """Group values to list: those named in the matching filter, and those with activity."""
+def _group_keys(call: Call, lic: License, group: str | None) -> list[str | None]:
+    """Group values to list: those named in the matching filter, or else every value the license has."""
     if group is None:
         return [None]
     named = _as_list(call.params.get("source" if group == "source" else "storyId"))
     if group == "storyId":
-        named = [s.lower() for s in named]
-    active = {key for values in sums.values() for (key, _), v in values.items() if v}
-    return sorted(set(named) | active)
+        return sorted({s.lower() for s in named} if named else {s.id for s in lic.stories})
+    return sorted(set(named) if named else set(SOURCES))
 
 
 def _point(bucket: datetime, value: Any, group: str | None, key: str | None) -> dict[str, Any]:
