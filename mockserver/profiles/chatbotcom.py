@@ -476,6 +476,14 @@ class ChatBotCom(Profile):
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         return {"timestamp": iso_ms(now), "status": {"code": problem.status, "type": "error", "message": problem.message}}
 
+    def entities(self, seed: int) -> dict[str, Any]:
+        lic = license_for(seed)
+        return {
+            "license": {"created": lic.activity.created.isoformat()},
+            "stories": [{"id": story.id, "name": story.name} for story in lic.stories],
+            "sources": list(SOURCES),
+        }
+
     @handles("getConversationsReport")
     def conversations(self, call: Call) -> Any:
         return _count_report(call, "conversations")
