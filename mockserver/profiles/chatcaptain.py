@@ -154,10 +154,12 @@ class Channel:
 
 @lru_cache(maxsize=1024)
 def _mix(seed: int, chatbot: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """A chatbot's languages (mostly one main language, some English) and intent popularity."""
+    """A chatbot's languages (mostly one main language, with German and English next: the
+    vendor's customers are in Central Europe) and intent popularity."""
     rng = keyed_random(seed, "chatcaptain", chatbot, "mix")
     main = rng.choices(range(len(LANGUAGES)), [0.62, 0.22, 0.05, 0.04, 0.02, 0.02, 0.02, 0.01])[0]
     languages = [rng.uniform(0.002, 0.04) for _ in LANGUAGES]
+    languages[0] = rng.uniform(0.1, 0.3)
     languages[1] = rng.uniform(0.08, 0.25)
     languages[main] = rng.uniform(0.6, 0.85)
     intents = [rng.uniform(0.3, 1.0) / (i + 1) ** 0.6 for i in range(len(INTENTS))]
@@ -223,7 +225,7 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     uniform = rng.random
     # Base volume x ramp-up of a new channel x weekly cycle of its type x yearly trend x noise.
     expected = (traits.base * min(1.0, 0.15 + 0.85 * age / RAMP_DAYS) * kind.weekly[day.weekday()]
-                * (1 + traits.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.18) * share) if age >= 0 else 0.0
+                * (1 + traits.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.14) * share) if age >= 0 else 0.0
     conversations = count(expected, rng)
     low, high = kind.messages
     lengths = apportion(conversations, _shape("messages", round(low + (high - low) * uniform(), 2), 0.55))
@@ -265,14 +267,17 @@ def channel_detail(seed: int, channel: Channel, day: date) -> dict[str, Any]:
         "by_language": apportion(conversations, [w * (0.85 + 0.3 * uniform()) for w in channel.languages]),
     }
     if channel.voice:
-        handover = figures["handover"]
-        reasons = apportion(conversations, [0.45, 0.3, handover, 0.06, 0.015])
+        reasons = apportion(conversations, [0.45, 0.3, figures["handover"], 0.06, 0.015])
+        transfers = reasons[END_REASONS.index("transfer")]
+        # A transferred call ends at the Handover step; the others end along the flow.
+        exits = apportion(conversations - transfers, [0.06, 0.12, 0.08, 0.3, 0.1, 0.0, 0.34])
+        exits[HANDOVER] = transfers
         inputs = min(max(interactions / conversations, 1.0), 15.0)  # user inputs per call follow the user's turns
         detail.update(
             hist_inputs=apportion(conversations, _shape("inputs", round(inputs, 2), 0.45)),
             by_reason=reasons,
-            by_exit=apportion(conversations, [0.06, 0.12, 0.08, 0.3, 0.1, handover, 0.3]),
-            by_target=apportion(reasons[END_REASONS.index("transfer")], [0.6, 0.3, 0.1]),
+            by_exit=exits,
+            by_target=apportion(transfers, [0.6, 0.3, 0.1]),
         )
     return detail
 
