@@ -66,7 +66,7 @@ _HOUR_TEXT = tuple(f"T{h:02d}:00:00.000Z" for h in range(24))
 _LOOSE_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\n?", re.ASCII)
 
 _GRAIN = 1 << 20  # resolution of a split's phase
-_FEW = 6  # up to this many items, a split places them one by one
+_FEW = 4  # up to this many items, a split places them one by one
 _PAID_KINDS = sum(1 for paid, _ in KINDS if paid)
 _NO_KINDS = (0,) * len(KINDS)
 _NO_HOURS = (0,) * 24
@@ -124,6 +124,13 @@ def _spread(total: int, weights: Sequence[float], phase: float) -> list[int]:
         return [0] * len(weights)
     scale = total / weight_sum
     phase = min(phase, 0.999999)  # float error must not push a cut past the total
+    if total <= _FEW:  # the same cuts, item by item: item k goes where the running cut reaches k
+        parts = [0] * len(weights)
+        running = [w * scale + phase for w in accumulate(weights)]
+        last = len(weights) - 1
+        for k in range(1, total + 1):
+            parts[min(bisect_left(running, k), last)] += 1
+        return parts
     cuts = [int(running * scale + phase) for running in accumulate(weights)]
     cuts[-1] = total
     return [b - a for a, b in zip((0, *cuts), cuts)]
