@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import math
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from mockserver.synth.activity import Entity
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import bucket_start, day_start, next_start
 from mockserver.synth.series import accumulate
-from mockserver.timeutil import MAX_INSTANT, iso_ms, parse_instant, shift
+from mockserver.timeutil import MAX_INSTANT, UTC, iso_ms, parse_instant, shift
 from mockserver.validation.schema import shorten
 
 _CODES = {
@@ -34,7 +35,7 @@ _CODES = {
     errors.UNAUTHORIZED: "invalid_token",
     errors.FORBIDDEN: "insufficient_permissions",
     errors.NOT_FOUND: "not_found",
-    errors.METHOD_NOT_ALLOWED: "method_not_allowed",  # 405 is not declared, so not in the enum
+    errors.METHOD_NOT_ALLOWED: "method_not_allowed",
     errors.PAYLOAD_TOO_LARGE: "payload_too_large",
     errors.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     errors.RATE_LIMITED: "rate_limit_exceeded",
@@ -102,18 +103,31 @@ def bot_hours(bot: Bot, day: date, today: date) -> dict[str, list[int]]:
     return bot.activity.hourly(day, bot_day(bot, day, today), FIGURES)
 
 
+class TokenExpired(Problem):
+    """401 ``expired_token``: the bearer JWT's ``exp`` is in the past."""
+
+
+class TokenRejected(Problem):
+    """401 ``invalid_token`` raised by the profile itself (a JWT with an unusable ``exp``)."""
+
+
 class GeneralBots(Profile):
     name = "generalbots"
     title = "General Bots Analytics API"
     spec_file = "generalbots.yaml"
 
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
-        code = _CODES.get(problem.kind, "bad_request")
-        if problem.kind == errors.UNAUTHORIZED and problem.message.startswith("Missing"):
-            code = "missing_token"
         if problem.status == 429:
             return {"error": "rate_limit_exceeded", "message": problem.message, "retry_after_secs": RETRY_AFTER}
+        if isinstance(problem, TokenExpired):
+            return {"error": "expired_token", "message": problem.message}
+        code = _CODES.get(problem.kind, "bad_request")
+        # The engine's credential check says only "unauthorized"; a missing header is the one
+        # case botserver names apart, and the engine's message for it starts with "Missing".
+        if problem.kind == errors.UNAUTHORIZED and not isinstance(problem, TokenRejected) and problem.message.startswith("Missing"):
+            code = "missing_token"
         return {"error": code, "message": problem.message}
+
 
     @handles("getUsage")
     def usage(self, call: Call) -> Any:
@@ -292,10 +306,22 @@ class GeneralBots(Profile):
         return {"timestamp": iso_ms(call.now), "active_sessions": sessions, "by_channel": by_channel}
 
     def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
-        """Roles come from the bearer JWT's ``roles`` (or ``role``) claim; see the spec."""
-        roles = token_roles(headers.get("authorization", ""))
+        """Expiry from the bearer JWT's ``exp`` (real clock), roles from its ``roles`` claim; see the spec."""
+        claims = token_claims(headers.get("authorization", ""))
+        if claims is None:
+            return  # an opaque token or an API key: every role
+        if "exp" in claims:
+            expires = claims["exp"]
+            if isinstance(expires, bool) or not isinstance(expires, (int, float)) or math.isnan(expires):
+                raise TokenRejected(errors.UNAUTHORIZED, f"The token's 'exp' claim must be a number of seconds since "
+                                    f"1970, got {shorten(json.dumps(expires))}.", "header", "Authorization",
+                                    headers=_challenge("invalid_token", "The exp claim is not a NumericDate"))
+            if expires <= time.time():
+                raise TokenExpired(errors.UNAUTHORIZED, f"The token expired at {_when(expires)}; get a new token.",
+                                   "header", "Authorization", headers=_challenge("invalid_token", "The token expired"))
+        roles = _roles(claims)
         needed = REPORT_ROLES if "/reports" in operation.path else VIEWER_ROLES
-        if roles is not None and not roles & needed:
+        if not roles & needed:
             raise Problem(errors.FORBIDDEN, f"{operation.operation_id} needs the role {' or '.join(sorted(needed))}; "
                           f"the token has {shorten(', '.join(sorted(roles))) if roles else 'no roles'}.", "header", "Authorization")
 
@@ -335,19 +361,35 @@ REPORT_COLUMNS = {
 }
 
 
-def token_roles(authorization: str) -> frozenset[str] | None:
-    """Roles claimed by a bearer JWT (signature not checked); None for an opaque token (all roles)."""
-    parts = authorization.partition(" ")[2].strip().split(".")
-    if len(parts) != 3:
+def token_claims(authorization: str) -> dict[str, Any] | None:
+    """The claims of a bearer JWT (signature not checked); None for an opaque token or none."""
+    scheme, _, token = authorization.partition(" ")
+    parts = token.strip().split(".")
+    if scheme.lower() != "bearer" or len(parts) != 3:
         return None
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error, RecursionError):
         return None
-    if not isinstance(claims, dict):
-        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _roles(claims: dict[str, Any]) -> frozenset[str]:
     roles = claims.get("roles", claims.get("role", []))
-    return frozenset([roles] if isinstance(roles, str) else (r for r in roles if isinstance(r, str)) if isinstance(roles, list) else [])
+    if isinstance(roles, str):
+        return frozenset([roles])
+    return frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset()
+
+
+def _challenge(error: str, description: str) -> dict[str, str]:
+    return {"WWW-Authenticate": f'Bearer realm="mockserver", error="{error}", error_description="{description}"'}
+
+
+def _when(seconds: float) -> str:
+    try:
+        return iso_ms(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError):
+        return f"{shorten(str(seconds))} seconds after 1970"
 
 
 def _report(call: Call, job: Job) -> dict[str, Any]:
