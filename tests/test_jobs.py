@@ -113,7 +113,9 @@ def test_generalbots_report_lifecycle_and_file_match_daily_usage(server: httpx.C
     admin = {"Authorization": jwt("analytics_admin")}
     body = {"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-10", "format": fmt}
     created = server.post(f"{GB}/reports", json=body, headers=admin)
-    assert created.status_code == 202 and created.json()["status"] == "pending"
+    # The vendor documents 200 as the only success code; the Location header names the report.
+    assert created.status_code == 200 and created.json()["status"] == "pending"
+    assert created.headers["location"].endswith(f"{GB}/reports/{created.json()['id']}")
     states = poll(server, created.headers["location"], admin)
     assert states[-1]["status"] == "completed" and states[-1]["completed_at"] and states[-1]["error"] is None
     file = server.get(states[-1]["download_url"])

@@ -327,8 +327,11 @@ class GeneralBots(Profile):
 
     @handles("createReport")
     def create_report(self, call: Call) -> Any:
-        job = call.create_job("report", "", dict(call.body))
-        return Reply(_report(call, job), 202)
+        params = dict(call.body)
+        if parse_instant(params["start_date"]) > parse_instant(params["end_date"]):
+            params["start_date"], params["end_date"] = params["end_date"], params["start_date"]
+        job = call.create_job("report", "", params)
+        return Reply(_report(call, job), 200)  # Location comes from the response's link to getReport
 
     @handles("getReport")
     def get_report(self, call: Call) -> Any:
