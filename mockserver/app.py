@@ -10,7 +10,7 @@ import secrets
 import time
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
@@ -19,12 +19,13 @@ from mockserver.cors import CORSMiddleware
 from mockserver.errors import NOT_FOUND, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.jobs.links import verify
-from mockserver.logs import request_line
+from mockserver.logs import DroppedConnection, request_line
 from mockserver.profiles import discover_profiles
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
 from mockserver.state import Limits, StateUnavailable, open_state
 from mockserver.timeutil import UTC
+from mockserver.validation.schema import parse_date_time
 from mockserver.vendor import Answer, Incoming, VendorService, load_spec
 
 Scope = dict[str, Any]
@@ -58,7 +59,8 @@ class MockServer:
             spec = load_spec(profiles[name], settings)
             own = [f for f in fixtures if f.vendor == name]
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own)
-        self.control = ControlPlane(self.state, {name: len(v.spec.operations) for name, v in self.vendors.items()})
+        operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
+        self.control = ControlPlane(self.state, operations, self._download)
         self.control.install(settings.faults, settings.sessions)
         self._asgi = CORSMiddleware(self._serve, settings.cors_origins) if settings.cors_origins else self._serve
 
@@ -74,11 +76,18 @@ class MockServer:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         try:
             answer = await self._answer(scope, receive)
         except StateUnavailable as exc:
             answer = _plain_error(503, "state_unavailable", f"{exc}. The mock answers again once its state store does.")
-        await _send(send, answer, head=scope["method"] == "HEAD")
+        try:
+            await _send(send, answer, head=scope["method"] == "HEAD")
+        finally:  # one line per request, also when a fault rule drops the connection
+            request_line({"method": scope["method"], "path": scope["path"], "status": answer.status,
+                          "durationMs": round((time.perf_counter() - started) * 1000, 3), "operationId": answer.operation_id,
+                          "vendor": answer.vendor, "session": answer.session,
+                          "dropped": bool(answer.fault and answer.fault.action.get("drop"))})
 
     async def _answer(self, scope: Scope, receive: Any) -> Answer:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -86,8 +95,6 @@ class MockServer:
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query_string = scope.get("query_string", b"").decode("latin-1")
-        if path.startswith("/__mock/downloads/") and method in ("GET", "HEAD"):
-            return self._download(path, query_string)
         if path.startswith("/__mock/") or path == "/__mock":
             refused = self._control_refusal(scope, headers, path)
             body = await _read_body(receive, self.settings.max_body_bytes)
@@ -122,10 +129,11 @@ class MockServer:
         incoming = Incoming(
             method=method, path=path, query_string=query_string, headers=headers, body=body, base_url=base_url,
             now=(session.now if session and session.now else self.now()), wall=wall, prefix=prefix,
-            seed=session.seed if session else None, pick_fault=pick_fault,
+            seed=session.seed if session else None, session=session_id, pick_fault=pick_fault,
         )
         answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
+        answer.vendor, answer.session = name, session_id
         self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
@@ -133,8 +141,6 @@ class MockServer:
             body=readable_body(body, headers.get("content-type")), status=answer.status,
             durationMs=duration_ms, fault=answer.fault.id if answer.fault else None,
         )
-        request_line({"method": method, "path": prefix + path, "status": answer.status, "durationMs": duration_ms,
-                      "operationId": answer.operation_id, "vendor": name, "session": session_id})
         return answer
 
     def _vendor_for(self, path: str) -> tuple[VendorService | None, str]:
@@ -147,8 +153,8 @@ class MockServer:
     def _control_refusal(self, scope: Scope, headers: dict[str, str], path: str) -> Answer | None:
         """The control plane changes what every client sees: only loopback clients, or holders of
         ``--admin-token``, may use it. Health, readiness and its spec stay open for probes."""
-        if path in ("/__mock/health", "/__mock/ready", "/__mock/openapi.json"):
-            return None
+        if path in ("/__mock/health", "/__mock/ready", "/__mock/openapi.json") or path.startswith("/__mock/downloads/"):
+            return None  # probes, and signed links (the signature is the key)
         token = self.settings.admin_token
         if token is not None:
             given = headers.get("x-mock-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -166,26 +172,23 @@ class MockServer:
         return _plain_error(403, "forbidden", f"The control plane answers loopback clients only (this request came from "
                             f"{client or 'an unknown address'}); start the server with --admin-token to use it remotely.")
 
-    def _download(self, path: str, query_string: str) -> Answer:
+    def _download(self, vendor: str, job_id: str, expires: str, signature: str) -> Answer:
         """Serve a finished job's file through a signed, expiring link."""
-        parts = path.split("/")  # "", "__mock", "downloads", vendor, job
-        query = {k: v[0] for k, v in parse_qs(query_string).items()}
-        if len(parts) != 5 or parts[3] not in self.vendors:
+        if vendor not in self.vendors:
             return _plain_error(404, "not_found", "No such download. Links come from a finished job's status.")
-        vendor, job_id = parts[3], unquote(parts[4])
-        if not verify(self.settings.seed, self.secret, vendor, job_id, query.get("expires", ""), query.get("signature", "")):
-            return _plain_error(403, "invalid_link", "This download link is not valid: its signature does not match. "
-                                "Use the downloadUrl of the job's status as it was given.")
-        if int(query["expires"]) / 1000 < time.time():
-            expired = datetime.fromtimestamp(int(query["expires"]) / 1000, UTC).isoformat(timespec="milliseconds")
+        job = self.state.job(vendor, job_id)
+        if job is None or not verify(self.secret, job, expires, signature):
+            return _plain_error(403, "invalid_link", "This download link is not valid: it names no job, or its signature "
+                                "does not match. Use the downloadUrl of the job's status as it was given.")
+        if int(expires) / 1000 < time.time():
+            expired = datetime.fromtimestamp(int(expires) / 1000, UTC).isoformat(timespec="milliseconds")
             return _plain_error(410, "link_expired", f"This download link expired at {expired}: links work for "
                                 f"{self.settings.download_ttl} s after the job finished (--download-ttl). "
                                 "Create a new export or report to download again.")
-        job = self.state.job(vendor, job_id)
-        if job is None or job.state(time.time())[0] != "completed":
+        if job.state(time.time())[0] != "completed":
             return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")
-        service = self.vendors[vendor]
-        content, media_type, filename = service.profile.download(job, self.settings.seed, self.now())
+        # The file is made in the world of the request that created the job (its seed and clock).
+        content, media_type, filename = self.vendors[vendor].profile.download(job, job.seed, parse_date_time(job.now))
         return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
 
     def _not_found(self, path: str) -> Answer:
@@ -230,10 +233,6 @@ async def _read_body(receive: Any, limit: int) -> bytes:
 
 # Names the worker process that answered, so a test or a person can see requests spread over workers.
 _WORKER = str(os.getpid()).encode()
-
-
-class DroppedConnection(Exception):
-    """Raised mid-response to cut the connection, as a fault rule with ``drop`` asks."""
 
 
 async def _send(send: Any, answer: Answer, head: bool = False) -> None:

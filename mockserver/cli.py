@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -25,83 +25,127 @@ from mockserver.logs import configure as configure_logs
 from mockserver.openapi.loader import check_document, load_yaml
 from mockserver.settings import Settings, settings_from_json, settings_to_json
 from mockserver.state import check_state_url
-from mockserver.validation.schema import parse_date_time
+from mockserver.timeutil import clock
 
-EXAMPLES = """examples:
-  mockserver serve                               all vendors on http://127.0.0.1:8000/<vendor>
-  mockserver serve --vendor chatbotcom --port 9000   one vendor at the root
+EXAMPLES = {
+    "serve": """examples:
+  mockserver serve                                    all vendors on http://127.0.0.1:8000/<vendor>
+  mockserver serve --vendor chatbotcom --port 9000    one vendor at the root
   mockserver serve --token secret --seed 7 --now 2025-06-01T12:00:00Z
   mockserver serve --spec botpress=admin-openapi.json
-  mockserver routes
-  mockserver validate --spec botpress=admin-openapi.json --fixtures my-fixtures/
-  mockserver wait --url http://127.0.0.1:8000 --timeout 30
-"""
+  mockserver serve --workers 4                        several processes, one shared state
+  mockserver serve --state redis://127.0.0.1:6379/0   several servers acting as one
+  MOCKSERVER_PORT=9000 MOCKSERVER_SEED=7 mockserver serve""",
+    "routes": """examples:
+  mockserver routes                                   every vendor's method, path and operationId
+  mockserver routes --vendor botpress --spec botpress=admin-openapi.json""",
+    "validate": """examples:
+  mockserver validate                                 the bundled specs, overlays and fixtures
+  mockserver validate --spec botpress=admin-openapi.json --fixtures my-fixtures/ --config mock.yaml""",
+    "wait": """examples:
+  mockserver serve & mockserver wait --timeout 30     start in the background, block until ready
+  mockserver wait --url http://mock:8000 --timeout 60""",
+    "plot": """examples:
+  mockserver plot --out world.png --seed 7 --now 2025-06-01T12:00:00Z""",
+}
 _SETTINGS_ENV = "MOCKSERVER_SETTINGS_JSON"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"MOCKSERVER_{name}", default)
 
 
+def _number(kind: type, low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type: a number in [low, high]. Environment defaults go through it too, so a bad
+    MOCKSERVER_* value is reported like a bad option, not as a traceback."""
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a value from {low:g} to {high:g}, got {text!r}")
+        return value
+    return convert
+
+
+def _one_of(*allowed: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if text not in allowed:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(allowed)}, got {text!r}")
+        return text
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
-        description="Mock server for chatbot-analytics vendor APIs (Botpress, ChatCaptain, ChatBot.com, General Bots).",
-        epilog=EXAMPLES,
+        description="Mock server for chatbot-analytics vendor APIs (Botpress, ChatCaptain, ChatBot.com, General Bots). "
+                    "Every option can also be set with the environment variable named in its help.",
+        epilog="\n\n".join(EXAMPLES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the vendor APIs", epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    serve = command("serve", "serve the vendor APIs")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (env MOCKSERVER_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=int(_env("PORT", "8000") or 8000), help="port (env MOCKSERVER_PORT; default 8000)")
+    serve.add_argument("--port", type=_number(int, 1, 65535), default=_env("PORT", "8000"),
+                       help="port (env MOCKSERVER_PORT; default 8000)")
     _add_app_options(serve)
-    serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1), help="worker processes (env MOCKSERVER_WORKERS)")
-    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument("--log-format", default=_env("LOG_FORMAT", "text"), choices=["text", "json"],
-                       help="one line per request: text or JSON (env MOCKSERVER_LOG_FORMAT)")
-    routes = commands.add_parser("routes", help="list every vendor, method, path and operationId")
-    _add_app_options(routes)
-    validate = commands.add_parser("validate", help="check specs, overlays, fixtures and config; exit 2 on the first problem")
-    _add_app_options(validate)
-    wait = commands.add_parser("wait", help="block until a server is ready (for CI scripts)")
+    serve.add_argument("--workers", type=_number(int, 1, 256), default=_env("WORKERS", "1"),
+                       help="worker processes; they share one state (env MOCKSERVER_WORKERS; default 1)")
+    serve.add_argument("--log-level", type=_one_of(*LOG_LEVELS), default=_env("LOG_LEVEL", "info"),
+                       help=f"{', '.join(LOG_LEVELS)} (env MOCKSERVER_LOG_LEVEL; default info)")
+    serve.add_argument("--log-format", type=_one_of("text", "json"), default=_env("LOG_FORMAT", "text"),
+                       help="one line per request: text or json (env MOCKSERVER_LOG_FORMAT; default text)")
+    _add_app_options(command("routes", "list every vendor, method, path and operationId"))
+    _add_app_options(command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem"))
+    wait = command("wait", "block until a server is ready (for CI scripts)")
     wait.add_argument("--url", default=_env("URL", "http://127.0.0.1:8000"), help="the server's root URL (env MOCKSERVER_URL)")
-    wait.add_argument("--timeout", type=float, default=30.0, help="seconds to wait before giving up (default 30)")
-    plot = commands.add_parser("plot", help="draw a few series to PNG to judge the data by eye (needs matplotlib)")
-    plot.add_argument("--out", default="world.png", help="PNG file to write (default world.png)")
-    plot.add_argument("--seed", type=int, default=int(_env("SEED", "0") or 0))
-    plot.add_argument("--now", default=_env("NOW"), help="fixed current time, e.g. 2025-06-01T12:00:00Z")
+    wait.add_argument("--timeout", type=_number(float, 0, 86400), default=_env("WAIT_TIMEOUT", "30"),
+                      help="seconds to wait before giving up (env MOCKSERVER_WAIT_TIMEOUT; default 30)")
+    plot = command("plot", "draw a few series to PNG to judge the data by eye (needs matplotlib)")
+    plot.add_argument("--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)")
+    plot.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=_env("SEED", "0"), help="seed (env MOCKSERVER_SEED; default 0)")
+    plot.add_argument("--now", default=_env("NOW"), help="fixed current time, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
     return parser
 
 
 def _add_app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vendor", default=_env("VENDOR"), help="serve only this vendor, at the root (env MOCKSERVER_VENDOR)")
-    parser.add_argument("--seed", type=int, default=_int(_env("SEED")), help="seed of all synthetic data (env MOCKSERVER_SEED; default 0)")
+    parser.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=_env("SEED"),
+                        help="seed of all synthetic data (env MOCKSERVER_SEED; default 0, or the config's)")
     parser.add_argument("--token", action="append", default=_split(_env("TOKENS")),
                         help="accept only this credential; repeatable (env MOCKSERVER_TOKENS, comma-separated). "
                              "Default: any non-empty credential")
     parser.add_argument("--spec", action="append", default=_split(_env("SPECS")), metavar="VENDOR=PATH",
-                        help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable")
+                        help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable "
+                             "(env MOCKSERVER_SPECS, comma-separated)")
     parser.add_argument("--now", default=_env("NOW"), help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
     parser.add_argument("--fixtures", action="append", default=_split(_env("FIXTURES")), metavar="DIR",
                         help="also load the fixtures in DIR (YAML or JSON); repeatable (env MOCKSERVER_FIXTURES)")
     parser.add_argument("--config", default=_env("CONFIG"), metavar="FILE",
                         help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)")
     parser.add_argument("--cors-origins", default=_env("CORS_ORIGINS", "*"), metavar="LIST",
-                        help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off")
+                        help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off "
+                             "(env MOCKSERVER_CORS_ORIGINS)")
     parser.add_argument("--admin-token", default=_env("ADMIN_TOKEN"),
                         help="token the /__mock control plane requires; without it only loopback clients may use it (env MOCKSERVER_ADMIN_TOKEN)")
-    parser.add_argument("--journal-size", type=int, default=int(_env("JOURNAL_SIZE", "1000") or 1000),
+    parser.add_argument("--journal-size", type=_number(int, 1, 10_000_000), default=_env("JOURNAL_SIZE", "1000"),
                         help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
-    parser.add_argument("--job-duration", type=float, default=float(_env("JOB_DURATION", "3") or 3),
+    parser.add_argument("--job-duration", type=_number(float, 0, 86400), default=_env("JOB_DURATION", "3"),
                         help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
-    parser.add_argument("--download-ttl", type=int, default=int(_env("DOWNLOAD_TTL", "900") or 900),
+    parser.add_argument("--download-ttl", type=_number(int, 1, 10**9), default=_env("DOWNLOAD_TTL", "900"),
                         help="seconds a job's download link works after the job finished (env MOCKSERVER_DOWNLOAD_TTL; default 900)")
     parser.add_argument("--state", default=_env("STATE", "memory"), metavar="URL",
                         help="where jobs, journal, fault rules and sessions live: memory (default; --workers N shares a "
                              "temporary SQLite file), sqlite:///path/state.db, or redis://host:port/db to let several "
                              "servers act as one (env MOCKSERVER_STATE)")
-    parser.add_argument("--max-jobs", type=int, default=int(_env("MAX_JOBS", "10000") or 10000),
+    parser.add_argument("--max-jobs", type=_number(int, 1, 10**7), default=_env("MAX_JOBS", "10000"),
                         help="jobs kept per vendor and kind, the oldest go first (env MOCKSERVER_MAX_JOBS; default 10000)")
 
 
@@ -120,18 +164,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     now: datetime | None = None
     raw_now = args.now or config.get("now")
     if raw_now:
-        try:
-            now = parse_date_time(str(raw_now))
-        except ValueError:
-            raise ConfigError(f"--now expects an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {raw_now!r}") from None
-    if not 0 <= args.job_duration <= 86400:
-        raise ConfigError(f"--job-duration expects seconds between 0 and 86400, got {args.job_duration}")
-    if args.download_ttl < 1:
-        raise ConfigError(f"--download-ttl expects a number of seconds >= 1, got {args.download_ttl}")
-    if args.journal_size < 1:
-        raise ConfigError(f"--journal-size expects a number >= 1, got {args.journal_size}")
-    if args.max_jobs < 1:
-        raise ConfigError(f"--max-jobs expects a number >= 1, got {args.max_jobs}")
+        # YAML reads an unquoted timestamp as a datetime; its ISO form is the RFC 3339 text.
+        now = clock(raw_now.isoformat() if isinstance(raw_now, datetime) else str(raw_now), "--now")
     check_state_url(args.state)
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or seed < 0:
@@ -172,20 +206,11 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise SystemExit(f"mockserver: error: expected a whole number, got {value!r}") from None
-
-
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
     from mockserver.app import create_app
 
-    configure_logs(os.environ.get("MOCKSERVER_LOG_FORMAT", "text"), os.environ.get("MOCKSERVER_LOG_LEVEL", "info"))
+    configure_logs(os.environ.get("MOCKSERVER_LOG_FORMAT", "text"), os.environ.get("MOCKSERVER_LOG_LEVEL", "info"))  # per worker
     return create_app(settings_from_json(os.environ[_SETTINGS_ENV]))
 
 
@@ -221,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     import uvicorn
 
-    configure_logs(args.log_format, args.log_level)
+    log_config = configure_logs(args.log_format, args.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
 
     if args.workers > 1:
@@ -233,14 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.state.close()
             os.environ[_SETTINGS_ENV] = settings_to_json(settings)
             uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
-                        workers=args.workers, log_level=args.log_level, access_log=False)
+                        workers=args.workers, log_level=args.log_level, access_log=False, log_config=log_config)
     else:
         # uvicorn drains in-flight requests on SIGTERM or Ctrl-C, then raises the signal again
         # under the handlers it found. Finding these, a drained stop ends with status 0, as it
         # does with --workers N, so `kill $pid; wait $pid` in a CI script succeeds.
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _stopped)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=log_config)
     return 0
 
 
@@ -280,9 +305,9 @@ def _plot(args: argparse.Namespace) -> int:
     from mockserver.plot import render
 
     try:
-        now = parse_date_time(args.now) if args.now else None
-    except ValueError:
-        print(f"mockserver: error: --now expects an RFC 3339 date-time, got {args.now!r}", file=sys.stderr)
+        now = clock(args.now, "--now") if args.now else None
+    except ConfigError as exc:
+        print(f"mockserver: error: {exc}", file=sys.stderr)
         return 2
     print(render(Path(args.out), seed=args.seed, now=now))
     return 0

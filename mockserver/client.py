@@ -11,10 +11,51 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote, urlencode
 
-__all__ = ["MockControl", "MockControlError"]
+__all__ = ["MockControl", "MockControlError", "JournalEntry", "FaultRule", "Session"]
+
+# The journal keeps at most this many entries per request (the control plane's limit).
+MAX_JOURNAL_PAGE = 10_000
+
+
+class JournalEntry(TypedDict):
+    """One journaled vendor request (see /__mock/openapi.json, schema Entry)."""
+
+    id: int
+    time: str
+    session: str | None
+    vendor: str
+    operationId: str | None
+    method: str
+    path: str
+    route: str | None
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    durationMs: float
+    fault: str | None
+
+
+class FaultRule(TypedDict):
+    """A fault rule as stored, with its counters."""
+
+    id: str
+    match: dict[str, Any]
+    action: dict[str, Any]
+    probability: float
+    times: int | None
+    matched: int
+    applied: int
+    remaining: int | None
+
+
+class Session(TypedDict):
+    id: str
+    seed: int | None
+    now: str | None
 
 
 class MockControlError(Exception):
@@ -42,23 +83,37 @@ class MockControl:
         """Headers that put a vendor request in this client's session."""
         return {"X-Mock-Session": self.session} if self.session else {}
 
-    def configure_session(self, seed: int | None = None, now: str | None = None) -> dict[str, Any]:
+    def configure_session(self, seed: int | None = None, now: str | None = None) -> Session:
         """Give this session its own seed and/or clock (``now`` as RFC 3339, e.g. 2025-06-01T12:00:00Z)."""
         return self._call("PUT", f"/sessions/{quote(self._session(), safe='')}", body={"seed": seed, "now": now})
+
+    def session_settings(self) -> Session | None:
+        """This session's seed and clock, or None when it sets none."""
+        try:
+            return self._call("GET", f"/sessions/{quote(self._session(), safe='')}")
+        except MockControlError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def end_session(self) -> None:
+        """Forget this session: its settings, journal entries, fault rules and jobs."""
+        self._call("DELETE", f"/sessions/{quote(self._session(), safe='')}")
 
     # --- health and reset ----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
 
     def reset(self) -> None:
-        """Clear the journal, fault rules and sessions, or only this client's session."""
+        """Back to the start-up state: journal, fault rules, sessions and jobs, or only this client's session's."""
         self._call("POST", "/reset", query={"session": self.session})
 
     # --- journal -------------------------------------------------------------------------------
     def journal(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
                 status: int | None = None, since: str | None = None, until: str | None = None,
-                limit: int = 100) -> list[dict[str, Any]]:
-        """Journaled requests of this session (or all, without a session), oldest first."""
+                limit: int = MAX_JOURNAL_PAGE) -> list[JournalEntry]:
+        """Journaled requests of this session (or all, without a session), oldest first: the most
+        recent ``limit`` of them (every kept one by default)."""
         query = self._filters(vendor, operation_id, method, status, since, until) | {"limit": limit}
         return self._call("GET", "/journal", query=query)["entries"]
 
@@ -73,7 +128,7 @@ class MockControl:
     def add_fault(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
                   path: str | None = None, headers: dict[str, str] | None = None, status: int | None = None,
                   rate_limit: bool = False, latency_ms: int | tuple[int, int] | None = None, drop: bool = False,
-                  malformed: bool = False, probability: float = 1.0, times: int | None = None) -> dict[str, Any]:
+                  malformed: bool = False, probability: float = 1.0, times: int | None = None) -> FaultRule:
         """Add a fault rule (scoped to this client's session, if it has one); returns it with its id."""
         match = {k: v for k, v in {"vendor": vendor, "operationId": operation_id, "method": method, "path": path,
                                    "headers": headers, "session": self.session}.items() if v is not None}
@@ -85,14 +140,16 @@ class MockControl:
             rule["times"] = times
         return self._call("POST", "/faults", body=rule)
 
-    def faults(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/faults")["rules"]
+    def faults(self) -> list[FaultRule]:
+        """The fault rules of this session (every rule, without a session)."""
+        return self._call("GET", "/faults", query={"session": self.session})["rules"]
 
     def remove_fault(self, rule_id: str) -> None:
         self._call("DELETE", f"/faults/{quote(rule_id, safe='')}")
 
     def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
+        """Remove this session's fault rules (every rule, without a session)."""
+        self._call("DELETE", "/faults", query={"session": self.session})
 
     # --- plumbing ------------------------------------------------------------------------------
     def _session(self) -> str:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+# Response headers page scripts may read. Named, not "*": with credentials a browser takes "*"
+# literally, and these are the ones clients act on (job polling, rate limits, files, errors).
+EXPOSED = b"Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Content-Disposition, WWW-Authenticate, Allow, X-Mock-Worker"
 
 
 class CORSMiddleware:
@@ -40,7 +43,7 @@ class CORSMiddleware:
         async def send_with_cors(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *allowed,
-                                                  (b"access-control-expose-headers", b"*")]}
+                                                  (b"access-control-expose-headers", EXPOSED)]}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -1,32 +1,66 @@
-"""One log line per vendor request: method, path, status, duration, operationId (text or JSON)."""
+"""Logging: one line per request (method, path, status, duration, operationId), as text or JSON.
+
+uvicorn's own access log is off; its start-up and error lines use the same format, so a JSON log
+is JSON throughout. A connection a fault rule drops on purpose logs one line saying so, not the
+traceback uvicorn would print for the exception that cuts it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
+import logging.config
+from datetime import datetime, timezone
 from typing import Any
 
 logger = logging.getLogger("mockserver.requests")
 
 
+class DroppedConnection(Exception):
+    """Raised mid-response to cut the connection, as a fault rule with ``drop`` asks."""
+
+
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        fields = getattr(record, "request", {})
-        return json.dumps({"time": self.formatTime(record), "level": record.levelname.lower(), **fields})
+        moment = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        fields = getattr(record, "request", None) or {"logger": record.name, "message": record.getMessage()}
+        return json.dumps({"time": moment.replace("+00:00", "Z"), "level": record.levelname.lower(), **fields})
 
 
-def configure(log_format: str = "text", level: str = "info") -> None:
-    """Send request lines to stderr; uvicorn's own access log is turned off by the CLI."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(message)s"))
-    logger.handlers[:] = [handler]
-    logger.setLevel(level.upper())
-    logger.propagate = False
+class TextFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        moment = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        return moment.replace("+00:00", "Z")
+
+
+class _NotDropped(logging.Filter):
+    """Hide uvicorn's traceback for a connection dropped on purpose (the request line says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+
+
+def configure(log_format: str = "text", level: str = "info") -> dict[str, Any]:
+    """Set up the request log, and return the ``log_config`` to give uvicorn for its own loggers."""
+    formatter = "mockserver.logs.JSONFormatter" if log_format == "json" else "mockserver.logs.TextFormatter"
+    config: dict[str, Any] = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"()": formatter, "fmt": "%(asctime)s %(levelname)s %(message)s"}},
+        "filters": {"not_dropped": {"()": "mockserver.logs._NotDropped"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "line",
+                                "filters": ["not_dropped"]}},
+        "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+                    for name in ("uvicorn", "uvicorn.error", "mockserver.requests")},
+    }
+    logging.config.dictConfig(config)
+    if log_format != "json":
+        logging.getLogger("mockserver.requests").handlers[0].setFormatter(TextFormatter("%(asctime)s %(message)s"))
+    return config
 
 
 def request_line(fields: dict[str, Any]) -> None:
     if logger.isEnabledFor(logging.INFO):
         text = (f"{fields['method']} {fields['path']} {fields['status']} {fields['durationMs']:.1f}ms "
-                f"{fields['operationId'] or '-'}")
+                f"{fields.get('operationId') or '-'}" + (" (connection dropped)" if fields.get("dropped") else ""))
         logger.info(text, extra={"request": fields})

@@ -8,8 +8,10 @@ Fixtures:
   request to the mock so the request belongs to the test.
 
 Options: ``--mockserver-seed``, ``--mockserver-now`` (RFC 3339), ``--mockserver-url`` (use a
-server that is already running instead of starting one). Under ``pytest -n auto`` each worker
-starts its own server.
+server that is already running instead of starting one), ``--mockserver-admin-token`` (for a
+server started with ``--admin-token``). Seed and clock are set on each test's session too, so
+they hold on a shared server. Under ``pytest -n auto`` each worker starts its own server, or all
+share ``--mockserver-url`` and stay apart through their sessions.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,10 +33,12 @@ from mockserver.client import MockControl
 
 
 class RunningMockServer:
-    def __init__(self, url: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes] | None = None, log: Path | None = None,
+                 admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.process = process
-        self.control = MockControl(self.url)
+        self.log = log  # the server's output, when this plugin started it
+        self.control = MockControl(self.url, admin_token=admin_token)
 
     def base_url(self, vendor: str) -> str:
         """Where a vendor is served, e.g. ``http://127.0.0.1:53211/botpress``."""
@@ -45,6 +51,8 @@ class RunningMockServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+            if self.log is not None:
+                self.log.unlink(missing_ok=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,39 +60,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockserver-seed", type=int, default=0, help="seed of the mock's synthetic data (default 0)")
     group.addoption("--mockserver-now", default=None, help="fixed clock for the mock, e.g. 2025-06-01T12:00:00Z")
     group.addoption("--mockserver-url", default=None, help="use this running mock server instead of starting one")
+    group.addoption("--mockserver-admin-token", default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
+                    help="the control plane's token of a server started with --admin-token (env MOCKSERVER_ADMIN_TOKEN)")
 
 
 def start_server(seed: int = 0, now: str | None = None, *extra: str) -> RunningMockServer:
-    """Start ``mockserver serve`` on a free port and wait until it is ready."""
+    """Start ``mockserver serve`` on a free port and wait until it is ready.
+
+    Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     args = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--seed", str(seed), "--log-level", "warning"]
     if now:
         args += ["--now", now]
-    process = subprocess.Popen([*args, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    fd, name = tempfile.mkstemp(prefix="mockserver-", suffix=".log")
+    log = Path(name)
+    with os.fdopen(fd, "wb") as out:
+        process = subprocess.Popen([*args, *extra], stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"mockserver exited with {process.returncode}: {output}")
+            raise RuntimeError(f"mockserver exited with {process.returncode}: {log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/__mock/ready", timeout=1) as response:
                 if response.status == 200:
-                    return RunningMockServer(url, process)
+                    return RunningMockServer(url, process, log)
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("mockserver did not become ready within 30 s")
+    raise RuntimeError(f"mockserver did not become ready within 30 s: {log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="session")
 def mockserver(pytestconfig: pytest.Config) -> Iterator[RunningMockServer]:
     url = pytestconfig.getoption("mockserver_url")
     if url:
-        yield RunningMockServer(url)
+        yield RunningMockServer(url, admin_token=pytestconfig.getoption("mockserver_admin_token"))
         return
     server = start_server(pytestconfig.getoption("mockserver_seed"), pytestconfig.getoption("mockserver_now"))
     yield server
@@ -92,7 +107,9 @@ def mockserver(pytestconfig: pytest.Config) -> Iterator[RunningMockServer]:
 
 
 @pytest.fixture
-def mock_control(mockserver: RunningMockServer) -> Iterator[MockControl]:
+def mock_control(mockserver: RunningMockServer, pytestconfig: pytest.Config) -> Iterator[MockControl]:
+    """A control client on a fresh session with the run's seed and clock; reset after the test."""
     control = mockserver.control.for_session(f"test-{uuid.uuid4().hex[:12]}")
+    control.configure_session(seed=pytestconfig.getoption("mockserver_seed"), now=pytestconfig.getoption("mockserver_now"))
     yield control
     control.reset()

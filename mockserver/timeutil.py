@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from mockserver.errors import ConfigError
+from mockserver.validation.schema import FORMAT_CHECKER, parse_date_time
+
 UTC = timezone.utc
 MIN_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
 MAX_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=UTC)
@@ -47,3 +50,17 @@ def days_between(start: datetime, end: datetime) -> list[date]:
     """The UTC calendar days that [start, end] touches, in order."""
     first, last = start.date(), end.date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)] if first <= last else []
+
+
+# A clock the synthetic world can reason about: ranges around it stay inside the calendar.
+EARLIEST_CLOCK, LATEST_CLOCK = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def clock(value: str, name: str) -> datetime:
+    """A fixed "now" (``--now``, a session's or the config's), from 1970 to 9000; ConfigError otherwise."""
+    if not FORMAT_CHECKER.conforms(value, "date-time"):
+        raise ConfigError(f"{name} must be an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {value!r}")
+    moment = parse_date_time(value)
+    if not EARLIEST_CLOCK <= moment <= LATEST_CLOCK:
+        raise ConfigError(f"{name} must be between 1970-01-01 and 9000-12-31, got {value!r}")
+    return moment.astimezone(UTC)

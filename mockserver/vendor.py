@@ -51,6 +51,8 @@ class Answer:
     operation_id: str | None = None  # for the journal
     route: str | None = None
     fault: FaultRule | None = None  # the fault rule that acted on this request
+    vendor: str | None = None  # for the log line
+    session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Incoming:
     wall: float = 0.0
     prefix: str = ""  # the vendor's path prefix inside base_url ("/chatcaptain" or "")
     seed: int | None = None  # a session's seed, if it set one
+    session: str | None = None  # the X-Mock-Session header
     # Picks the fault rule for (operationId, route template), if any: the control plane's rules.
     pick_fault: Callable[[str, str], FaultRule | None] | None = None
 
@@ -201,6 +204,7 @@ class VendorService:
                 server=ServerContext(request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._secret, self._ttl),
                 wall=request.wall,
                 prefer=preferences,
+                session=request.session,
             )
             answer = self._controlled(call, controls)
         except Problem as problem:

@@ -8,10 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -120,19 +122,23 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``mockserver serve`` in a subprocess, started the way a user starts it."""
+    """``mockserver serve`` in a subprocess, started the way a user starts it. Its output goes to
+    a file (``self.log``): a pipe nobody reads would fill up and stall the server."""
 
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        fd, name = tempfile.mkstemp(prefix="mockserver-test-", suffix=".log")
+        self.log = Path(name)
+        with os.fdopen(fd, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *args],
+                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 if httpx.get(f"{self.url}/__mock/health", timeout=1).status_code == 200:
                     return
@@ -141,12 +147,16 @@ class LiveServer:
         self.stop()
         raise RuntimeError("server did not become ready in 30 s")
 
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -234,9 +234,9 @@ IN_PROCESS = [
     refused("mock", "download link with path traversal in the vendor", f"{DOWNLOADS}/..%2F..%2Fetc/passwd?{NOT_A_LINK}",
             404, "no such download"),
     refused("mock", "chatcaptain download link with a job id not UTF-8", f"{DOWNLOADS}/chatcaptain/%C3%28?{NOT_A_LINK}",
-            403, "not valid"),
-    refused("mock", "generalbots download link without expiry or signature", f"{DOWNLOADS}/generalbots/x", 403,
-            "not valid"),
+            400, "'jobId' is not valid UTF-8"),
+    refused("mock", "generalbots download link without expiry or signature", f"{DOWNLOADS}/generalbots/x", 400,
+            "missing required query parameter 'expires'"),
     refused("mock", "generalbots download link expiring at NaN", f"{DOWNLOADS}/generalbots/x?expires=NaN&signature=0",
             403, "not valid"),
     refused("mock", "generalbots download link expiring at a superscript 2",
@@ -289,7 +289,7 @@ ON_THE_WIRE = [
     *[case for vendor in VENDORS for case in _on_the_wire(vendor)],
     refused("botpress", "Prefer seed=<a superscript 2 as a Latin-1 byte>", f"{BP}?{BP_RANGE}", 400, "seed", headers={"Prefer": b"seed=\xb2"}),
     refused("mock", "download link with ../ segments", f"{DOWNLOADS}/generalbots/../../../etc/passwd?{NOT_A_LINK}",
-            404, "no such download"),
+            404, "no control endpoint"),
 ]
 
 AT_THE_EDGES = [
@@ -302,12 +302,15 @@ AT_THE_EDGES = [
     answered("chatcaptain", "a trend whose previous period starts before year 1",
              "/chatcaptain/v1/chatbots/b/statistics/reports/overview?from=0132-07-31T19:45:26%2B12:39"
              "&to=2022-07-05T12:12:00.000Z&interval=3600&components=5,9,16"),
-    answered("chatcaptain", "hourly over the whole calendar (bounded by the history)",
-             f"{CC}/reports/overview?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59.999Z&interval=3600&components=2"),
+    refused("chatcaptain", "hourly over the whole calendar: the series would be far too long",
+            f"{CC}/reports/overview?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59.999Z&interval=3600&components=2",
+            400, "the limit is 50000", "narrow the range"),
     answered("chatcaptain", "the last day of year 9999", f"{CC}/inbox?from=9999-12-31T00:00:00Z&to=9999-12-31T23:59:59.999Z"),
-    answered("chatbotcom", "from year 1 at +14:00", f"{CB}?from=0001-01-01T00:00:00%2B14:00"),
-    answered("chatbotcom", "to year 9999 at -14:00", f"{CB}?to=9999-12-31T23:59:59-14:00"),
-    answered("chatbotcom", "daily over the whole calendar", f"{CB}?from=0001-01-01&to=9999-12-31&dimension=day"),
+    # Every bucket of the range is listed (zero-filled), so daily points over millennia are too many.
+    refused("chatbotcom", "daily from year 1 at +14:00", f"{CB}?from=0001-01-01T00:00:00%2B14:00", 400, "the limit is 50000"),
+    refused("chatbotcom", "daily to year 9999 at -14:00", f"{CB}?to=9999-12-31T23:59:59-14:00", 400, "the limit is 50000"),
+    answered("chatbotcom", "yearly from year 1 at +14:00", f"{CB}?from=0001-01-01T00:00:00%2B14:00&dimension=year"),
+    answered("chatbotcom", "yearly over the whole calendar", f"{CB}?from=0001-01-01&to=9999-12-31&dimension=year"),
     answered("chatbotcom", "the last day of year 9999", f"{CB}?from=9999-12-31&to=9999-12-31"),
     answered("generalbots", "30 days before 0001-01-05", f"{GB}/usage?end_date=0001-01-05"),
     answered("generalbots", "days=3650", f"{GB}/usage?days=3650"),

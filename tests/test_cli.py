@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -43,11 +45,31 @@ def test_a_broken_spec_stops_the_server_naming_file_and_problem(tmp_path: Path) 
 def test_bad_options_are_reported_without_a_traceback() -> None:
     for args, words in (
         (("routes", "--vendor", "acme"), "unknown vendor 'acme'"),
-        (("routes", "--now", "yesterday"), "--now expects"),
+        (("routes", "--now", "yesterday"), "--now must be an RFC 3339 date-time"),
         (("routes", "--spec", "botpress"), "--spec expects VENDOR=PATH"),
+        (("routes", "--now", "0002-01-01T00:00:00Z"), "--now must be between 1970-01-01 and 9000-12-31"),
+        (("serve", "--port", "99999"), "argument --port: expected a value from 1 to 65535"),
+        (("serve", "--workers", "0"), "argument --workers: expected a value from 1 to 256"),
     ):
         result = run(*args)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_environment_values_are_reported_like_bad_options() -> None:
+    for env, words in (
+        ({"MOCKSERVER_JOURNAL_SIZE": "many"}, "argument --journal-size: expected a whole number, got 'many'"),
+        ({"MOCKSERVER_LOG_LEVEL": "verbose"}, "argument --log-level: expected one of"),
+        ({"MOCKSERVER_STATE": "mysql://db"}, "--state expects memory, sqlite:///path/to/state.db or redis://host:port/db"),
+    ):
+        command = "serve" if "LOG_LEVEL" in next(iter(env)) else "routes"
+        result = subprocess.run([sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, **env})
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_every_command_shows_examples_in_its_help() -> None:
+    for command in ("serve", "routes", "validate", "wait", "plot"):
+        assert f"mockserver {command}" in run(command, "--help").stdout.split("examples:")[1]
 
 
 def test_a_users_own_spec_is_served_in_full(tmp_path: Path) -> None:
@@ -159,7 +181,12 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(10)
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    assert [(e["path"], e["status"], e["operationId"]) for e in lines] == [
+    lines = [json.loads(line) for line in log.read_text().splitlines()]  # every line is JSON, uvicorn's too
+    assert all(datetime.fromisoformat(e["time"]).tzinfo is not None for e in lines)
+    requests = [e for e in lines if "path" in e]
+    vendor_requests = [e for e in requests if not e["path"].startswith("/__mock/")]
+    assert [(e["path"], e["status"], e["operationId"]) for e in vendor_requests] == [
         ("/chatbotcom/reports/conversations", 200, "getConversationsReport"), ("/chatbotcom/reports/nope", 404, None)]
-    assert all(e["durationMs"] > 0 and e["method"] == "GET" for e in lines)
+    assert any(e["path"] == "/__mock/ready" and e["status"] == 200 for e in requests)  # the control plane too
+    assert all(e["durationMs"] > 0 and e["method"] == "GET" for e in requests)
+    assert any(e.get("logger", "").startswith("uvicorn") for e in lines)

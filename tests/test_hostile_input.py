@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,16 +80,10 @@ def over_the_wire(port: int, case: Hostile) -> Answer:
         return response.status, response.getheader("content-type") or "", response.read()
 
 
-def _drain(stream: Any) -> None:
-    for _ in stream:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    """A real server of its own, accepting only ``TOKEN``; its log is drained so a traceback never blocks it."""
+    """A real server of its own, accepting only ``TOKEN``."""
     live = LiveServer("--token", TOKEN, "--now", NOW.isoformat().replace("+00:00", "Z"))
-    threading.Thread(target=_drain, args=(live.process.stdout,), daemon=True).start()
     yield live
     live.stop()
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import LiveServer
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
@@ -38,7 +40,41 @@ def test_sessions_keep_tests_apart(tmp_path: Path) -> None:
     assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
 
 
+PARALLEL_TESTS = """
+import httpx, pytest
+
+@pytest.mark.parametrize("n", range(8))
+def test_isolated(mockserver, mock_control, n):
+    mock_control.add_fault(vendor="chatbotcom", status=500, times=n % 3 + 1)
+    url = mockserver.base_url("chatbotcom") + "/reports/conversations"
+    headers = {"Authorization": "Bearer t", **mock_control.session_headers()}
+    statuses = [httpx.get(url, headers=headers).status_code for _ in range(4)]
+    assert statuses == [500] * (n % 3 + 1) + [200] * (3 - n % 3)
+    assert mock_control.count() == 4 and mock_control.count(status=500) == n % 3 + 1
+    mock_control.clear_faults()  # this session's rules only: the other tests keep theirs
+    assert mock_control.faults() == []
+"""
+
+
+def test_parallel_workers_each_with_a_server(tmp_path: Path) -> None:
+    test = tmp_path / "test_parallel.py"
+    test.write_text(PARALLEL_TESTS)
+    result = run_pytest("-n", "2", str(test))
+    assert result.returncode == 0 and "8 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_parallel_workers_sharing_one_server_stay_apart(tmp_path: Path) -> None:
+    test = tmp_path / "test_parallel.py"
+    test.write_text(PARALLEL_TESTS)
+    server = LiveServer("--seed", "5")
+    try:
+        result = run_pytest("-n", "2", "--mockserver-url", server.url, "--mockserver-seed", "5", str(test))
+    finally:
+        server.stop()
+    assert result.returncode == 0 and "8 passed" in result.stdout, result.stdout + result.stderr
+
+
 def test_plugin_options_are_listed_in_help() -> None:
     result = run_pytest("--help")
-    for option in ("--mockserver-seed", "--mockserver-now", "--mockserver-url"):
+    for option in ("--mockserver-seed", "--mockserver-now", "--mockserver-url", "--mockserver-admin-token"):
         assert option in result.stdout

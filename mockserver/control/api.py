@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
 from mockserver.routing import Router
 from mockserver.state import State
+from mockserver.timeutil import clock
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
 from mockserver.vendor import Answer
@@ -44,15 +45,24 @@ class Session:
 class ControlPlane:
     """The ``/__mock`` endpoints over the state store: what one worker changes, every worker sees."""
 
-    def __init__(self, state: State, vendors: Mapping[str, int]) -> None:
+    def __init__(self, state: State, operations: Mapping[str, frozenset[str]],
+                 download: Callable[[str, str, str, str], Answer]) -> None:
         self.state = state
         self.journal = Journal(state)
-        self.faults = FaultRules(state)
-        self.vendors = dict(vendors)  # vendor -> number of operations
+        self.faults = FaultRules(state, operations)
+        self.vendors = {vendor: len(ids) for vendor, ids in operations.items()}  # vendor -> number of operations
+        self._download = download  # (vendor, job id, expires, signature) -> the file or an error
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
         self._document = load_yaml(SPEC.read_text())
+        # What a rule may name is what this server serves: the served document says so.
+        match = self._document["components"]["schemas"]["FaultRuleSpec"]["properties"]["match"]
+        match["properties"]["vendor"]["enum"] = sorted(operations)
+        match["properties"]["operationId"]["enum"] = sorted(set().union(*operations.values()))
+        match["if"] = {"required": ["vendor", "operationId"]}  # then the operation is that vendor's
+        match["then"] = {"anyOf": [{"properties": {"vendor": {"const": vendor}, "operationId": {"enum": sorted(ids)}}}
+                                   for vendor, ids in sorted(operations.items())]}
         self._spec = json.dumps(self._document).encode()
         spec = build_spec(self._document, str(SPEC))
         self._router = Router(spec.operations)
@@ -70,11 +80,16 @@ class ControlPlane:
             if match is None:
                 raise Problem(NOT_FOUND, f"No control endpoint {path}; see /__mock/openapi.json.")
             operation = match.operation(method)
+            if operation is None and method == "OPTIONS":
+                return Answer(204, b"", None, {"Allow": match.route.allow})
             if operation is None:
                 raise Problem(METHOD_NOT_ALLOWED, f"{method} is not allowed on {match.route.template}; "
                               f"allowed: {match.route.allow}.", headers={"Allow": match.route.allow})
             query = parse_qs(query_string, keep_blank_values=True)
             valid = self._validators[operation.operation_id].validate(match.path_params, query, {}, {}, content_type, body)
+            if operation.operation_id == "download":
+                p = valid.params
+                return self._download(p["vendor"], p["jobId"], p["expires"], p["signature"])
             return getattr(self, "_" + operation.operation_id)(valid.params, valid.body)
         except Problem as problem:
             return _json(problem.status, {"error": problem.kind, "message": problem.message}, problem.headers)
@@ -102,13 +117,13 @@ class ControlPlane:
         return Answer(204, b"", None)
 
     def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        return _json(200, {"rules": self.faults.public()})
+        return _json(200, {"rules": self.faults.public(params.get("session"))})
 
     def _addFault(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(201, self.faults.add(body).public(0, 0))
 
     def _clearFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        self.faults.clear()
+        self.faults.clear(params.get("session"))
         return Answer(204, b"", None)
 
     def _deleteFault(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
@@ -117,7 +132,7 @@ class ControlPlane:
         return _json(404, {"error": "not_found", "message": f"No fault rule {params['ruleId']!r}."})
 
     def _putSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
-        now = parse_date_time(body["now"]) if body.get("now") else None
+        now = clock(body["now"], "now") if body.get("now") else None
         session = Session(params["sessionId"], body.get("seed"), now)
         self.state.put_session(session.public())
         return _json(200, session.public())
@@ -156,6 +171,7 @@ class ControlPlane:
         """Back to the start-up state: for everything, or for one session."""
         self.journal.clear(session)
         self.faults.clear(session)
+        self.state.clear_jobs(session)
         if session is None:
             self.state.clear_sessions()
         else:
@@ -176,11 +192,10 @@ def _config_session(session_id: Any, values: Any) -> Session:
     seed = values.get("seed")
     if seed is not None and not (isinstance(seed, int) and seed >= 0):
         raise ConfigError(f"config sessions.{session_id}.seed must be a whole number >= 0, got {seed!r}")
-    try:
-        now = parse_date_time(str(values["now"])) if values.get("now") else None
-    except ValueError:
-        raise ConfigError(f"config sessions.{session_id}.now must be an RFC 3339 date-time, got {values['now']!r}") from None
+    raw = values.get("now")
+    now = clock(raw.isoformat() if isinstance(raw, datetime) else str(raw), f"config sessions.{session_id}.now") if raw else None
     return Session(str(session_id), seed, now)
+
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

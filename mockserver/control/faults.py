@@ -45,21 +45,31 @@ class FaultRule:
 class FaultRules:
     """The rules in the state store, so every worker and server applies the same ones."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, operations: Mapping[str, frozenset[str]]) -> None:
         self._state = state
+        self._operations = operations  # vendor -> its operationIds: what a rule may name
         self._parsed: dict[str, FaultRule] = {}  # by stored JSON: parse each rule once
 
     def add(self, spec: Mapping[str, Any], rule_id: str | None = None, replace: bool = True) -> FaultRule:
         rule = parse_rule(spec, "")
+        vendor, operation = rule.match.get("vendor"), rule.match.get("operationId")
+        if vendor is not None and vendor not in self._operations:
+            raise ConfigError(f"'match.vendor' {vendor!r} is not served here; vendors: {', '.join(self._operations)}")
+        known = self._operations.get(vendor) if vendor else frozenset().union(*self._operations.values())
+        if operation is not None and operation not in known:
+            raise ConfigError(f"'match.operationId' {operation!r} is no operation of {vendor or 'any vendor served'}; "
+                              "`mockserver routes` lists them")
         try:
             stored = self._state.add_rule(rule.body(), rule_id, replace)
         except StateFull as exc:
             raise ConfigError(str(exc)) from None
         return replace_field(rule, id=stored)
 
-    def public(self) -> list[dict[str, Any]]:
+    def public(self, session: str | None = None) -> list[dict[str, Any]]:
+        """Every rule with its counters, or the rules of one session."""
         counters = self._state.counters()
-        return [rule.public(*counters.get(rule.id, (0, 0))) for rule in self._current()]
+        return [rule.public(*counters.get(rule.id, (0, 0))) for rule in self._current()
+                if session is None or rule.match.get("session") == session]
 
     def remove(self, rule_id: str) -> bool:
         return self._state.remove_rule(rule_id)
@@ -113,6 +123,12 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
         raise ConfigError("'match.headers' maps header names to exact string values")
     if not isinstance(action, Mapping) or not action or set(action) - ACTION_KEYS:
         raise ConfigError(f"'action' is required and takes only {sorted(ACTION_KEYS)}")
+    latency = action.get("latencyMs")
+    acts = action.get("status") or action.get("drop") or action.get("malformed") or action.get("rateLimit") or (
+        latency if isinstance(latency, int) else isinstance(latency, Mapping) and latency.get("max"))
+    if not acts:
+        # A rule that does nothing would still stop the rules after it: the first match acts.
+        raise ConfigError("'action' does nothing: give a status, rateLimit: true, latencyMs, drop: true or malformed: true")
     # JSON has one number type: 503.0 is the integer 503.
     action = {k: _whole(v) for k, v in action.items()}
     if isinstance(action.get("latencyMs"), Mapping):

@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mockserver.state import State
+from mockserver.validation.schema import parse_date_time
 
 # Headers that carry credentials in any API; each vendor adds the API-key headers its spec declares.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-mock-admin-token"})
 MAX_BODY_CHARS = 65_536
 EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
 
@@ -49,14 +50,18 @@ class Journal:
 
     def select(self, filters: Mapping[str, str]) -> list[Entry]:
         """Entries matching every filter (vendor, operationId, method, status, session, since, until), oldest first."""
+        exact = {key: value for key, value in filters.items() if key in EXACT_FILTERS}
+        # Instants, not strings: "...:22Z" is before "...:22.135Z", and offsets are allowed.
+        since = parse_date_time(filters["since"]) if "since" in filters else None
+        until = parse_date_time(filters["until"]) if "until" in filters else None
         found = []
         for entry in self._state.entries():
-            if any(str(entry.get(key)) != value for key, value in filters.items() if key in EXACT_FILTERS):
+            if any(str(entry.get(key)) != value for key, value in exact.items()):
                 continue
-            if "since" in filters and entry["time"] < filters["since"]:
-                continue
-            if "until" in filters and entry["time"] > filters["until"]:
-                continue
+            if since or until:
+                moment = parse_date_time(entry["time"])
+                if (since and moment < since) or (until and moment > until):
+                    continue
             found.append(Entry(**entry))
         return found
 

@@ -28,6 +28,11 @@ class Job:
     created: float  # wall-clock seconds (time.time()) when created
     duration: float  # seconds from creation to the final state
     outcome: str  # "completed" or "failed"
+    # The world the job's file is made from: the creating request's seed and clock (a session's or
+    # a Prefer: seed=), so the file agrees with what that client's report requests answer.
+    seed: int = 0
+    now: str = ""  # RFC 3339
+    session: str | None = None  # the session that created it: it lists and resets its own jobs
 
     def state(self, wall: float) -> tuple[str, int]:
         """("queued" | "processing" | "completed" | "failed", progress 0..100) at ``wall``."""
@@ -48,7 +53,8 @@ class Job:
     def public(self) -> dict[str, Any]:
         """The job as the state store keeps it (JSON-ready)."""
         return {"id": self.id, "vendor": self.vendor, "kind": self.kind, "owner": self.owner, "params": self.params,
-                "created": self.created, "duration": self.duration, "outcome": self.outcome}
+                "created": self.created, "duration": self.duration, "outcome": self.outcome, "seed": self.seed,
+                "now": self.now, "session": self.session}
 
     @staticmethod
     def _progress(fraction: float) -> int:

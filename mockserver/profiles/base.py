@@ -21,7 +21,7 @@ from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.prefer import job_preferences
 from mockserver.state import State
-from mockserver.timeutil import parse_instant
+from mockserver.timeutil import iso_ms, parse_instant
 from mockserver.validation.schema import shorten
 
 
@@ -51,6 +51,7 @@ class Call:
     server: ServerContext
     wall: float = 0.0  # real time of the request (jobs progress in real time)
     prefer: dict[str, str] = field(default_factory=dict)  # the Prefer header's preferences
+    session: str | None = None  # the X-Mock-Session the request came in
     # Set when the answer depends on stored state (jobs), not only on the request, seed and clock.
     stateful: bool = False
 
@@ -79,7 +80,8 @@ class Call:
         """A new job; ``Prefer: job=failed`` and ``job-duration=<s>`` choose how it ends and when."""
         duration, outcome = job_preferences(self.prefer, self.server.job_duration)
         self.stateful = True
-        return self.server.state.new_job(self.vendor, kind, owner, params, self.wall, duration, outcome)
+        return self.server.state.new_job(Job("", self.vendor, kind, owner, params, self.wall, duration, outcome,
+                                             self.seed, iso_ms(self.now), self.session))
 
     def job(self, job_id: str) -> Job | None:
         """This vendor's job ``job_id``, if it exists (or still exists: old jobs are dropped)."""
@@ -87,14 +89,15 @@ class Call:
         return self.server.state.job(self.vendor, job_id)
 
     def jobs(self, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
-        """This vendor's jobs of ``kind``, newest first, and how many there are."""
+        """This vendor's jobs of ``kind`` created in this request's session (or outside any
+        session), newest first, and how many there are: parallel tests see their own jobs."""
         self.stateful = True
-        return self.server.state.jobs(self.vendor, kind, offset, limit)
+        return self.server.state.jobs(self.vendor, kind, offset, limit, self.session)
 
     def download_url(self, job: Job) -> tuple[str, datetime]:
         """A signed link to the job's file on this server, and when it expires."""
         expires_ms = math.ceil(job.finished_at() * 1000) + self.server.download_ttl * 1000
-        path = download_path(self.seed, self.server.secret, self.vendor, job.id, expires_ms)
+        path = download_path(self.server.secret, job, expires_ms)
         return self.server.url + path, datetime.fromtimestamp(expires_ms / 1000, timezone.utc)
 
     @staticmethod

@@ -47,16 +47,19 @@ class State(ABC):
 
     # --- jobs ------------------------------------------------------------------------------------
     @abstractmethod
-    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
-                duration: float, outcome: str) -> Job:
-        """Store a new job; its id comes from ``job_id(seed, vendor, sequence)``."""
+    def new_job(self, job: Job) -> Job:
+        """Store ``job`` (its ``id`` is ignored) under a new id, ``job_id(seed, vendor, sequence)``."""
 
     @abstractmethod
     def job(self, vendor: str, job_id: str) -> Job | None: ...
 
     @abstractmethod
-    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
-        """Jobs of a kind, newest first, and how many there are in all."""
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
+        """Jobs of a kind created in ``session`` (None: outside any), newest first, and how many."""
+
+    @abstractmethod
+    def clear_jobs(self, session: str | None) -> None:
+        """Forget every job (and restart the id sequence, as on a fresh server), or one session's."""
 
     # --- journal ---------------------------------------------------------------------------------
     @abstractmethod

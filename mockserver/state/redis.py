@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from mockserver.errors import ConfigError
@@ -38,12 +39,12 @@ redis.call('DEL', KEYS[1])
 for i = 1, #kept do redis.call('RPUSH', KEYS[1], kept[i]) end
 return #kept
 """
-# KEYS: job sequence, job index (sorted set by sequence). ARGV: job key prefix, limit.
-# Returns the new sequence number after dropping the oldest jobs beyond the limit.
+# KEYS: a job index (sorted by number), the vendor's job data hash. ARGV: limit.
+# Drops the oldest jobs beyond the limit; returns how many.
 _TRIM_JOBS = """
-local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
 if extra > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do redis.call('DEL', ARGV[1] .. id) end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do redis.call('HDEL', KEYS[2], id) end
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
 end
 return extra
@@ -129,30 +130,48 @@ class RedisState(State):
         return self._call(self._redis.get, P + "secret")
 
     # --- jobs ------------------------------------------------------------------------------------
-    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
-                duration: float, outcome: str) -> Job:
+    # jobs:seq numbers them; jobs:data:<vendor> maps id -> job; jobs:index:<vendor>:<kind> orders
+    # the ids by number; jobs:indexes names every index.
+    def new_job(self, job: Job) -> Job:
         seq = self._call(self._redis.incr, P + "jobs:seq")
-        job = Job(job_id(self.seed, vendor, seq), vendor, kind, owner, params, created, duration, outcome)
-        index = f"{P}jobs:{vendor}:{kind}"
+        job = replace(job, id=job_id(self.seed, job.vendor, seq))
+        index = f"{P}jobs:index:{job.vendor}:{job.kind}"
         pipe = self._redis.pipeline()
-        pipe.set(f"{P}job:{vendor}:{job.id}", json.dumps(job.public()))
+        pipe.hset(f"{P}jobs:data:{job.vendor}", job.id, json.dumps(job.public()))
         pipe.zadd(index, {job.id: seq})
+        pipe.sadd(P + "jobs:indexes", f"{job.vendor}:{job.kind}")
         self._call(pipe.execute)
-        self._script("trim_jobs", [index], [f"{P}job:{vendor}:", self.limits.jobs])
+        self._script("trim_jobs", [index, f"{P}jobs:data:{job.vendor}"], [self.limits.jobs])
         return job
 
     def job(self, vendor: str, job_id: str) -> Job | None:
-        body = self._call(self._redis.get, f"{P}job:{vendor}:{job_id}")
+        body = self._call(self._redis.hget, f"{P}jobs:data:{vendor}", job_id)
         return Job(**json.loads(body)) if body else None
 
-    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
-        index = f"{P}jobs:{vendor}:{kind}"
-        pipe = self._redis.pipeline()
-        pipe.zrevrange(index, offset, offset + limit - 1)
-        pipe.zcard(index)
-        ids, total = self._call(pipe.execute)
-        bodies = self._call(self._redis.mget, [f"{P}job:{vendor}:{i}" for i in ids]) if ids else []
-        return [Job(**json.loads(b)) for b in bodies if b], total
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
+        found = [job for job in self._all_jobs(vendor, kind) if job.session == session]
+        return found[offset:offset + limit], len(found)
+
+    def _all_jobs(self, vendor: str, kind: str) -> list[Job]:
+        """Every kept job of a vendor and kind, newest first (at most ``limits.jobs``)."""
+        ids = self._call(self._redis.zrevrange, f"{P}jobs:index:{vendor}:{kind}", 0, -1)
+        bodies = self._call(self._redis.hmget, f"{P}jobs:data:{vendor}", ids) if ids else []
+        return [Job(**json.loads(b)) for b in bodies if b]
+
+    def clear_jobs(self, session: str | None) -> None:
+        for name in self._call(self._redis.smembers, P + "jobs:indexes"):
+            vendor, _, kind = name.partition(":")
+            if session is None:
+                self._call(self._redis.delete, f"{P}jobs:index:{vendor}:{kind}", f"{P}jobs:data:{vendor}")
+                continue
+            ids = [job.id for job in self._all_jobs(vendor, kind) if job.session == session]
+            if ids:
+                pipe = self._redis.pipeline()
+                pipe.zrem(f"{P}jobs:index:{vendor}:{kind}", *ids)
+                pipe.hdel(f"{P}jobs:data:{vendor}", *ids)
+                self._call(pipe.execute)
+        if session is None:
+            self._call(self._redis.delete, P + "jobs:indexes", P + "jobs:seq")
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> int:

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from mockserver.jobs.model import Job, job_id
@@ -22,8 +23,8 @@ from mockserver.state.base import Limits, State, StateFull, StateUnavailable
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, vendor TEXT NOT NULL,
-    kind TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (vendor, kind, seq);
+    kind TEXT NOT NULL, session TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (vendor, kind, session, seq);
 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, session TEXT,
     body TEXT NOT NULL, matched INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0);
@@ -61,13 +62,14 @@ class SqliteState(State):
             return db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
 
     # --- jobs ------------------------------------------------------------------------------------
-    def new_job(self, vendor: str, kind: str, owner: str, params: dict[str, Any], created: float,
-                duration: float, outcome: str) -> Job:
+    def new_job(self, job: Job) -> Job:
+        vendor, kind = job.vendor, job.kind
         with self._sql() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                seq = db.execute("INSERT INTO jobs (vendor, kind, body) VALUES (?, ?, '')", (vendor, kind)).lastrowid
-                job = Job(job_id(self.seed, vendor, seq), vendor, kind, owner, params, created, duration, outcome)
+                seq = db.execute("INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')",
+                                 (vendor, kind, job.session)).lastrowid
+                job = replace(job, id=job_id(self.seed, vendor, seq))
                 db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (job.id, json.dumps(job.public()), seq))
                 # Keep the newest jobs of this vendor and kind.
                 db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
@@ -84,12 +86,21 @@ class SqliteState(State):
             row = db.execute("SELECT body FROM jobs WHERE id = ? AND vendor = ?", (job_id, vendor)).fetchone()
         return Job(**json.loads(row[0])) if row else None
 
-    def jobs(self, vendor: str, kind: str, offset: int, limit: int) -> tuple[list[Job], int]:
+    def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
+        where = "vendor = ? AND kind = ? AND session IS ?"
         with self._sql() as db:
-            rows = db.execute("SELECT body FROM jobs WHERE vendor = ? AND kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
-                              (vendor, kind, limit, offset)).fetchall()
-            (total,) = db.execute("SELECT COUNT(*) FROM jobs WHERE vendor = ? AND kind = ?", (vendor, kind)).fetchone()
+            rows = db.execute(f"SELECT body FROM jobs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                              (vendor, kind, session, limit, offset)).fetchall()
+            (total,) = db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", (vendor, kind, session)).fetchone()
         return [Job(**json.loads(body)) for (body,) in rows], total
+
+    def clear_jobs(self, session: str | None) -> None:
+        with self._sql() as db:
+            if session is None:
+                db.execute("DELETE FROM jobs")
+                db.execute("DELETE FROM sqlite_sequence WHERE name = 'jobs'")
+            else:
+                db.execute("DELETE FROM jobs WHERE session = ?", (session,))
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> int:
