@@ -442,6 +442,8 @@ def test_too_large_answers_are_a_400_naming_the_limit(client: TestClient, path: 
     body = get(client, path, 0, status=400, **query)
     assert body["error"] == "invalid_parameter" and f"the limit is {limit}" in body["message"]
     assert "Narrow the range" in body["message"] and len(body["message"]) < 300
+    assert ("cohorts" if "retention" in path else "points") in body["message"]
+    assert ("group_by" in body["message"]) == (path in ("/conversations/volume", "/engagement/retention"))
 
 
 def test_a_new_report_is_pending_with_200_and_a_location(client: TestClient) -> None:
@@ -461,7 +463,8 @@ def test_answers_just_under_the_limits_are_served(client: TestClient) -> None:
     assert len(get(client, "/engagement/retention", 0, group_by="day", days=150)["cohorts"]) == 150
     report = client.post(BASE + "/reports", headers={"Authorization": f"Bearer {TOKEN}"},
                          json={"type": "usage", "start_date": "2000-01-01", "end_date": "2025-01-01", "format": "csv"})
-    assert report.status_code == 400 and report.json()["error"] == "bad_request" and "5000" in report.json()["message"]
+    assert report.status_code == 400 and report.json()["error"] == "bad_request"
+    assert "9133 daily rows" in report.json()["message"] and "the limit is 5000" in report.json()["message"]
 
 
 # --- report files -------------------------------------------------------------------------------

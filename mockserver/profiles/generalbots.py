@@ -32,7 +32,7 @@ from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.profiles.base import RETRY_AFTER, Call, Profile, Reply, handles
 from mockserver.synth.activity import DIURNAL, HISTORY_DAYS, LIFETIME_START, RAMP_DAYS, WEEKLY
-from mockserver.synth.calendar import bucket_start, buckets, next_start
+from mockserver.synth.calendar import bucket_count, bucket_start, buckets, next_start
 from mockserver.synth.series import MAX_POINTS as SERIES_LIMIT
 from mockserver.synth.series import check_size
 from mockserver.timeutil import MAX_INSTANT, UTC, iso_ms, parse_instant, shift
@@ -732,13 +732,15 @@ class Scope:
             return int(bool(self.bots) and first is not None and first < end)
         return sum(users_before(bot, end) for bot in self.bots)
 
-    def check(self, dimension: str, limit: int = MAX_POINTS, hint: str = "") -> None:
-        """A 400 naming the limit when the answer would hold more than ``limit`` buckets."""
+    def check(self, dimension: str, limit: int = MAX_POINTS, hint: str = "", items: str = "points") -> None:
+        """A 400 naming the limit when the answer would hold more than ``limit`` buckets, with the
+        endpoint's own way to narrow the request (``hint``) and name for its items."""
         if self.end <= self.start:
             return
         try:
             check_size(self.start, self.end - ONE_US, dimension, limit=limit)
         except Problem as problem:
+            problem.message = problem.message.replace(" points (", f" {items} (", 1)
             if hint:
                 problem.message = problem.message.replace("Narrow the range or choose a coarser bucket.", hint)
             raise
@@ -1010,7 +1012,8 @@ class GeneralBots(Profile):
     def retention(self, call: Call) -> Any:
         scope = Scope.of(call)
         group_by = call.params.get("group_by", "week")
-        scope.check(group_by, MAX_COHORTS, "Narrow the range (start_date and end_date, days or period) or choose a wider group_by.")
+        scope.check(group_by, MAX_COHORTS, "Narrow the range (start_date and end_date, days or period) or choose a wider group_by.",
+                    "cohorts")
         return {**scope.period(), "group_by": group_by, "cohorts": cohorts(scope, group_by)}
 
     @handles("getSatisfaction")
@@ -1057,12 +1060,11 @@ class GeneralBots(Profile):
     @handles("createReport")
     def create_report(self, call: Call) -> Any:
         start, end = report_range(call.body)
-        if end > start:
-            try:
-                check_size(start, end - ONE_US, "day", limit=MAX_REPORT_DAYS)
-            except Problem as problem:
-                raise Problem(errors.INVALID_BODY, problem.message.replace("Narrow the range", "Narrow start_date..end_date"),
-                              "body", "end_date") from None
+        days = bucket_count(start, end - ONE_US, "day") if end > start else 0
+        if days > MAX_REPORT_DAYS:
+            raise Problem(errors.INVALID_BODY, f"The report would hold {days} daily rows ({start.date()} to "
+                          f"{(end - ONE_US).date()}); the limit is {MAX_REPORT_DAYS}. Narrow start_date and end_date, "
+                          "or create several reports.", "body", "end_date")
         params = dict(call.body)
         if parse_instant(params["start_date"]) > parse_instant(params["end_date"]):
             params["start_date"], params["end_date"] = params["end_date"], params["start_date"]
