@@ -60,7 +60,8 @@ class MockServer:
             own = [f for f in fixtures if f.vendor == name]
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
-        self.control = ControlPlane(self.state, operations, self._download)
+        self.control = ControlPlane(self.state, operations, self._download,
+                                    lambda vendor, seed: self.vendors[vendor].profile.entities(seed))
         self.control.install(settings.faults, settings.sessions)
         self._asgi = CORSMiddleware(self._serve, settings.cors_origins) if settings.cors_origins else self._serve
 

@@ -124,6 +124,12 @@ class MockControl:
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal", query={"session": self.session})
 
+    # --- the synthetic world -----------------------------------------------------------------
+    def world(self, vendor: str, seed: int | None = None) -> dict[str, Any]:
+        """A vendor's fixed entities (General Bots' bots, ChatBot.com's stories, ...) for the
+        server's seed, or ``seed``."""
+        return self._call("GET", f"/world/{quote(vendor, safe='')}", query={"seed": seed})["entities"]
+
     # --- faults --------------------------------------------------------------------------------
     def add_fault(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
                   path: str | None = None, headers: dict[str, str] | None = None, status: int | None = None,

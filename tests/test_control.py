@@ -45,7 +45,7 @@ def test_the_journal_records_requests_with_secrets_masked(server: LiveServer, co
     httpx.get(server.url + "/chatbotcom/reports/nope", headers=AUTH["chatbotcom"])
     entries = control.journal()
     assert [(e["vendor"], e["operationId"], e["status"]) for e in entries] == [
-        ("botpress", "getBotAnalytics", 200), ("generalbots", "createReport", 202), ("chatbotcom", None, 404)]
+        ("botpress", "getBotAnalytics", 200), ("generalbots", "createReport", 200), ("chatbotcom", None, 404)]
     first = entries[0]
     assert first["headers"]["authorization"] == "****6789" and "sk-live" not in json.dumps(entries)
     assert first["route"] == "/v1/admin/bots/{id}/analytics" and first["query"] == {k: [v] for k, v in BOTPRESS_QUERY.items()}
@@ -195,3 +195,19 @@ def test_without_a_token_only_loopback_clients_may_use_the_control_plane() -> No
 
     assert asyncio.run(call("127.0.0.1")) == 200 and asyncio.run(call("::1")) == 200
     assert asyncio.run(call("192.0.2.10")) == 403
+
+
+def test_the_world_lists_ids_the_vendor_apis_cannot(server: LiveServer, control: MockControl) -> None:
+    bots = control.world("generalbots")["bots"]
+    usage = {bot["id"]: httpx.get(server.url + USAGE, params={"bot_id": bot["id"], "days": 30},
+                                  headers=AUTH["generalbots"]).json()["total_conversations"] for bot in bots}
+    instance = httpx.get(server.url + USAGE, params={"days": 30}, headers=AUTH["generalbots"]).json()["total_conversations"]
+    assert all(usage.values()) and sum(usage.values()) == instance  # the listed bots are the instance
+    stories = control.world("chatbotcom")["stories"]
+    report = httpx.get(server.url + "/chatbotcom/reports/conversations.interactions", params={"storyId": stories[0]["id"]},
+                       headers=AUTH["chatbotcom"]).json()
+    assert report and any(row["value"] for row in report)
+    assert control.world("generalbots", seed=4) != control.world("generalbots")  # another seed, another instance
+    with pytest.raises(MockControlError) as missing:
+        control.world("acme")
+    assert missing.value.status == 404

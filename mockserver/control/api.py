@@ -46,12 +46,13 @@ class ControlPlane:
     """The ``/__mock`` endpoints over the state store: what one worker changes, every worker sees."""
 
     def __init__(self, state: State, operations: Mapping[str, frozenset[str]],
-                 download: Callable[[str, str, str, str], Answer]) -> None:
+                 download: Callable[[str, str, str, str], Answer], world: Callable[[str, int], dict[str, Any]]) -> None:
         self.state = state
         self.journal = Journal(state)
         self.faults = FaultRules(state, operations)
         self.vendors = {vendor: len(ids) for vendor, ids in operations.items()}  # vendor -> number of operations
         self._download = download  # (vendor, job id, expires, signature) -> the file or an error
+        self._world = world  # (vendor, seed) -> its entities
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
@@ -115,6 +116,13 @@ class ControlPlane:
     def _clearJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         self.journal.clear(params.get("session"))
         return Answer(204, b"", None)
+
+    def _getWorld(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        vendor = params["vendor"]
+        if vendor not in self.vendors:
+            return _json(404, {"error": "not_found", "message": f"No vendor {vendor!r}; vendors: {', '.join(self.vendors)}."})
+        seed = params.get("seed", self.state.seed)
+        return _json(200, {"vendor": vendor, "seed": seed, "entities": self._world(vendor, seed)})
 
     def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"rules": self.faults.public(params.get("session"))})
