@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import orjson
+
+from mockserver.answers import AnswerCache
 from mockserver.control.faults import FaultRule, latency_of
 from mockserver.control.journal import SECRET_HEADERS
 from mockserver.errors import INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, RATE_LIMITED, Problem, kind_for_status
@@ -108,6 +111,7 @@ class VendorService:
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
+        self._cache = AnswerCache()
         self._by_id = {op.operation_id: op for op in spec.operations}
         # Header names that carry this vendor's credentials (masked in the journal).
         self.secret_headers = SECRET_HEADERS | {
@@ -196,7 +200,7 @@ class VendorService:
                 params=valid.params,
                 body=valid.body,
                 seed=seed,
-                now=request.now,
+                clock=request.now,
                 base_url=request.base_url,
                 request_key=key,
                 supplied=frozenset(valid.supplied),
@@ -287,6 +291,14 @@ class VendorService:
         return Answer(code, _dump(response.examples[name]), next(iter(response.content), "application/json"))
 
     def _answer(self, call: Call) -> Answer:
+        """The operation's normal answer: the profile's handler, or a body generated from the schema.
+
+        Kept in the answer cache unless it touched stored state (see answers.py).
+        """
+        key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
+        cached = self._cache.get(key, call.clock)
+        if cached is not None:
+            return cached
         handler = self.profile.handlers.get(call.operation.operation_id)
         result = handler(call) if handler else self._generate(call, None)
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
@@ -294,9 +306,16 @@ class VendorService:
         content_type = next(iter(declared.content), None) if declared and declared.content else None
         headers = {**self._required_headers(call, reply, declared), **reply.headers}
         if reply.body is None and content_type is None:
-            return Answer(reply.status, b"", None, headers)
-        body = reply.body if isinstance(reply.body, bytes) else _dump(reply.body)
-        return Answer(reply.status, body, content_type or "application/json", headers)
+            answer = Answer(reply.status, b"", None, headers)
+        elif isinstance(reply.body, bytes):
+            answer = Answer(reply.status, reply.body, content_type or "application/json", headers)
+        elif isinstance(reply.body, str) and content_type and content_type.startswith("text/"):
+            answer = Answer(reply.status, reply.body.encode(), content_type, headers)  # text, not a JSON string
+        else:
+            answer = Answer(reply.status, _dump(reply.body), content_type or "application/json", headers)
+        if not call.stateful:
+            self._cache.put(key, call.clock if call.read_clock else None, answer)
+        return answer
 
     def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:
         """Values for response headers the spec marks required and the handler did not set.
@@ -380,8 +399,21 @@ def _success_status(operation: Operation) -> int:
 
 
 def _dump(body: Any) -> bytes:
-    # A lone surrogate a client sent (JSON allows "\ud800") goes back as that same escape.
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8", "backslashreplace")
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        # orjson refuses lone surrogates (JSON allows "\ud800", and a client may have sent one) and
+        # integers over 64 bits: the standard encoder writes both.
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8", "backslashreplace")
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of validated parameters (lists become tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _cookies(header: str) -> dict[str, str]:

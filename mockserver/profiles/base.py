@@ -43,7 +43,7 @@ class Call:
     params: dict[str, Any]
     body: Any
     seed: int
-    now: datetime
+    clock: datetime  # the request's "now" (--now, a session's, or the real clock): read it as ``now``
     base_url: str  # where this vendor is served, e.g. http://127.0.0.1:8000/chatcaptain
     request_key: int  # derived from seed, operation and every validated input
     supplied: frozenset[str]  # parameters the client sent (``params`` also holds spec defaults)
@@ -54,6 +54,14 @@ class Call:
     session: str | None = None  # the X-Mock-Session the request came in
     # Set when the answer depends on stored state (jobs), not only on the request, seed and clock.
     stateful: bool = False
+    # Set when the answer read the clock: then only a request at the same "now" may reuse it.
+    read_clock: bool = False
+
+    @property
+    def now(self) -> datetime:
+        """The current time for this request (relative periods, clipping to the present)."""
+        self.read_clock = True
+        return self.clock
 
     def rng(self, *parts: Any) -> random.Random:
         """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""

@@ -7,7 +7,7 @@ at start-up); ``validate`` only reads the request and runs compiled validators.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from mockserver.errors import (
     Problem,
 )
 from mockserver.openapi.model import ApiSpec, Operation, Parameter, resolve_pointer
+from mockserver.validation.fast import compile_check
 from mockserver.validation.params import ParameterPlan
 from mockserver.validation.schema import SchemaCompiler, expectation, shorten
 from mockserver.validation.security import SecurityCheck
@@ -50,7 +51,8 @@ class RequestValidator:
         self.operation = operation
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.security = SecurityCheck(operation.security, spec.security_schemes, tokens)
-        self._params = [(ParameterPlan.of(p, self._resolve), compiler.compile(p.schema)) for p in operation.parameters]
+        self._params = [(ParameterPlan.of(p, self._resolve), _checker(compiler.compile(p.schema), p.schema, self._resolve))
+                        for p in operation.parameters]
         body = operation.request_body
         self._body_required = bool(body and body.required)
         self._body_media = {mt.lower(): compiler.compile(schema) for mt, schema in (body.content.items() if body else ())}
@@ -67,7 +69,7 @@ class RequestValidator:
         body: bytes,
     ) -> ValidRequest:
         result = ValidRequest()
-        for plan, validator in self._params:
+        for plan, is_valid in self._params:
             param = plan.parameter
             raw = _raw_values(param, path_params, query, headers, cookies)
             if raw is None:
@@ -90,7 +92,7 @@ class RequestValidator:
                     param.name,
                 )
             value = plan.coerce(raw)
-            if not validator.is_valid(value):
+            if not is_valid(value):
                 received = raw[0] if len(raw) == 1 else ",".join(raw)
                 raise Problem(
                     INVALID_PARAMETER,
@@ -150,6 +152,11 @@ class RequestValidator:
         if errors:
             raise Problem(INVALID_BODY, _body_message(best_match(errors), self._resolve), "body")
         return value
+
+
+def _checker(validator: Any, schema: Any, resolve: Any) -> Callable[[Any], bool]:
+    """The fast check for a simple schema (validation/fast.py), else the compiled validator's."""
+    return compile_check(schema, resolve) or validator.is_valid
 
 
 def _no_constants(name: str) -> Any:

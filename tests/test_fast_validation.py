@@ -1,0 +1,68 @@
+"""The compiled parameter checks (mockserver/validation/fast.py) agree with jsonschema on every
+parameter of every bundled spec: same yes or no, for values a client could send and odd ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockserver import Settings, create_app
+from mockserver.openapi.model import resolve_pointer
+from mockserver.validation.fast import compile_check
+from mockserver.validation.schema import SchemaCompiler
+
+APP = create_app(Settings())
+PARAMETERS = [(vendor.spec, op, p) for vendor in APP.vendors.values() for op in vendor.spec.operations for p in op.parameters]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30), st.dates().map(str), st.datetimes().map(lambda d: d.isoformat() + "Z"),
+    st.uuids().map(str), st.sampled_from(["1974-1-1", "2025-02-30", "2025-01-31T00:00:00+01:00", "0", "-1", "3600",
+                                          "86400", "last7days", "day", "messenger", "5b07ffafc2376e30306d9b16", ""]),
+)
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=4))
+
+
+def test_every_bundled_parameter_has_a_fast_check() -> None:
+    missing = [f"{spec.source}: {op.operation_id}.{p.name}" for spec, op, p in PARAMETERS
+               if compile_check(p.schema, lambda ref, spec=spec: resolve_pointer(spec.root, ref)) is None]
+    assert not missing, missing
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=st.integers(0, len(PARAMETERS) - 1), value=VALUES, enum_pick=st.integers(0, 50))
+def test_fast_checks_agree_with_jsonschema(index: int, value: Any, enum_pick: int) -> None:
+    spec, operation, parameter = PARAMETERS[index]
+    resolve = (lambda ref: resolve_pointer(spec.root, ref))
+    fast = compile_check(parameter.schema, resolve)
+    assert fast is not None
+    slow = SchemaCompiler(spec.root).compile(parameter.schema)
+    for candidate in (value, *_edges(parameter.schema, resolve, enum_pick)):
+        assert fast(candidate) == slow.is_valid(candidate), (operation.operation_id, parameter.name, candidate)
+
+
+def _edges(schema: Any, resolve: Any, pick: int, depth: int = 0) -> list[Any]:
+    """Values at the schema's edges: its bounds and one past them, lengths at the limits, an enum
+    member (alone and in a list), through $ref and every anyOf/oneOf branch."""
+    while isinstance(schema, dict) and "$ref" in schema and depth < 8:
+        schema, depth = resolve(schema["$ref"]), depth + 1
+    if not isinstance(schema, dict) or depth > 8:
+        return []
+    found: list[Any] = []
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(schema.get(key), (int, float)):
+            bound = schema[key]
+            found += [bound, bound - 1, bound + 1, float(bound), bound + 0.5]
+    for key in ("minLength", "maxLength"):
+        if isinstance(schema.get(key), int):
+            found += ["7" * schema[key], "7" * (schema[key] + 1), "7" * max(schema[key] - 1, 0)]
+    if schema.get("enum"):
+        member = schema["enum"][pick % len(schema["enum"])]
+        found += [member, [member], [member, member]]
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key, []):
+            found += _edges(branch, resolve, pick, depth + 1)
+    if isinstance(schema.get("items"), dict):
+        found += [[edge] for edge in _edges(schema["items"], resolve, pick, depth + 1)]
+    return found
