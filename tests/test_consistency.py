@@ -54,8 +54,9 @@ def test_chatbotcom_days_add_up_to_months_and_summary_matches_data(seed: int, fi
     values = [p["value"] for p in days["data"]]
     assert days["summary"] == {"total": sum(values), "min": min(values), "max": max(values),
                                "avg": round(sum(values) / len(values), 2)}
-    # Zero-filled: one point per day, bounds inclusive, nothing after "now" (the tests' fixed clock).
-    assert len(days["data"]) == (min(last, TODAY) - first).days + 1
+    # Zero-filled: one point per day, bounds inclusive, days after "now" (the tests' clock) included.
+    assert len(days["data"]) == (last - first).days + 1
+    assert not any(p["value"] for p in days["data"] if p["date"][:10] > TODAY.isoformat())
 
 
 @CHECK

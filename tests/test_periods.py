@@ -45,9 +45,10 @@ def test_chatbotcom_default_is_the_last_30_days_and_from_wins_over_period() -> N
     assert [p["date"][:10] for p in explicit] == ["2025-05-30", "2025-05-31", "2025-06-01"]
 
 
-def test_chatbotcom_default_from_1974_is_clipped_to_the_license_history_and_fast() -> None:
+def test_chatbotcom_default_from_1974_lists_every_year_with_zeros_before_the_license() -> None:
     data = get("chatbotcom", "/reports/conversations", to="2025-06-01", dimension="year")["data"]
-    assert data[0]["date"] >= "2022" and data[-1]["date"][:4] == "2025"
+    assert [p["date"][:4] for p in data] == [str(year) for year in range(1974, 2026)]
+    assert not any(p["value"] for p in data if p["date"] < "2020") and data[-1]["value"] > 0
 
 
 def test_an_answer_over_the_point_limit_is_a_400_saying_how_to_narrow_it() -> None:
@@ -69,7 +70,9 @@ def test_generalbots_range_precedence(params: dict[str, Any], first_day: str, co
     assert (data[0]["date"], len(data)) == (first_day, count)
 
 
-def test_generalbots_series_keep_the_most_recent_5000_points() -> None:
+def test_generalbots_series_list_every_bucket_up_to_the_limit() -> None:
     body = get("generalbots", "/api/v1/analytics/conversations/volume", group_by="hour", days=365)
-    assert body["truncated"] is True and len(body["data"]) == 5000
+    assert len(body["data"]) == 364 * 24 + 12  # 364 whole days, and today's hours before 12:00 (the clock)
     assert body["period_start"] == body["data"][0]["timestamp"]
+    refused = get("generalbots", "/api/v1/analytics/conversations/volume", 400, group_by="hour", days=3650)
+    assert "limit is 50000" in refused["message"]
