@@ -74,6 +74,9 @@ class Problem(Exception):
     name: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     code: int | None = None  # a status other than the kind's own (a forced Prefer: code=409)
+    # Why credentials failed, for vendors that word each case apart: "missing", "malformed",
+    # "unknown" (not a --token value) or "expired".
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         # Messages quote what the client sent; never let them grow with a hostile input.

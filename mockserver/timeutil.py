@@ -21,8 +21,9 @@ def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
     """
     if len(value) == 10:
         day = date.fromisoformat(value)
-        moment = datetime.combine(day, time.min, tzinfo=UTC)
-        return moment + timedelta(days=1) - ONE_MS if end_of_day and day < date.max else moment
+        if end_of_day:  # the day's last millisecond (built directly: the day after 9999-12-31 does not exist)
+            return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=UTC)
+        return datetime.combine(day, time.min, tzinfo=UTC)
     text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
     parsed = datetime.fromisoformat(text)
     try:

@@ -25,7 +25,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
@@ -666,8 +666,6 @@ def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:
     loose = _LOOSE_DATE.fullmatch(raw)
     try:
         text = date(*(int(part) for part in loose.groups())).isoformat() if loose else raw
-        if end_of_day and text == date.max.isoformat():  # the calendar's last day, whole
-            return datetime.combine(date.max, time(23, 59, 59, 999000), UTC)
         return parse_instant(text, end_of_day=end_of_day)
     except (ValueError, IndexError):
         raise Problem(INVALID_PARAMETER, f"Invalid query parameter '{name}': expected a date like 2025-01-31 or "

@@ -829,14 +829,6 @@ def _end_of(raw: str) -> datetime:
 # --- the profile ----------------------------------------------------------------------------
 
 
-class TokenExpired(Problem):
-    """401 ``expired_token``: the bearer JWT's ``exp`` is in the past."""
-
-
-class TokenRejected(Problem):
-    """401 ``invalid_token`` raised by the profile itself (a JWT with an unusable ``exp``)."""
-
-
 class GeneralBots(Profile):
     name = "generalbots"
     title = "General Bots Analytics API"
@@ -845,13 +837,9 @@ class GeneralBots(Profile):
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.status == 429:
             return {"error": "rate_limit_exceeded", "message": problem.message, "retry_after_secs": RETRY_AFTER}
-        if isinstance(problem, TokenExpired):
-            return {"error": "expired_token", "message": problem.message}
         code = _CODES.get(problem.kind, "bad_request")
-        # The engine's credential check says only "unauthorized"; a missing header is the one
-        # case botserver names apart, and the engine's message for it starts with "Missing".
-        if problem.kind == errors.UNAUTHORIZED and not isinstance(problem, TokenRejected) and problem.message.startswith("Missing"):
-            code = "missing_token"
+        if problem.kind == errors.UNAUTHORIZED:  # botserver names a missing and an expired token apart
+            code = {"missing": "missing_token", "expired": "expired_token"}.get(problem.reason or "", "invalid_token")
         return {"error": code, "message": problem.message}
 
     def entities(self, seed: int) -> dict[str, Any]:
@@ -876,12 +864,12 @@ class GeneralBots(Profile):
         if "exp" in claims:
             expires = claims["exp"]
             if isinstance(expires, bool) or not isinstance(expires, (int, float)) or math.isnan(expires):
-                raise TokenRejected(errors.UNAUTHORIZED, f"The token's 'exp' claim must be a number of seconds since "
-                                    f"1970, got {shorten(json.dumps(expires))}.", "header", "Authorization",
-                                    headers=_challenge("invalid_token", "The exp claim is not a NumericDate"))
+                raise Problem(errors.UNAUTHORIZED, f"The token's 'exp' claim must be a number of seconds since "
+                              f"1970, got {shorten(json.dumps(expires))}.", "header", "Authorization",
+                              headers=_challenge("invalid_token", "The exp claim is not a NumericDate"), reason="malformed")
             if expires <= time.time():
-                raise TokenExpired(errors.UNAUTHORIZED, f"The token expired at {_when(expires)}; get a new token.",
-                                   "header", "Authorization", headers=_challenge("invalid_token", "The token expired"))
+                raise Problem(errors.UNAUTHORIZED, f"The token expired at {_when(expires)}; get a new token.",
+                              "header", "Authorization", headers=_challenge("invalid_token", "The token expired"), reason="expired")
         roles = _roles(claims)
         needed = REPORT_ROLES if "/reports" in operation.path else VIEWER_ROLES
         if not roles & needed:

@@ -101,6 +101,8 @@ def expectation(schema: Any, resolve: Any = None, depth: int = 0) -> str:
         return "a valid value"
     if "$ref" in schema and resolve is not None:
         return expectation(resolve(schema["$ref"]), resolve, depth + 1)
+    if isinstance(schema.get("title"), str):
+        return schema["title"]  # the spec's own words for the expected form
     if "const" in schema:
         return f"exactly {_show(schema['const'])}"
     if "enum" in schema:
@@ -125,7 +127,9 @@ def expectation(schema: Any, resolve: Any = None, depth: int = 0) -> str:
         ("pattern", "matching the pattern {}"),
     ):
         if key in schema:
-            limits.append(text.format(schema[key]))
+            value = schema[key]
+            # A long regex helps nobody in a message; the spec describes the form.
+            limits.append("in the form the spec describes" if key == "pattern" and len(str(value)) > 60 else text.format(value))
     return words + (f" ({', '.join(limits)})" if limits else "")
 
 

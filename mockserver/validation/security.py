@@ -43,7 +43,8 @@ class SecurityCheck:
                 return
             failures.append(problems[0])
         # Report the first alternative's problem: it is the scheme the vendor documents first.
-        raise Problem(UNAUTHORIZED, failures[0], location="header", headers=self._challenge())
+        reason, message = failures[0]
+        raise Problem(UNAUTHORIZED, message, location="header", headers=self._challenge(), reason=reason)
 
     def _challenge(self) -> dict[str, str]:
         for alternative in self._alternatives:
@@ -52,20 +53,20 @@ class SecurityCheck:
                     return {"WWW-Authenticate": f'{scheme.get("scheme", "bearer").capitalize()} realm="mockserver"'}
         return {}
 
-    def _check_scheme(self, scheme: dict[str, Any], headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]) -> str | None:
+    def _check_scheme(self, scheme: dict[str, Any], headers: Mapping[str, str], query: Mapping[str, list[str]],
+                      cookies: Mapping[str, str]) -> tuple[str, str] | None:
+        """None when the scheme's credential is there and acceptable, else (reason, message)."""
         kind = scheme.get("type")
         if kind == "http" or kind == "oauth2" or kind == "openIdConnect":
             expected = str(scheme.get("scheme", "bearer")) if kind == "http" else "bearer"
             header = headers.get("authorization")
             if header is None:
-                return f"Missing credentials: send the header 'Authorization: {expected.capitalize()} <token>'."
+                return "missing", f"Missing credentials: send the header 'Authorization: {expected.capitalize()} <token>'."
             prefix, _, credential = header.partition(" ")
             credential = credential.strip()
             if prefix.lower() != expected.lower() or not credential:
-                return (
-                    f"Malformed Authorization header: expected '{expected.capitalize()} <token>', "
-                    f"got '{_mask(header)}'."
-                )
+                return "malformed", (f"Malformed Authorization header: expected '{expected.capitalize()} <token>', "
+                                     f"got '{_mask(header)}'.")
             return self._known(credential)
         if kind == "apiKey":
             name, where = scheme.get("name", ""), scheme.get("in", "header")
@@ -76,13 +77,13 @@ class SecurityCheck:
             else:
                 value = cookies.get(name)
             if not value or not value.strip():
-                return f"Missing API key: send it in the {where} '{name}'."
+                return "missing", f"Missing API key: send it in the {where} '{name}'."
             return self._known(value.strip())
-        return f"Unsupported security scheme type {kind!r} in the spec."
+        return "unknown", f"Unsupported security scheme type {kind!r} in the spec."
 
-    def _known(self, credential: str) -> str | None:
+    def _known(self, credential: str) -> tuple[str, str] | None:
         if self._tokens and credential not in self._tokens:
-            return f"Invalid credentials: '{_mask(credential)}' is not one of the tokens this server accepts (--token)."
+            return "unknown", f"Invalid credentials: '{_mask(credential)}' is not one of the tokens this server accepts (--token)."
         return None
 
 
