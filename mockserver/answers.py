@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mockserver.vendor import Answer
 
-DEFAULT_LIMIT = 64 * 1024 * 1024
+DEFAULT_LIMIT = 16 * 1024 * 1024
 
 
 class AnswerCache:

@@ -3,7 +3,8 @@ requests of a list in turn for a while, then a JSON summary of what came back.
 
     python -m tests.loadgen --port 8000 --connections 200 --seconds 60 requests.json
 
-``requests.json`` is a list of ``[method, target, {header: value}, expected_status]``. The summary
+``requests.json`` is a list of ``[method, target, {header: value}, expected_status]``, each with an
+optional fifth item, a JSON body. The summary
 counts answers by status, answers whose status was not the expected one, 5xx, and errors
 (refused, reset or stalled connections), and gives latency percentiles and per-connection counts.
 It runs in its own process so that it does not compete with the server for one interpreter.
@@ -19,7 +20,7 @@ import time
 from collections import Counter
 from typing import Any
 
-Request = tuple[str, str, dict[str, str], int]
+Request = tuple[Any, ...]  # method, target, headers, expected status[, JSON body]
 
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
@@ -40,9 +41,7 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
 
 
 async def _connection(port: int, requests: list[Request], offset: int, deadline: float, stats: dict[str, Any]) -> None:
-    encoded = [(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode("latin-1")
-               for method, target, headers, _ in requests]
+    encoded = [_encode(port, *request) for request in requests]
     done = 0
     index = offset
     writer = None
@@ -64,6 +63,14 @@ async def _connection(port: int, requests: list[Request], offset: int, deadline:
         stats["per_connection"].append(done)
         if writer is not None:
             writer.close()
+
+
+def _encode(port: int, method: str, target: str, headers: dict[str, str], expected: int, body: Any = None) -> bytes:
+    content = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        headers = {**headers, "Content-Type": "application/json", "Content-Length": str(len(content))}
+    head = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return (head + "\r\n").encode("latin-1") + content
 
 
 async def run(port: int, requests: list[Request], connections: int, seconds: float) -> dict[str, Any]:
