@@ -7,6 +7,9 @@ WORKDIR /home/mock/app
 COPY --chown=mock:mock . .
 USER mock
 RUN make install
+# Every option has a MOCKSERVER_* variable; inside a container the server listens on all interfaces.
+ENV MOCKSERVER_HOST=0.0.0.0 MOCKSERVER_PORT=8000
 EXPOSE 8000
-HEALTHCHECK --interval=5s --timeout=3s --start-period=10s CMD [".venv/bin/mockserver", "wait", "--url", "http://127.0.0.1:8000", "--timeout", "2"]
-ENTRYPOINT [".venv/bin/mockserver", "serve", "--host", "0.0.0.0", "--port", "8000"]
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s \
+    CMD .venv/bin/mockserver wait --url "http://127.0.0.1:${MOCKSERVER_PORT}" --timeout 2
+ENTRYPOINT [".venv/bin/mockserver", "serve"]

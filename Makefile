@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test fuzz fuzz-long bench clean
+.PHONY: run install test fuzz fuzz-long soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ fuzz: $(VENV)/.installed-test
 # The long run: all phases, 1000 cases per operation, three seeds, every vendor (about an hour).
 fuzz-long: $(VENV)/.installed-test
 	MOCKSERVER_FUZZ_EXAMPLES=1000 MOCKSERVER_FUZZ_SEEDS=1,2,3 $(BIN)/python -m pytest -m fuzz -v
+
+# Ten minutes of mixed traffic on one worker; checks memory stops growing, writes docs/soak.md.
+soak: $(VENV)/.installed-test
+	$(BIN)/python -m tests.soak --minutes 10 --out docs/soak.md
 
 # Benchmark against Stoplight Prism and a bare Starlette app; writes docs/benchmarks.md (about 6 minutes).
 # A quick run: make bench BENCH_ROUNDS=1 BENCH_DURATION=3. Installs wrk (Debian) and Prism (npm) if missing.
