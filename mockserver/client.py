@@ -21,7 +21,8 @@ MAX_JOURNAL_PAGE = 10_000
 
 
 class JournalEntry(TypedDict):
-    """One journaled vendor request (see /__mock/openapi.json, schema Entry)."""
+    """One journaled vendor request (see /__mock/openapi.json, schema Entry); the journal keeps
+    its entries in this shape."""
 
     id: int
     time: str

@@ -108,7 +108,7 @@ class ControlPlane:
 
     def _listJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802 - named after the operationId
         entries = self.journal.select(_filters(params))
-        return _json(200, {"total": len(entries), "entries": [e.public() for e in entries[-params.get("limit", 100):]]})
+        return _json(200, {"total": len(entries), "entries": entries[-params.get("limit", 100):]})
 
     def _countJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"count": len(self.journal.select(_filters(params)))})

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from mockserver.client import JournalEntry  # the entry's shape, as the API gives it
 from mockserver.state import State
 from mockserver.validation.schema import parse_date_time
 
@@ -19,36 +19,15 @@ MAX_BODY_CHARS = 65_536
 EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    time: str  # RFC 3339, real clock
-    session: str | None
-    vendor: str
-    operationId: str | None  # noqa: N815 - the journal speaks the specs' words
-    method: str
-    path: str
-    route: str | None
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-    status: int
-    durationMs: float  # noqa: N815
-    fault: str | None
-
-    def public(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class Journal:
     def __init__(self, state: State) -> None:
         self._state = state
 
     def record(self, **fields: Any) -> int:
-        """Journal one request (every ``Entry`` field but ``id``); returns its id."""
+        """Journal one request (every ``JournalEntry`` field but ``id``); returns its id."""
         return self._state.record(fields)
 
-    def select(self, filters: Mapping[str, str]) -> list[Entry]:
+    def select(self, filters: Mapping[str, str]) -> list[JournalEntry]:
         """Entries matching every filter (vendor, operationId, method, status, session, since, until), oldest first."""
         exact = {key: value for key, value in filters.items() if key in EXACT_FILTERS}
         # Instants, not strings: "...:22Z" is before "...:22.135Z", and offsets are allowed.
@@ -62,7 +41,7 @@ class Journal:
                 moment = parse_date_time(entry["time"])
                 if (since and moment < since) or (until and moment > until):
                     continue
-            found.append(Entry(**entry))
+            found.append(entry)  # type: ignore[arg-type]  # stored as a JournalEntry
         return found
 
     def clear(self, session: str | None = None) -> None:

@@ -590,14 +590,7 @@ class User:
             slot = -(-(r + 1) * users // fresh) - 1
         else:  # the r-th returning user of the day
             r = rng.randrange(users - fresh)
-            lo, hi = 0, users - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if (mid + 1) - (mid + 1) * fresh // users >= r + 1:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            slot = lo
+            slot = _nth_untaken(0, users - 1, fresh, users, r + 1)
         first = -(-(slot + 1) * conversations // users) - 1  # the conversation where that user appears
         indices = [first]
         # Further conversations that day: ones where no new user of the day appears, after the first.
@@ -605,14 +598,7 @@ class User:
         done = (first + 1) - (first + 1) * users // conversations
         if wanted > 1 and repeats > done:
             for q in sorted(rng.sample(range(done, repeats), min(wanted - 1, repeats - done))):
-                lo, hi = first + 1, conversations - 1
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if (mid + 1) - (mid + 1) * users // conversations >= q + 1:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                indices.append(lo)
+                indices.append(_nth_untaken(first + 1, conversations - 1, users, conversations, q + 1))
         if new:
             self.first = (ordinal, first)
         self.visits.append((ordinal, tuple(indices)))
@@ -633,6 +619,18 @@ class User:
                 if lo <= moment < hi:
                     found.append((moment, figures, bins))
         return found
+
+
+def _nth_untaken(lo: int, hi: int, taken: int, places: int, count: int) -> int:
+    """The smallest m in [lo, hi] such that, of ``places`` slots of which ``taken`` are spread
+    evenly, the first m + 1 hold at least ``count`` untaken ones (a binary search)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (mid + 1) - (mid + 1) * taken // places >= count:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @lru_cache(maxsize=4096)

@@ -56,6 +56,18 @@ class SqliteState(State):
             except sqlite3.Error as exc:
                 raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Statements that must see and change the store as one (BEGIN IMMEDIATE takes the write lock)."""
+        with self._sql() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
     def secret(self) -> str:
         with self._sql() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
@@ -64,21 +76,15 @@ class SqliteState(State):
     # --- jobs ------------------------------------------------------------------------------------
     def new_job(self, job: Job) -> Job:
         vendor, kind = job.vendor, job.kind
-        with self._sql() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                seq = db.execute("INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')",
-                                 (vendor, kind, job.session)).lastrowid
-                job = replace(job, id=job_id(self.seed, vendor, seq))
-                db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (job.id, json.dumps(job.public()), seq))
-                # Keep the newest jobs of this vendor and kind.
-                db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
-                           " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                           (vendor, kind, vendor, kind, self.limits.jobs))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            seq = db.execute("INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')",
+                             (vendor, kind, job.session)).lastrowid
+            job = replace(job, id=job_id(self.seed, vendor, seq))
+            db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (job.id, json.dumps(job.public()), seq))
+            # Keep the newest jobs of this vendor and kind.
+            db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
+                       " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                       (vendor, kind, vendor, kind, self.limits.jobs))
         return job
 
     def job(self, vendor: str, job_id: str) -> Job | None:
@@ -125,26 +131,19 @@ class SqliteState(State):
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
         session = (rule.get("match") or {}).get("session")
-        with self._sql() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (count,) = db.execute("SELECT COUNT(*) FROM rules").fetchone()
-                exists = rule_id is not None and db.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone()
-                if exists and not replace:
-                    db.execute("COMMIT")
-                    return rule_id  # type: ignore[return-value]
-                if not exists and count >= self.limits.rules:
-                    raise StateFull(f"there are already {count} fault rules, the most a server keeps; "
-                                    "delete some (DELETE /__mock/faults/{id}) or reset")
-                if rule_id is None:
-                    db.execute("INSERT INTO meta VALUES ('rule_ids', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
-                    rule_id = "rule-" + db.execute("SELECT value FROM meta WHERE key = 'rule_ids'").fetchone()[0]
-                db.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
-                db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (rule_id, session, json.dumps(rule)))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM rules").fetchone()
+            exists = rule_id is not None and db.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone()
+            if exists and not replace:
+                return rule_id  # type: ignore[return-value]
+            if not exists and count >= self.limits.rules:
+                raise StateFull(f"there are already {count} fault rules, the most a server keeps; "
+                                "delete some (DELETE /__mock/faults/{id}) or reset")
+            if rule_id is None:
+                db.execute("INSERT INTO meta VALUES ('rule_ids', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+                rule_id = "rule-" + db.execute("SELECT value FROM meta WHERE key = 'rule_ids'").fetchone()[0]
+            db.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
+            db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (rule_id, session, json.dumps(rule)))
         return rule_id
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
