@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from mockserver.answers import AnswerCache
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
 from mockserver.control.journal import masked, readable_body
@@ -54,11 +55,12 @@ class MockServer:
         if strays:
             raise FixtureError(f"{strays[0].source}: unknown vendor {strays[0].vendor!r}; known vendors: {', '.join(profiles)}")
         self.vendors: dict[str, VendorService] = {}
+        answers = AnswerCache()
         for name in names:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)
             own = [f for f in fixtures if f.vendor == name]
-            self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own)
+            self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
         self.control = ControlPlane(self.state, operations, self._download,
                                     lambda vendor, seed: self.vendors[vendor].profile.entities(seed))

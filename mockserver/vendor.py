@@ -97,7 +97,7 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 class VendorService:
     def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, state: State, secret: str,
-                 fixtures: list[Fixture] | None = None) -> None:
+                 fixtures: list[Fixture] | None = None, cache: AnswerCache | None = None) -> None:
         self.profile = profile
         self._state, self._secret, self._job_duration, self._ttl = state, secret, settings.job_duration, settings.download_ttl
         self.spec = spec
@@ -111,7 +111,7 @@ class VendorService:
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
-        self._cache = AnswerCache()
+        self._cache = cache if cache is not None else AnswerCache()  # one for all vendors: one memory bound
         self._by_id = {op.operation_id: op for op in spec.operations}
         # Header names that carry this vendor's credentials (masked in the journal).
         self.secret_headers = SECRET_HEADERS | {

@@ -110,7 +110,7 @@ class BotDay:
         return _hourly(*self.key)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def bot_day(seed: int, bot_id: str, day: date) -> BotDay:
     bot = Entity.of(seed, "botpress", bot_id)
     rng = keyed_random(seed, "botpress", bot_id, "day", day.toordinal())
@@ -142,7 +142,7 @@ def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
     return {**hours, "calls": today.calls, "errors": tuple(apportion(today.totals["errors"], today.calls))}
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _whole_day(seed: int, bot_id: str, day: date) -> dict[str, Any]:
     first = day_start(day)
     return _record(bot_day(seed, bot_id, day), range(24), first, first + DAY - ONE_MS)

@@ -11,21 +11,23 @@ buckets' sums, so a day's figures are the merge of its hours'.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
-# Beyond this count the per-item mean of exp(s z) has converged: scale the exact sum.
-_EXACT_UP_TO = 1024
+# Beyond this count the per-item mean of exp(s z) has converged (to well under 1 %): scale the
+# sum for this many items instead of keeping thousands of quantiles.
+_EXACT_UP_TO = 256
 
 
-@lru_cache(maxsize=8192)
-def _quantiles(n: int) -> tuple[float, ...]:
-    return tuple(_NORMAL.inv_cdf((j + 0.5) / n) for j in range(n))
+@lru_cache(maxsize=_EXACT_UP_TO)
+def _quantiles(n: int) -> array[float]:
+    return array("d", (_NORMAL.inv_cdf((j + 0.5) / n) for j in range(n)))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def quantile_sums(n: int, spreads: tuple[float, ...]) -> tuple[float, ...]:
     """For each ``s`` of ``spreads``, the sum over the ``n`` strata of ``exp(s * z[j])``.
 
