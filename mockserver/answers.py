@@ -28,12 +28,13 @@ class AnswerCache:
         self._answers: OrderedDict[tuple[Hashable, datetime | None], Answer] = OrderedDict()
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:
-        """A copy of the answer kept for ``key``: one that did not read the clock, or one made at ``clock``."""
+        """The answer kept for ``key`` (one that did not read the clock, or one made at ``clock``).
+        It is shared: copy it before changing it."""
         for slot in ((key, None), (key, clock)):
             found = self._answers.get(slot)
             if found is not None:
                 self._answers.move_to_end(slot)
-                return replace(found, headers=dict(found.headers))
+                return found
         return None
 
     def put(self, key: Hashable, clock: datetime | None, answer: Answer) -> None:

@@ -140,7 +140,8 @@ class MockServer:
         self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
-            route=answer.route, query=parse_qs(query_string, keep_blank_values=True), headers=masked(headers, vendor.secret_headers),
+            route=answer.route, query=answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True),
+            headers=masked(headers, vendor.secret_headers),
             body=readable_body(body, headers.get("content-type")), status=answer.status,
             durationMs=duration_ms, fault=answer.fault.id if answer.fault else None,
         )

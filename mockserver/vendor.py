@@ -56,6 +56,7 @@ class Answer:
     fault: FaultRule | None = None  # the fault rule that acted on this request
     vendor: str | None = None  # for the log line
     session: str | None = None
+    query: dict[str, list[str]] | None = None  # the parsed query, for the journal
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ class VendorService:
         controls = ResponseControl()
         rule: FaultRule | None = None
         route: str | None = None
-        key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
+        key: int | None = None  # names the request in error ids; derived once it is validated
+        query: dict[str, list[str]] | None = None
         try:
             match = self.router.match(request.path)
             if match is None:
@@ -212,7 +214,10 @@ class VendorService:
             )
             answer = self._controlled(call, controls)
         except Problem as problem:
+            if key is None:
+                key = derive(self.seed, self.profile.name, request.method, request.path, request.query_string)
             answer = self.error(problem, key, request.now, operation)
+        answer.query = query
         answer.delay_ms = controls.delay_ms
         answer.operation_id, answer.route, answer.fault = (operation.operation_id if operation else None), route, rule
         if rule is not None:
@@ -298,7 +303,7 @@ class VendorService:
         key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
         cached = self._cache.get(key, call.clock)
         if cached is not None:
-            return cached
+            return Answer(cached.status, cached.body, cached.content_type, dict(cached.headers))
         handler = self.profile.handlers.get(call.operation.operation_id)
         result = handler(call) if handler else self._generate(call, None)
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))

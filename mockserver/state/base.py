@@ -10,9 +10,12 @@ collection is bounded (see ``Limits``), so no amount of traffic grows memory wit
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from mockserver.errors import MockServerError
 from mockserver.jobs.model import Job
@@ -32,6 +35,15 @@ class Limits:
     jobs: int = 10_000  # jobs kept per vendor and kind; the oldest go first
     rules: int = 1000  # fault rules; adding one more is refused
     sessions: int = 10_000  # sessions; the oldest go first
+
+
+def encode(record: Any) -> str:
+    """A record as JSON text: orjson where it can (the journal writes one per request), the
+    standard encoder for what orjson refuses (a lone surrogate a client sent, huge integers)."""
+    try:
+        return orjson.dumps(record).decode()
+    except TypeError:
+        return json.dumps(record)
 
 
 class State(ABC):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from mockserver.errors import ConfigError
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, StateUnavailable
+from mockserver.state.base import Limits, State, StateFull, StateUnavailable, encode
 
 T = TypeVar("T")
 P = "mockserver:"
@@ -175,7 +175,7 @@ class RedisState(State):
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> int:
-        return int(self._script("record", [P + "journal", P + "journal:seq"], [json.dumps(entry), self.limits.journal]))
+        return int(self._script("record", [P + "journal", P + "journal:seq"], [encode(entry), self.limits.journal]))
 
     def entries(self) -> list[dict[str, Any]]:
         items = self._call(self._redis.lrange, P + "journal", 0, -1)

@@ -18,7 +18,10 @@ from dataclasses import replace
 from typing import Any
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, StateUnavailable
+from mockserver.state.base import Limits, State, StateFull, StateUnavailable, encode
+
+# The journal deletes entries beyond its size once every so many records.
+_TRIM_EVERY = 64
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +42,7 @@ class SqliteState(State):
         self.path = path
         # One connection per process, shared by the event loop and any worker threads.
         self._lock = threading.Lock()
+        self._rules: list[tuple[str, dict[str, Any]]] | None = None  # see rules()
         try:
             self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
@@ -112,13 +116,15 @@ class SqliteState(State):
     def record(self, entry: dict[str, Any]) -> int:
         with self._sql() as db:
             entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)",
-                                  (entry.get("session"), json.dumps(entry))).lastrowid
-            db.execute("DELETE FROM journal WHERE id <= ?", (entry_id - self.limits.journal,))
+                                  (entry.get("session"), encode(entry))).lastrowid
+            if entry_id % _TRIM_EVERY == 0:  # trimming in batches spares a statement per request
+                db.execute("DELETE FROM journal WHERE id <= ?", (entry_id - self.limits.journal,))
         return entry_id
 
     def entries(self) -> list[dict[str, Any]]:
         with self._sql() as db:
-            rows = db.execute("SELECT id, body FROM journal ORDER BY id").fetchall()
+            rows = db.execute("SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id",
+                              (self.limits.journal,)).fetchall()
         return [{"id": entry_id, **json.loads(body)} for entry_id, body in rows]
 
     def clear_journal(self, session: str | None) -> None:
@@ -130,6 +136,7 @@ class SqliteState(State):
 
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
+        self._rules = None
         session = (rule.get("match") or {}).get("session")
         with self._transaction() as db:
             (count,) = db.execute("SELECT COUNT(*) FROM rules").fetchone()
@@ -147,9 +154,16 @@ class SqliteState(State):
         return rule_id
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
+        # Read on every request. In memory nothing but this process changes the rules, so they
+        # are kept until it does; in a file other workers may change them at any time.
+        if self._rules is not None:
+            return self._rules
         with self._sql() as db:
             rows = db.execute("SELECT id, body FROM rules ORDER BY seq").fetchall()
-        return [(rule_id, json.loads(body)) for rule_id, body in rows]
+        rules = [(rule_id, json.loads(body)) for rule_id, body in rows]
+        if self.path == ":memory:":
+            self._rules = rules
+        return rules
 
     def counters(self) -> dict[str, tuple[int, int]]:
         with self._sql() as db:
@@ -162,10 +176,12 @@ class SqliteState(State):
         return row[0] if row else 0
 
     def remove_rule(self, rule_id: str) -> bool:
+        self._rules = None
         with self._sql() as db:
             return db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount > 0
 
     def clear_rules(self, session: str | None) -> None:
+        self._rules = None
         with self._sql() as db:
             if session is None:
                 db.execute("DELETE FROM rules")
