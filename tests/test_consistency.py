@@ -201,7 +201,7 @@ def test_generalbots_breakdowns_add_up_to_usage(seed: int, first: date, length: 
 @CHECK
 @given(seed=SEEDS, first=DAYS, length=st.integers(0, 30))
 def test_generalbots_bot_filter_splits_the_instance(seed: int, first: date, length: int) -> None:
-    from mockserver.profiles.generalbots import (
+    from mockserver.profiles.generalbots.bots import (
         bots_for,  # the ids a client would know from its instance
     )
 

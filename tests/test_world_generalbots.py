@@ -32,8 +32,11 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from mockserver.profiles import generalbots
-from mockserver.profiles.generalbots import GeneralBots, bots_for
+from mockserver.profiles.generalbots import GeneralBots
+from mockserver.profiles.generalbots.bots import bots_for
+from mockserver.profiles.generalbots.intraday import hour_bounds
+from mockserver.profiles.generalbots.retention import returning_share
+from mockserver.profiles.generalbots.users import conversation, user_of
 from tests.cases import TOKEN
 from tests.conftest import HOST, NOW
 
@@ -533,8 +536,7 @@ SAMPLE = [("/usage", {"start_date": "2024-02-03T05:06:07Z", "end_date": "2025-06
 
 
 def clear_world_caches() -> None:
-    for cached in (generalbots.bots_for, generalbots.hour_bounds, generalbots.user_of, generalbots.conversation,
-                   generalbots.returning_share):
+    for cached in (bots_for, hour_bounds, user_of, conversation, returning_share):
         cached.cache_clear()
 
 
