@@ -1,0 +1,138 @@
+"""One day of the license: its conversations per kind, over the 24 UTC hours, the 7 sources and
+the stories.
+
+Each kind's count is split over the 24 hours (the day's diurnal curve), over the 7 sources, and
+each source's count over the stories. A source's hours are cut out of the day's hours and a
+story's hours out of its source's hours (``carve``), so every part adds up to its whole in both
+directions: hours to days, stories to sources, sources to the license.
+
+Every count is a pure function of (seed, day) and is cached per day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from mockserver.generation.rng import keyed_random
+from mockserver.profiles.chatbotcom.licenses import (
+    FIGURES,
+    KINDS,
+    NO_HOURS,
+    SOURCE_PAID,
+    SOURCE_WEIGHTS,
+    SOURCES,
+    Counts,
+    Hours,
+    License,
+    weigh_hours,
+)
+from mockserver.profiles.chatbotcom.splits import carve, carve_all, spread
+
+_PAID_KINDS = sum(1 for paid, _ in KINDS if paid)
+_NO_KINDS = (0,) * len(KINDS)
+
+
+@lru_cache(maxsize=8192)
+def _day(lic: License, ordinal: int) -> tuple[Counts, tuple[float, ...]]:
+    """The day's conversations per kind, and the phases that cut the kinds' hours."""
+    total = lic.activity.conversations(date.fromordinal(ordinal))
+    if total == 0:
+        return _NO_KINDS, ()
+    rng = keyed_random(lic.seed, "chatbotcom", "day", ordinal)
+    share = min(max(lic.paid_share + rng.gauss(0, 0.025), 0.05), 0.95)
+    paid, free = spread(total, (share, 1 - share), rng.random())
+    mix = [length * rng.uniform(0.85, 1.15) for length in lic.lengths]
+    kinds = (*spread(paid, mix, rng.random()), *spread(free, mix, rng.random()))
+    return kinds, tuple(rng.random() for _ in range(len(KINDS)))
+
+
+def day_kinds(lic: License, ordinal: int) -> Counts:
+    """The day's conversations per kind."""
+    return _day(lic, ordinal)[0]
+
+
+@lru_cache(maxsize=8192)
+def day_figures(lic: License, ordinal: int) -> tuple[int, ...]:
+    """(conversations, paid, messages) of the whole day."""
+    kinds = day_kinds(lic, ordinal)
+    return tuple(sum(w * n for w, n in zip(weights, kinds)) for weights in FIGURES.values())
+
+
+@lru_cache(maxsize=8192)
+def _paid_hours(lic: License, ordinal: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """All conversations over the 24 UTC hours (the license's diurnal curve), and the paid ones."""
+    kinds, phases = _day(lic, ordinal)
+    if not phases:
+        return NO_HOURS, NO_HOURS
+    everyone = tuple(lic.activity.hours(date.fromordinal(ordinal), sum(kinds)))
+    return everyone, tuple(carve(sum(kinds[:_PAID_KINDS]), everyone, phases[0]))
+
+
+@lru_cache(maxsize=4096)
+def day_hours(lic: License, ordinal: int) -> Hours:
+    """Each kind's conversations over the 24 hours: cut out of the paid and the other hours."""
+    kinds, phases = _day(lic, ordinal)
+    if not phases:
+        return (NO_HOURS,) * len(KINDS)
+    everyone, paid = _paid_hours(lic, ordinal)
+    free = [a - b for a, b in zip(everyone, paid)]
+    return (*carve_all(paid, kinds[:_PAID_KINDS], phases[1:_PAID_KINDS]),
+            *carve_all(free, kinds[_PAID_KINDS:], phases[_PAID_KINDS:]))
+
+
+@lru_cache(maxsize=8192)
+def hour_figure(lic: License, ordinal: int, figure: int) -> tuple[int, ...]:
+    """One figure (an index into ``FIGURES``) over the 24 hours of the day."""
+    if figure < 2:  # conversations and paid conversations are cut first, the lengths after
+        return _paid_hours(lic, ordinal)[figure]
+    return tuple(weigh_hours(day_hours(lic, ordinal), FIGURES["messages"]))
+
+
+@lru_cache(maxsize=4096)
+def source_kinds(lic: License, ordinal: int) -> tuple[Counts, ...]:
+    """Per source (in ``SOURCES`` order), its conversations per kind."""
+    kinds = day_kinds(lic, ordinal)
+    rng = keyed_random(lic.seed, "chatbotcom", "sources", ordinal)
+    mix = [w * rng.uniform(0.8, 1.2) for w in SOURCE_WEIGHTS]
+    per_kind = []
+    for (is_paid, _), n in zip(KINDS, kinds):
+        weights = [m * (p if is_paid else 1.0) for m, p in zip(mix, SOURCE_PAID)]
+        per_kind.append(spread(n, weights, rng.random()))
+    return tuple(tuple(column) for column in zip(*per_kind))
+
+
+@lru_cache(maxsize=2048)
+def cell_kinds(lic: License, ordinal: int) -> tuple[tuple[Counts, ...], ...]:
+    """Per source, per story (in the license's order), its conversations per kind."""
+    sources = source_kinds(lic, ordinal)
+    rng = keyed_random(lic.seed, "chatbotcom", "stories", ordinal)
+    mix = [story.weight * rng.uniform(0.7, 1.3) for story in lic.stories]
+    weights = [[m * story.lengths[length] for m, story in zip(mix, lic.stories)] for _, length in KINDS]
+    result = []
+    for kinds in sources:
+        per_kind = [spread(n, weights[k], rng.random()) for k, n in enumerate(kinds)]
+        result.append(tuple(tuple(column) for column in zip(*per_kind)))
+    return tuple(result)
+
+
+@lru_cache(maxsize=1024)
+def source_hours(lic: License, ordinal: int) -> tuple[Hours, ...]:
+    """Per source, each kind's hours: cut out of the day's hours of that kind."""
+    hours, sources = day_hours(lic, ordinal), source_kinds(lic, ordinal)
+    rng = keyed_random(lic.seed, "chatbotcom", "source-hours", ordinal)
+    per_kind = [carve_all(hours[k], [s[k] for s in sources], [rng.random() for _ in sources]) for k in range(len(KINDS))]
+    return tuple(tuple(per_kind[k][s] for k in range(len(KINDS))) for s in range(len(SOURCES)))
+
+
+@lru_cache(maxsize=512)
+def cell_hours(lic: License, ordinal: int) -> tuple[tuple[Hours, ...], ...]:
+    """Per source, per story, each kind's hours: cut out of the source's hours of that kind."""
+    sources, cells = source_hours(lic, ordinal), cell_kinds(lic, ordinal)
+    rng = keyed_random(lic.seed, "chatbotcom", "story-hours", ordinal)
+    result = []
+    for hours, stories in zip(sources, cells):
+        per_kind = [carve_all(hours[k], [s[k] for s in stories], [rng.random() for _ in stories])
+                    for k in range(len(KINDS))]
+        result.append(tuple(tuple(per_kind[k][t] for k in range(len(KINDS))) for t in range(len(stories))))
+    return tuple(result)
