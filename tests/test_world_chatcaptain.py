@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from mockserver.profiles import chatcaptain
+from mockserver.profiles.chatcaptain.channels import channels_of
+from mockserver.profiles.chatcaptain.days import channel_day, channel_detail, channel_hours
 from tests.cases import AUTH
 from tests.conftest import HOST, NOW, app_for
 
@@ -395,7 +396,7 @@ def test_the_same_request_gives_the_same_bytes_and_another_seed_other_numbers(
         call(seed ^ 1, f"{base(other)}/reports/overview", **{**params, **window(other_start, other_end, interval)})
         call(seed, f"{base(other)}/reports/channel", channelId=channels(seed, other)[-1]["id"], **params)
     assert call(seed, path, **params).content == first
-    for cached in (chatcaptain.channels_of, chatcaptain.channel_day, chatcaptain.channel_detail, chatcaptain.channel_hours):
+    for cached in (channels_of, channel_day, channel_detail, channel_hours):
         cached.cache_clear()  # nothing remembered from the requests above
     assert call(seed, path, http=fresh(), **params).content == first
     # Another seed: other channels, other numbers (a month up to now always has traffic).

@@ -1,0 +1,142 @@
+"""ChatCaptain Statistics API: a chatbot with its channels; every report sums the same figures.
+
+The model, module by module (decisions are in ``specs/chatcaptain.yaml``):
+
+- ``channels``: a chatbot's 2-5 channels, their types and when they were active;
+- ``days``: each channel's figures per UTC day and over the day's hours, cached;
+- ``spans``: what a report sums over its range (the overview is the sum of the channel reports),
+  and what it costs;
+- ``components``: the report components, built from a span;
+- ``export``: the export file.
+
+This module holds the profile: its error body and operation handlers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from typing import Any
+
+from mockserver.errors import NOT_FOUND, Problem
+from mockserver.generation.rng import keyed_random, object_id
+from mockserver.jobs.model import Job
+from mockserver.profiles.base import Call, Profile, Reply, handles
+from mockserver.profiles.chatcaptain.channels import INTENTS, KINDS, LANGUAGES, VOICE, channels_of
+from mockserver.profiles.chatcaptain.components import CHANNEL_COMPONENTS, OVERVIEW_COMPONENTS, report, step_id
+from mockserver.profiles.chatcaptain.days import END_REASONS, HANDOVER, STEPS, TARGETS
+from mockserver.profiles.chatcaptain.export import export_file
+from mockserver.profiles.chatcaptain.spans import Span, timeframe
+from mockserver.synth.apportion import apportion
+from mockserver.timeutil import iso_ms
+from mockserver.validation.schema import shorten
+
+# NestJS's HttpException names (not Python's phrases: 413 is "Payload Too Large" there).
+PHRASES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error"}
+
+
+class ChatCaptain(Profile):
+    name = "chatcaptain"
+    title = "ChatCaptain Statistics API"
+    spec_file = "chatcaptain.yaml"
+
+    def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
+        # NestJS's default exception body.
+        phrase = PHRASES.get(problem.status) or HTTPStatus(problem.status).phrase
+        return {"statusCode": problem.status, "message": problem.message, "error": phrase}
+
+    def entities(self, seed: int) -> dict[str, Any]:
+        example = "6790b2f1c2a4e5d3f8a1b234"
+        return {
+            "chatbots": "Any chatbotId is a chatbot: its 2-5 channels follow from the seed and the id "
+                        "(GET /v1/chatbots/{chatbotId}/statistics/channels lists them).",
+            "channelTypes": list(KINDS),
+            "voiceChannelTypes": list(VOICE),
+            "example": {"chatbotId": example, "channels": [c.public() for c in channels_of(seed, example)]},
+            "languages": list(LANGUAGES),
+            "intents": list(INTENTS),
+            "steps": [{"stepId": step_id(i), "stepName": name} for i, name in enumerate(STEPS)],
+            "callEndReasons": list(END_REASONS),
+            "callTransferTargets": list(TARGETS),
+        }
+
+    @handles("StatisticsController_getChannels")
+    def channels(self, call: Call) -> Any:
+        return {"data": [c.public() for c in channels_of(call.seed, call.params["chatbotId"])]}
+
+    @handles("StatisticsController_getChannelReport")
+    def channel_report(self, call: Call) -> Any:
+        start, end = timeframe(call)
+        chatbot, wanted = call.params["chatbotId"], call.params["channelId"]
+        found = [c for c in channels_of(call.seed, chatbot) if c.id == wanted]
+        if not found:
+            known = ", ".join(c.id for c in channels_of(call.seed, chatbot))
+            raise Problem(NOT_FOUND, f"Channel {shorten(wanted)} not found for chatbot {shorten(chatbot)}; its channels "
+                          f"are: {known}.", "query", "channelId")
+        return report(call, found, CHANNEL_COMPONENTS, {"channelId": wanted}, start, end)
+
+    @handles("StatisticsController_getOverviewReport")
+    def overview_report(self, call: Call) -> Any:
+        start, end = timeframe(call)
+        return report(call, channels_of(call.seed, call.params["chatbotId"]), OVERVIEW_COMPONENTS, {}, start, end)
+
+    @handles("StatisticsController_getInboxStatistics")
+    def inbox(self, call: Call) -> Any:
+        start, end = timeframe(call)
+        chatbot = call.params["chatbotId"]
+        span = Span(call.seed, call.now, channels_of(call.seed, chatbot), start, end)
+        steps = span.vector("by_step", "steps")
+        handed = steps[HANDOVER] if steps else 0  # the conversations that reached the Handover step
+        rng = keyed_random(call.seed, "chatcaptain", chatbot, "inbox", call.request_key)
+        recent = 1.0 if span.hi >= call.now - timedelta(days=2) else 0.0
+        closed, pending, open_ = apportion(handed, [0.8, 0.08 * recent + 1e-9, 0.12 * recent + 1e-9])
+        assigned = closed + pending + round(open_ * 0.6)
+        names = ("Anna Schmidt", "Jonas Weber", "Lea Fischer", "Mehmet Kaya", "Sofia Rossi", "Tom Becker")
+        agents = names[: 3 + keyed_random(call.seed, "chatcaptain", chatbot, "agents").randint(0, 3)]
+        shares = apportion(assigned, [1 / (i + 1) ** 0.4 for i in range(len(agents))])
+        closed_by = apportion(closed, shares)
+        agent_rows = [
+            {"agentId": object_id(call.seed, chatbot, name), "name": name, "assigned": n, "closed": c,
+             "messagesSent": round(n * rng.uniform(4, 9)), "firstResponseTimeMedianSeconds": round(rng.uniform(30, 400), 1)}
+            for name, n, c in zip(agents, shares, closed_by) if n
+        ]
+        return {
+            "chatbotId": chatbot, "from": call.params["from"], "to": call.params["to"],
+            "conversations": {"total": handed, "open": open_, "pending": pending, "closed": closed,
+                              "assigned": assigned, "unassigned": handed - assigned},
+            "firstResponseTimeMedianSeconds": round(rng.uniform(45, 300), 1) if assigned else None,
+            "resolutionTimeMedianSeconds": round(rng.uniform(600, 7200), 1) if closed else None,
+            "agents": agent_rows,
+        }
+
+    @handles("StatisticsController_createExport")
+    def create_export(self, call: Call) -> Any:
+        start, end = timeframe(call)
+        Span(call.seed, call.now, (), start, end).check_size(86400)  # the file has a row per day and channel
+        params = {"from": call.params["from"], "to": call.params["to"]}
+        job = call.create_job("export", call.params["chatbotId"], params)
+        return Reply({"id": job.id, "status": "queued", "createdAt": iso_ms(call.job_time(job.created))}, 202)
+
+    @handles("StatisticsController_getExportStatus")
+    def export_status(self, call: Call) -> Any:
+        chatbot, export_id = call.params["chatbotId"], call.params["exportId"]
+        job = call.job(export_id)
+        if job is None or job.owner != chatbot:
+            raise Problem(NOT_FOUND, f"Export {shorten(export_id)} not found for chatbot {shorten(chatbot)}.", "path", "exportId")
+        status, progress = job.state(call.wall)
+        body: dict[str, Any] = {"id": job.id, "status": status, "progress": progress,
+                                "createdAt": iso_ms(call.job_time(job.created))}
+        headers = {}
+        if status == "completed":
+            body["downloadUrl"], expires = call.download_url(job)
+            body["expiresAt"] = iso_ms(expires)
+        elif status == "failed":
+            body["error"] = "The export could not be generated: the statistics backend timed out. Create a new export."
+        else:
+            headers["Retry-After"] = job.retry_after(call.wall)
+        return Reply(body, 200, headers)
+
+    def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
+        """The export as CSV (see ``export``)."""
+        return export_file(job, seed, now)
