@@ -133,6 +133,7 @@ class MockServer:
             method=method, path=path, query_string=query_string, headers=headers, body=body, base_url=base_url,
             now=(session.now if session and session.now else self.now()), wall=wall, prefix=prefix,
             seed=session.seed if session else None, session=session_id, pick_fault=pick_fault,
+            faults=self.control.faults.any(),
         )
         answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)

@@ -57,6 +57,15 @@ class Answer:
     vendor: str | None = None  # for the log line
     session: str | None = None
     query: dict[str, list[str]] | None = None  # the parsed query, for the journal
+    # Set on the normal answer of a request that touched no stored state: the same request gives
+    # the same answer again (read_clock: as long as the clock reads the same).
+    reusable: bool = False
+    read_clock: bool = False
+
+    def copy(self) -> Answer:
+        """A copy that may be changed (delays, faults) without touching the kept one."""
+        return Answer(self.status, self.body, self.content_type, dict(self.headers), operation_id=self.operation_id,
+                      route=self.route, query=self.query, reusable=self.reusable, read_clock=self.read_clock)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class Incoming:
     session: str | None = None  # the X-Mock-Session header
     # Picks the fault rule for (operationId, route template), if any: the control plane's rules.
     pick_fault: Callable[[str, str], FaultRule | None] | None = None
+    faults: bool = True  # whether any fault rule is in force (so one might match)
 
 
 def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
@@ -113,6 +123,10 @@ class VendorService:
         self.generator = ValueGenerator(self._resolve, profile.locale)
         self._served: dict[str, bytes] = {}
         self._cache = cache if cache is not None else AnswerCache()  # one for all vendors: one memory bound
+        # A GET repeated byte for byte may be answered from the cache before routing and validation,
+        # unless the profile authorizes requests itself (its verdict may change with time, as a
+        # token's expiry does).
+        self._by_request = type(profile).authorize is Profile.authorize
         self._by_id = {op.operation_id: op for op in spec.operations}
         # Header names that carry this vendor's credentials (masked in the journal).
         self.secret_headers = SECRET_HEADERS | {
@@ -154,6 +168,20 @@ class VendorService:
         return cached
 
     def handle(self, request: Incoming) -> Answer:
+        """The answer to one request: a repeated one from the cache, any other worked out."""
+        repeat = None
+        if self._by_request and request.method == "GET" and not request.faults and "prefer" not in request.headers:
+            repeat = ("request", self.profile.name, request.path, request.query_string, request.seed,
+                      tuple(request.headers.items()), request.body)
+            kept = self._cache.get(repeat, request.now)
+            if kept is not None:
+                return kept.copy()
+        answer = self._work_out(request)
+        if repeat is not None and answer.reusable:
+            self._cache.put(repeat, request.now if answer.read_clock else None, answer.copy())
+        return answer
+
+    def _work_out(self, request: Incoming) -> Answer:
         operation: Operation | None = None
         controls = ResponseControl()
         rule: FaultRule | None = None
@@ -303,7 +331,7 @@ class VendorService:
         key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
         cached = self._cache.get(key, call.clock)
         if cached is not None:
-            return Answer(cached.status, cached.body, cached.content_type, dict(cached.headers))
+            return cached.copy()
         handler = self.profile.handlers.get(call.operation.operation_id)
         result = handler(call) if handler else self._generate(call, None)
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
@@ -319,7 +347,8 @@ class VendorService:
         else:
             answer = Answer(reply.status, _dump(reply.body), content_type or "application/json", headers)
         if not call.stateful:
-            self._cache.put(key, call.clock if call.read_clock else None, answer)
+            answer.reusable, answer.read_clock = True, call.read_clock
+            self._cache.put(key, call.clock if call.read_clock else None, answer.copy())
         return answer
 
     def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:

@@ -211,3 +211,22 @@ def test_the_world_lists_ids_the_vendor_apis_cannot(server: LiveServer, control:
     with pytest.raises(MockControlError) as missing:
         control.world("acme")
     assert missing.value.status == 404
+
+
+def test_a_repeated_request_still_sees_faults_sessions_and_clocks(server: LiveServer, control: MockControl) -> None:
+    # The same GET, byte for byte, may be answered from a cache; nothing that changes its answer may be hidden.
+    report = server.url + "/chatbotcom/reports/conversations"
+    session = control.for_session("repeat")
+    headers = {**AUTH["chatbotcom"], **session.session_headers()}
+    first = httpx.get(report, headers=headers)
+    assert httpx.get(report, headers=headers).content == first.content
+    session.add_fault(vendor="chatbotcom", status=503, times=1)
+    assert httpx.get(report, headers=headers).status_code == 503
+    assert httpx.get(report, headers=headers).content == first.content
+    session.configure_session(seed=11)
+    reseeded = httpx.get(report, headers=headers)
+    assert reseeded.status_code == 200 and reseeded.content != first.content
+    session.configure_session(seed=11, now="2024-01-15T12:00:00Z")  # last30days now ends in January 2024
+    moved = httpx.get(report, headers=headers).json()
+    assert moved["data"][-1]["date"].startswith("2024-01-15") and moved != reseeded.json()
+    assert session.count() == 6

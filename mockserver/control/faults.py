@@ -71,6 +71,10 @@ class FaultRules:
         return [rule.public(*counters.get(rule.id, (0, 0))) for rule in self._current()
                 if session is None or rule.match.get("session") == session]
 
+    def any(self) -> bool:
+        """Whether any rule is in force (read on every request: the store keeps this cheap)."""
+        return bool(self._state.rules())
+
     def remove(self, rule_id: str) -> bool:
         return self._state.remove_rule(rule_id)
 

@@ -9,6 +9,7 @@ up to the whole day's record, and its LLM statistics are those of exactly the ca
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -18,7 +19,7 @@ from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
 from mockserver.profiles.base import Call, Profile, handles
-from mockserver.synth.activity import Entity, count
+from mockserver.synth.activity import DIURNAL, Entity, count
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.strata import EMPTY, Moments, lognormal, quantile_sums, top_quantile
@@ -50,6 +51,8 @@ _PRICE_IN, _PRICE_OUT = 0.15 / 1_000_000, 0.60 / 1_000_000
 # its output tokens over its speed, and longer answers stream a little slower (see _llm).
 _SIGMA_OUT, _SIGMA_IN, _SIGMA_SPEED = 0.6, 0.5, 0.3
 HOUR = timedelta(hours=1)
+# Day figures that follow the LLM calls' hours rather than the sessions'.
+_LLM_FIGURES = ("calls", "errors", "outputTokens", "inputTokens")
 
 
 class Botpress(Profile):
@@ -98,15 +101,14 @@ class Botpress(Profile):
 
 @dataclass(frozen=True)
 class BotDay:
-    """One bot's UTC day: its totals, its calls per hour, and the scales of its LLM calls."""
+    """One bot's UTC day: its totals (LLM tokens included) and the scales of its LLM calls."""
 
     totals: dict[str, int]
-    calls: tuple[int, ...]  # LLM calls per hour
     mu: tuple[float, float, float]  # log-scale of output tokens, input tokens, output tokens per second
     key: tuple[int, str, date]
 
     def hourly(self) -> dict[str, tuple[int, ...]]:
-        """Every figure split over the hours like the sessions (needed for part of a day only)."""
+        """Every figure split over the hours (needed for part of a day only)."""
         return _hourly(*self.key)
 
 
@@ -130,16 +132,42 @@ def bot_day(seed: int, bot_id: str, day: date) -> BotDay:
         "errors": min(count(calls * rng.uniform(0.0, 0.03), rng), calls),
     }
     mu = (math.log(160) + rng.uniform(-0.15, 0.15), math.log(900) + rng.uniform(-0.2, 0.2), math.log(60) + rng.uniform(-0.2, 0.2))
-    return BotDay(totals, tuple(bot.hours(day, calls)), mu, (seed, bot_id, day))
+    sums, _ = _day_calls(calls)
+    # A day's tokens are those of its calls (synth/strata.py); hours get exact shares (_hourly).
+    totals["outputTokens"], totals["inputTokens"] = round(math.exp(mu[0]) * sums[0]), round(math.exp(mu[1]) * sums[2])
+    return BotDay(totals, mu, (seed, bot_id, day))
+
+
+@lru_cache(maxsize=8192)
+def _call_hours(calls: int) -> tuple[int, ...]:
+    """A day's LLM calls over its UTC hours, along the common diurnal curve. So the statistics of a
+    whole day's calls depend on their number only, and are worked out once per number."""
+    return tuple(apportion(calls, DIURNAL))
+
+
+@lru_cache(maxsize=8192)
+def _day_calls(calls: int) -> tuple[list[float], int]:
+    """The quantile sums (see _llm) over a whole day's calls, and its busiest hour's calls."""
+    return _hour_sums(_call_hours(calls))
+
+
+def _hour_sums(calls_per_hour: Sequence[int]) -> tuple[list[float], int]:
+    hours = [quantile_sums(n, _SPREADS) for n in calls_per_hour if n]
+    sums = [sum(column) for column in zip(*hours)] if hours else [0.0] * len(_SPREADS)
+    return sums, max(calls_per_hour, default=0)
 
 
 @lru_cache(maxsize=1024)
 def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
     today = bot_day(seed, bot_id, day)
     shape = Entity.of(seed, "botpress", bot_id).hours(day, today.totals["sessions"])
-    hours = {name: tuple(apportion(value, shape)) for name, value in today.totals.items() if name not in ("calls", "errors")}
-    # Errors follow the calls, so no hour has more errors than calls.
-    return {**hours, "calls": today.calls, "errors": tuple(apportion(today.totals["errors"], today.calls))}
+    calls = _call_hours(today.totals["calls"])
+    hours = {name: tuple(apportion(value, shape)) for name, value in today.totals.items() if name not in _LLM_FIGURES}
+    # LLM figures follow the calls: no hour has more errors than calls, tokens go with their calls.
+    per_call = [quantile_sums(n, _SPREADS) if n else (0.0,) * len(_SPREADS) for n in calls]
+    return {**hours, "calls": calls, "errors": tuple(apportion(today.totals["errors"], calls)),
+            "outputTokens": tuple(apportion(today.totals["outputTokens"], [v[0] for v in per_call])),
+            "inputTokens": tuple(apportion(today.totals["inputTokens"], [v[2] for v in per_call]))}
 
 
 @lru_cache(maxsize=4096)
@@ -152,8 +180,11 @@ def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str
     """The record of ``hours`` of one day: sums of the hours' figures, stats of their calls."""
     if len(hours) == 24:
         sums = today.totals
+        calls_sums, busiest = _day_calls(sums["calls"])
     else:
-        sums = {name: sum(values[h] for h in hours) for name, values in today.hourly().items()}
+        hourly = today.hourly()
+        sums = {name: sum(values[h] for h in hours) for name, values in hourly.items()}
+        calls_sums, busiest = _hour_sums([hourly["calls"][h] for h in hours])
     event_types = {
         "message_created": sums["userMessages"] + sums["botMessages"],
         "conversation_started": sums["sessions"],
@@ -173,7 +204,7 @@ def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str
         "events": sum(event_types.values()) + sum(custom.values()),
         "eventTypes": event_types,
         "customEvents": custom,
-        "llm": _llm([today.calls[h] for h in hours], sums["errors"], today.mu),
+        "llm": _llm(sums, calls_sums, busiest, today.mu),
     }
 
 
@@ -183,26 +214,20 @@ _SPREADS = (_SIGMA_OUT, 2 * _SIGMA_OUT, _SIGMA_IN, 2 * _SIGMA_IN, _LATENCY, 2 * 
             2 * _SIGMA_SPEED, _SIGMA_IN + _SIGMA_OUT)
 
 
-def _llm(calls_per_hour: list[int], errors_: int, mu: tuple[float, float, float]) -> dict[str, Any]:
-    """LLM figures of the calls of some hours: token totals, and the statistics of those calls.
+def _llm(figures: Mapping[str, int], sums: list[float], busiest: int, mu: tuple[float, float, float]) -> dict[str, Any]:
+    """LLM figures of the calls of some hours: their counts, and the statistics of those calls.
 
     Each hour's calls are a stratified sample (synth/strata.py): call j of an hour has output tokens
     o = e^(mu_o + s_o z_j), input tokens i = e^(mu_i + s_i z_j) and speed v = e^(mu_v - s_v z_j)
     tokens per second (longer answers stream a little slower), so its latency is 1000 o / v ms and
-    its cost i x price_in + o x price_out. Tokens are counted per hour, so they add up over hours.
+    its cost i x price_in + o x price_out. ``sums`` holds, for each spread of ``_SPREADS``, the sum
+    of e^(s z) over the calls; ``busiest`` is the most calls any one of the hours had, whose outer
+    strata set the extremes.
     """
-    active = [n for n in calls_per_hour if n]
-    calls = sum(active)
+    calls, input_tokens, output_tokens = figures["calls"], figures["inputTokens"], figures["outputTokens"]
     mu_out, mu_in, mu_speed = mu
     scale_out, scale_in = math.exp(mu_out), math.exp(mu_in)
-    input_tokens = output_tokens = 0
-    sums = [0.0] * len(_SPREADS)
-    for n in active:
-        hour = quantile_sums(n, _SPREADS)
-        input_tokens += round(scale_in * hour[2])
-        output_tokens += round(scale_out * hour[0])
-        sums = [a + b for a, b in zip(sums, hour)]
-    q = top_quantile(max(active)) if active else 0.0
+    q = top_quantile(busiest) if calls else 0.0
     outputs = lognormal(calls, mu_out, _SIGMA_OUT, sums[0], sums[1], q)
     inputs = lognormal(calls, mu_in, _SIGMA_IN, sums[2], sums[3], q)
     latency = lognormal(calls, math.log(1000) + mu_out - mu_speed, _LATENCY, sums[4], sums[5], q)
@@ -223,7 +248,7 @@ def _llm(calls_per_hour: list[int], errors_: int, mu: tuple[float, float, float]
         cost_stats["min"], cost_stats["max"] = min(cost_stats["min"], mean), max(cost_stats["max"], mean)
     return {
         "calls": calls,
-        "errors": errors_,
+        "errors": figures["errors"],
         "inputTokens": input_tokens,
         "outputTokens": output_tokens,
         "latency": latency.stats(1),

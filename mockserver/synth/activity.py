@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from statistics import NormalDist
 
 from mockserver.generation.rng import keyed_random
 from mockserver.synth.apportion import apportion
@@ -49,20 +50,20 @@ class Entity:
 
     def volume(self, day: date) -> float:
         """Expected conversations on ``day`` (0 before creation, growing over the first weeks)."""
-        return _day(self, day.toordinal()).volume
+        return _day(self, day.toordinal())[0]
 
     def conversations(self, day: date) -> int:
         """Conversations started on ``day``: the volume with Poisson-like noise."""
-        return _day(self, day.toordinal()).conversations
+        return _day(self, day.toordinal())[1]
 
     def hour_weights(self, day: date) -> Sequence[float]:
         """This day's diurnal curve: the common shape with a little keyed jitter."""
-        return _day(self, day.toordinal()).weights
+        return _hours(self, day.toordinal())[0]
 
     def hours(self, day: date, total: int) -> list[int]:
         """``total`` split over the 24 UTC hours of ``day`` (adds up exactly)."""
-        shape = _day(self, day.toordinal())
-        return list(shape.hours) if total == shape.conversations else apportion(total, shape.weights)
+        weights, hours = _hours(self, day.toordinal())
+        return list(hours) if total == self.conversations(day) else apportion(total, weights)
 
     def hourly(self, day: date, figures: Mapping[str, int], names: Iterable[str]) -> dict[str, list[int]]:
         """Split a day's figures over its hours, each following the day's conversations.
@@ -79,26 +80,30 @@ class Entity:
         return day_start(oldest), now
 
 
-@dataclass(frozen=True)
-class _Day:
-    volume: float
-    conversations: int
-    weights: array[float]  # 24 hourly weights (an array: a tuple of 24 float objects costs four times the memory)
-    hours: tuple[int, ...]  # the conversations split over them
-
-
 @lru_cache(maxsize=16384)
-def _day(entity: Entity, ordinal: int) -> _Day:
-    day = date.fromordinal(ordinal)
-    if day < entity.created:
-        return _Day(0.0, 0, array("d", DIURNAL), (0,) * 24)
+def _day(entity: Entity, ordinal: int) -> tuple[float, int]:
+    """(expected volume, conversations) of one day."""
+    created = entity.created.toordinal()
+    if ordinal < created:
+        return 0.0, 0
     rng = keyed_random(*entity.key, "day", ordinal)
-    age = ordinal - entity.created.toordinal()
+    age = ordinal - created
     ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
-    volume = entity.base * ramp * WEEKLY[day.weekday()] * (1 + entity.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.18)
-    conversations = count(volume, rng)
+    weekly = WEEKLY[(ordinal - 1) % 7]  # date.fromordinal(1) is a Monday
+    volume = entity.base * ramp * weekly * (1 + entity.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.18)
+    return volume, count(volume, rng)
+
+
+@lru_cache(maxsize=8192)
+def _hours(entity: Entity, ordinal: int) -> tuple[array[float], tuple[int, ...]]:
+    """(24 hourly weights, the day's conversations split over them). A stream of its own, drawn only
+    for days whose hours are needed (the edges of a range, hourly buckets): whole days need none.
+    The weights are an array: a tuple of 24 float objects costs four times the memory."""
+    if ordinal < entity.created.toordinal():
+        return array("d", DIURNAL), (0,) * 24
+    rng = keyed_random(*entity.key, "hours", ordinal)
     weights = array("d", (w * rng.uniform(0.8, 1.2) for w in DIURNAL))
-    return _Day(volume, conversations, weights, tuple(apportion(conversations, weights)))
+    return weights, tuple(apportion(_day(entity, ordinal)[1], weights))
 
 
 @lru_cache(maxsize=4096)
@@ -108,8 +113,13 @@ def _entity(key: tuple[object, ...], scale: float) -> Entity:
     return Entity(key, base, rng.uniform(-0.1, 0.6), LIFETIME_START + timedelta(days=rng.randint(0, 729)))
 
 
+# Standard normal quantiles of 1,024 equal strata: one uniform draw picks one, several times
+# cheaper than a Box-Muller draw, for noise that only has to look like noise.
+_NORMAL_STRATA = tuple(NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024))
+
+
 def count(expected: float, rng: random.Random) -> int:
     """A non-negative integer near ``expected`` (normal approximation of Poisson noise)."""
     if expected <= 0:
         return 0
-    return max(int(round(rng.gauss(expected, math.sqrt(expected)))), 0)
+    return max(round(expected + math.sqrt(expected) * _NORMAL_STRATA[int(rng.random() * 1024)]), 0)
