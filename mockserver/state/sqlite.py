@@ -1,4 +1,5 @@
-"""State in SQLite: in memory for one process (the default), or a file every worker opens.
+"""State in SQLite: in memory for one process (the default; its journal is then a bounded deque),
+or a file every worker opens.
 
 ``--workers N`` gives its workers one temporary file; ``--state sqlite:///path/state.db`` names a
 file that also outlives the server. WAL mode lets readers and one writer work at the same time;
@@ -8,10 +9,12 @@ workers never lose an update.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -43,6 +46,10 @@ class SqliteState(State):
         # One connection per process, shared by the event loop and any worker threads.
         self._lock = threading.Lock()
         self._rules: list[tuple[str, dict[str, Any]]] | None = None  # see rules()
+        # In memory, nothing but this process reads the journal: a bounded deque of the entries
+        # themselves spares encoding and a statement per request. A file's journal is a table.
+        self._entries: deque[dict[str, Any]] | None = deque(maxlen=limits.journal) if path == ":memory:" else None
+        self._entry_ids = itertools.count(1)
         try:
             self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
@@ -114,6 +121,10 @@ class SqliteState(State):
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> int:
+        if self._entries is not None:
+            entry_id = next(self._entry_ids)
+            self._entries.append({"id": entry_id, **entry})
+            return entry_id
         with self._sql() as db:
             entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)",
                                   (entry.get("session"), encode(entry))).lastrowid
@@ -122,12 +133,19 @@ class SqliteState(State):
         return entry_id
 
     def entries(self) -> list[dict[str, Any]]:
+        if self._entries is not None:
+            return list(self._entries)
         with self._sql() as db:
             rows = db.execute("SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id",
                               (self.limits.journal,)).fetchall()
         return [{"id": entry_id, **json.loads(body)} for entry_id, body in rows]
 
     def clear_journal(self, session: str | None) -> None:
+        if self._entries is not None:
+            kept = [] if session is None else [e for e in self._entries if e.get("session") != session]
+            self._entries.clear()
+            self._entries.extend(kept)
+            return
         with self._sql() as db:
             if session is None:
                 db.execute("DELETE FROM journal")
