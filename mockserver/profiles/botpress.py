@@ -116,7 +116,7 @@ class BotDay:
 def bot_day(seed: int, bot_id: str, day: date) -> BotDay:
     bot = Entity.of(seed, "botpress", bot_id)
     rng = keyed_random(seed, "botpress", bot_id, "day", day.toordinal())
-    sessions = bot.conversations(day)
+    sessions = count(bot.typical(day.toordinal()) * rng.lognormvariate(0, 0.18), rng)
     user_messages = count(sessions * rng.uniform(3.0, 7.5), rng)
     bot_messages = count(user_messages * rng.uniform(1.1, 1.7), rng)
     calls = count(bot_messages * rng.uniform(0.5, 0.9), rng)

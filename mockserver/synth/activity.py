@@ -52,6 +52,16 @@ class Entity:
         """Expected conversations on ``day`` (0 before creation, growing over the first weeks)."""
         return _day(self, day.toordinal())[0]
 
+    def typical(self, ordinal: int) -> float:
+        """The volume of a day before its noise: base x ramp-up x weekly cycle x trend. A vendor that
+        draws a day's noise from a stream of its own (one stream a day is cheaper than two) starts here."""
+        created = self.created.toordinal()
+        if ordinal < created:
+            return 0.0
+        age = ordinal - created
+        ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
+        return self.base * ramp * WEEKLY[(ordinal - 1) % 7] * (1 + self.trend) ** (age / 365.25)  # day 1 is a Monday
+
     def conversations(self, day: date) -> int:
         """Conversations started on ``day``: the volume with Poisson-like noise."""
         return _day(self, day.toordinal())[1]
@@ -83,14 +93,11 @@ class Entity:
 @lru_cache(maxsize=16384)
 def _day(entity: Entity, ordinal: int) -> tuple[float, int]:
     """(expected volume, conversations) of one day."""
-    created = entity.created.toordinal()
-    if ordinal < created:
+    typical = entity.typical(ordinal)
+    if not typical:
         return 0.0, 0
     rng = keyed_random(*entity.key, "day", ordinal)
-    age = ordinal - created
-    ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
-    weekly = WEEKLY[(ordinal - 1) % 7]  # date.fromordinal(1) is a Monday
-    volume = entity.base * ramp * weekly * (1 + entity.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.18)
+    volume = typical * rng.lognormvariate(0, 0.18)
     return volume, count(volume, rng)
 
 
