@@ -1,10 +1,16 @@
 """State in SQLite: in memory for one process (the default; its journal is then a bounded deque),
-or a file every worker opens.
+or files every worker opens.
 
 ``--workers N`` gives its workers one temporary file; ``--state sqlite:///path/state.db`` names a
 file that also outlives the server. WAL mode lets readers and one writer work at the same time;
-each statement is its own transaction, and counters are incremented inside SQL, so concurrent
-workers never lose an update.
+counters are incremented inside SQL, and what must happen together runs in one transaction, so
+concurrent workers never lose an update.
+
+Several workers write at once (every request adds a journal entry), so two things keep them from
+waiting on each other: the journal has a file of its own (``state.journal.db`` beside
+``state.db``), so writing it never disturbs readers of the rules; and a statement that finds the
+file locked is tried again after a fraction of a millisecond, where SQLite's own busy handler
+would sleep a whole millisecond or more.
 """
 
 from __future__ import annotations
@@ -14,110 +20,140 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from mockserver.jobs.model import Job, job_id
 from mockserver.state.base import Limits, State, StateFull, StateUnavailable, encode
 
+T = TypeVar("T")
 # The journal deletes entries beyond its size once every so many records.
 _TRIM_EVERY = 64
+# How long a statement keeps trying a locked file, and its first pause between tries.
+_PATIENCE, _FIRST_PAUSE = 10.0, 0.0001
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, vendor TEXT NOT NULL,
     kind TEXT NOT NULL, session TEXT, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (vendor, kind, session, seq);
-CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, session TEXT,
     body TEXT NOT NULL, matched INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     body TEXT NOT NULL);
 """
+_JOURNAL_SCHEMA = "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, body TEXT NOT NULL);"
 
 
 class SqliteState(State):
     def __init__(self, path: str, seed: int, limits: Limits) -> None:
         super().__init__(seed, limits)
         self.path = path
-        # One connection per process, shared by the event loop and any worker threads.
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one connection pair per process, shared by the event loop and threads
         self._rules: list[tuple[str, dict[str, Any]]] | None = None  # see rules()
+        self._rules_version = -1
+        self._in_memory = path == ":memory:"
         # In memory, nothing but this process reads the journal: a bounded deque of the entries
-        # themselves spares encoding and a statement per request. A file's journal is a table.
-        self._entries: deque[dict[str, Any]] | None = deque(maxlen=limits.journal) if path == ":memory:" else None
+        # themselves spares encoding and a statement per request.
+        self._entries: deque[dict[str, Any]] | None = deque(maxlen=limits.journal) if self._in_memory else None
         self._entry_ids = itertools.count(1)
+        self._db = self._connect(path, _SCHEMA)
+        self._journal = None if self._in_memory else self._connect(_journal_path(path), _JOURNAL_SCHEMA)
+
+    def _connect(self, path: str, schema: str) -> sqlite3.Connection:
         try:
-            self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+            # timeout=0: a locked file raises at once, and _run tries again after a short pause.
+            db = sqlite3.connect(path, timeout=0, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit; WAL stays consistent
-            self._db.executescript(_SCHEMA)
+                self._retrying(lambda: db.execute("PRAGMA journal_mode=WAL"))
+                # No fsync per commit (WAL stays consistent); the request journal needs none at all.
+                db.execute("PRAGMA synchronous=OFF" if schema is _JOURNAL_SCHEMA else "PRAGMA synchronous=NORMAL")
+            self._retrying(lambda: db.executescript(schema))
+            return db
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot open the state file {path}: {exc}") from exc
 
-    @contextmanager
-    def _sql(self) -> Iterator[sqlite3.Connection]:
+    def _retrying(self, work: Callable[[], T]) -> T:
+        deadline, pause = time.monotonic() + _PATIENCE, _FIRST_PAUSE
+        while True:
+            try:
+                return work()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+
+    def _run(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
+        """``work`` on the state (or journal) connection: tried again while the file is locked."""
+        db = self._journal if journal and self._journal is not None else self._db
         with self._lock:
             try:
-                yield self._db
+                return self._retrying(lambda: work(db))
             except sqlite3.Error as exc:
                 raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Statements that must see and change the store as one (BEGIN IMMEDIATE takes the write lock)."""
-        with self._sql() as db:
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` as one transaction (BEGIN IMMEDIATE takes the write lock at once)."""
+        def atomically(db: sqlite3.Connection) -> T:
             db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
+                result = work(db)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            return result
+        return self._run(atomically)
 
     def secret(self) -> str:
-        with self._sql() as db:
+        def read(db: sqlite3.Connection) -> str:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
             return db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+        return self._run(read)
 
     # --- jobs ------------------------------------------------------------------------------------
     def new_job(self, job: Job) -> Job:
         vendor, kind = job.vendor, job.kind
-        with self._transaction() as db:
+
+        def store(db: sqlite3.Connection) -> Job:
             seq = db.execute("INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')",
                              (vendor, kind, job.session)).lastrowid
-            job = replace(job, id=job_id(self.seed, vendor, seq))
-            db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (job.id, json.dumps(job.public()), seq))
+            stored = replace(job, id=job_id(self.seed, vendor, seq))
+            db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (stored.id, json.dumps(stored.public()), seq))
             # Keep the newest jobs of this vendor and kind.
             db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
                        " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
                        (vendor, kind, vendor, kind, self.limits.jobs))
-        return job
+            return stored
+        return self._transaction(store)
 
     def job(self, vendor: str, job_id: str) -> Job | None:
-        with self._sql() as db:
-            row = db.execute("SELECT body FROM jobs WHERE id = ? AND vendor = ?", (job_id, vendor)).fetchone()
+        row = self._run(lambda db: db.execute("SELECT body FROM jobs WHERE id = ? AND vendor = ?", (job_id, vendor)).fetchone())
         return Job(**json.loads(row[0])) if row else None
 
     def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
         where = "vendor = ? AND kind = ? AND session IS ?"
-        with self._sql() as db:
+
+        def read(db: sqlite3.Connection) -> tuple[list[Any], int]:
             rows = db.execute(f"SELECT body FROM jobs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                               (vendor, kind, session, limit, offset)).fetchall()
-            (total,) = db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", (vendor, kind, session)).fetchone()
+            return rows, db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", (vendor, kind, session)).fetchone()[0]
+        rows, total = self._run(read)
         return [Job(**json.loads(body)) for (body,) in rows], total
 
     def clear_jobs(self, session: str | None) -> None:
-        with self._sql() as db:
+        def clear(db: sqlite3.Connection) -> None:
             if session is None:
                 db.execute("DELETE FROM jobs")
                 db.execute("DELETE FROM sqlite_sequence WHERE name = 'jobs'")
             else:
                 db.execute("DELETE FROM jobs WHERE session = ?", (session,))
+        self._run(clear)
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> int:
@@ -125,19 +161,21 @@ class SqliteState(State):
             entry_id = next(self._entry_ids)
             self._entries.append({"id": entry_id, **entry})
             return entry_id
-        with self._sql() as db:
-            entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)",
-                                  (entry.get("session"), encode(entry))).lastrowid
+        body = encode(entry)
+
+        def add(db: sqlite3.Connection) -> int:
+            entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)", (entry.get("session"), body)).lastrowid
             if entry_id % _TRIM_EVERY == 0:  # trimming in batches spares a statement per request
                 db.execute("DELETE FROM journal WHERE id <= ?", (entry_id - self.limits.journal,))
-        return entry_id
+            return entry_id
+        return self._run(add, journal=True)
 
     def entries(self) -> list[dict[str, Any]]:
         if self._entries is not None:
             return list(self._entries)
-        with self._sql() as db:
-            rows = db.execute("SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id",
-                              (self.limits.journal,)).fetchall()
+        rows = self._run(lambda db: db.execute(
+            "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id",
+            (self.limits.journal,)).fetchall(), journal=True)
         return [{"id": entry_id, **json.loads(body)} for entry_id, body in rows]
 
     def clear_journal(self, session: str | None) -> None:
@@ -146,17 +184,17 @@ class SqliteState(State):
             self._entries.clear()
             self._entries.extend(kept)
             return
-        with self._sql() as db:
-            if session is None:
-                db.execute("DELETE FROM journal")
-            else:
-                db.execute("DELETE FROM journal WHERE session = ?", (session,))
+        if session is None:
+            self._run(lambda db: db.execute("DELETE FROM journal"), journal=True)
+        else:
+            self._run(lambda db: db.execute("DELETE FROM journal WHERE session = ?", (session,)), journal=True)
 
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
         self._rules = None
         session = (rule.get("match") or {}).get("session")
-        with self._transaction() as db:
+
+        def store(db: sqlite3.Connection) -> str:
             (count,) = db.execute("SELECT COUNT(*) FROM rules").fetchone()
             exists = rule_id is not None and db.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone()
             if exists and not replace:
@@ -164,73 +202,87 @@ class SqliteState(State):
             if not exists and count >= self.limits.rules:
                 raise StateFull(f"there are already {count} fault rules, the most a server keeps; "
                                 "delete some (DELETE /__mock/faults/{id}) or reset")
-            if rule_id is None:
+            named = rule_id
+            if named is None:
                 db.execute("INSERT INTO meta VALUES ('rule_ids', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
-                rule_id = "rule-" + db.execute("SELECT value FROM meta WHERE key = 'rule_ids'").fetchone()[0]
-            db.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
-            db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (rule_id, session, json.dumps(rule)))
-        return rule_id
+                named = "rule-" + db.execute("SELECT value FROM meta WHERE key = 'rule_ids'").fetchone()[0]
+            db.execute("DELETE FROM rules WHERE id = ?", (named,))
+            db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (named, session, json.dumps(rule)))
+            return named
+        return self._transaction(store)
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
-        # Read on every request. In memory nothing but this process changes the rules, so they
-        # are kept until it does; in a file other workers may change them at any time.
-        if self._rules is not None:
+        # Read on every request, so kept until the state changes: in memory only this process
+        # changes it; in a file, SQLite's data_version says whether another worker did.
+        if self._in_memory:
+            if self._rules is None:
+                self._rules = self._read_rules()
             return self._rules
-        with self._sql() as db:
-            rows = db.execute("SELECT id, body FROM rules ORDER BY seq").fetchall()
-        rules = [(rule_id, json.loads(body)) for rule_id, body in rows]
-        if self.path == ":memory:":
-            self._rules = rules
-        return rules
+        version = self._run(lambda db: db.execute("PRAGMA data_version").fetchone()[0])
+        if self._rules is None or version != self._rules_version:
+            self._rules, self._rules_version = self._read_rules(), version
+        return self._rules
+
+    def _read_rules(self) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._run(lambda db: db.execute("SELECT id, body FROM rules ORDER BY seq").fetchall())
+        return [(rule_id, json.loads(body)) for rule_id, body in rows]
 
     def counters(self) -> dict[str, tuple[int, int]]:
-        with self._sql() as db:
-            return {rule_id: (m, a) for rule_id, m, a in db.execute("SELECT id, matched, applied FROM rules")}
+        rows = self._run(lambda db: db.execute("SELECT id, matched, applied FROM rules").fetchall())
+        return {rule_id: (matched, applied) for rule_id, matched, applied in rows}
 
     def bump(self, rule_id: str, counter: str) -> int:
         column = {"matched": "matched", "applied": "applied"}[counter]
-        with self._sql() as db:
-            row = db.execute(f"UPDATE rules SET {column} = {column} + 1 WHERE id = ? RETURNING {column}", (rule_id,)).fetchone()
+        row = self._run(lambda db: db.execute(
+            f"UPDATE rules SET {column} = {column} + 1 WHERE id = ? RETURNING {column}", (rule_id,)).fetchone())
         return row[0] if row else 0
 
     def remove_rule(self, rule_id: str) -> bool:
         self._rules = None
-        with self._sql() as db:
-            return db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount > 0
+        return self._run(lambda db: db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount > 0)
 
     def clear_rules(self, session: str | None) -> None:
         self._rules = None
-        with self._sql() as db:
+
+        def clear(db: sqlite3.Connection) -> None:
             if session is None:
                 db.execute("DELETE FROM rules")
                 db.execute("DELETE FROM meta WHERE key = 'rule_ids'")
             else:
                 db.execute("DELETE FROM rules WHERE session = ?", (session,))
+        self._run(clear)
 
     # --- sessions --------------------------------------------------------------------------------
     def put_session(self, session: dict[str, Any], replace: bool = True) -> None:
-        with self._sql() as db:
-            verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+
+        def store(db: sqlite3.Connection) -> None:
             seq = db.execute(f"{verb} INTO sessions (id, body) VALUES (?, ?)", (session["id"], json.dumps(session))).lastrowid
             db.execute("DELETE FROM sessions WHERE seq <= ?", (seq - self.limits.sessions,))
+        self._run(store)
 
     def session(self, session_id: str) -> dict[str, Any] | None:
-        with self._sql() as db:
-            row = db.execute("SELECT body FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        row = self._run(lambda db: db.execute("SELECT body FROM sessions WHERE id = ?", (session_id,)).fetchone())
         return json.loads(row[0]) if row else None
 
     def sessions(self) -> list[dict[str, Any]]:
-        with self._sql() as db:
-            return [json.loads(body) for (body,) in db.execute("SELECT body FROM sessions ORDER BY seq")]
+        rows = self._run(lambda db: db.execute("SELECT body FROM sessions ORDER BY seq").fetchall())
+        return [json.loads(body) for (body,) in rows]
 
     def delete_session(self, session_id: str) -> bool:
-        with self._sql() as db:
-            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+        return self._run(lambda db: db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0)
 
     def clear_sessions(self) -> None:
-        with self._sql() as db:
-            db.execute("DELETE FROM sessions")
+        self._run(lambda db: db.execute("DELETE FROM sessions"))
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._journal is not None:
+                self._journal.close()
+
+
+def _journal_path(path: str) -> str:
+    """``state.db`` keeps its journal in ``state.journal.db`` beside it."""
+    file = Path(path)
+    return str(file.with_name(f"{file.stem}.journal{file.suffix or '.db'}"))
