@@ -138,7 +138,7 @@ class MockServer:
         answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
-        self.control.journal.record(
+        await self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
             route=answer.route, query=answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True),

@@ -1,10 +1,14 @@
 """The request journal: every vendor request with what was answered, kept in the state store.
 
 The store keeps the last ``--journal-size`` entries (the oldest go first), shared by every worker.
+An entry is in the store before its request is answered, so a client that saw an answer finds it
+in the journal through any worker. Where a write costs a commit or a round trip (a file, Redis),
+the entries of one event-loop turn share it: each request waits for that one write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -22,10 +26,37 @@ EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
 class Journal:
     def __init__(self, state: State) -> None:
         self._state = state
+        self._pending: list[dict[str, Any]] = []
+        self._written: asyncio.Future[None] | None = None  # done when the pending entries are stored
 
-    def record(self, **fields: Any) -> int:
-        """Journal one request (every ``JournalEntry`` field but ``id``); returns its id."""
-        return self._state.record(fields)
+    async def record(self, **fields: Any) -> None:
+        """Journal one request (every ``JournalEntry`` field but ``id``); returns once it is stored."""
+        if not self._state.batch_journal:
+            self._state.record([fields])
+            return
+        self._pending.append(fields)
+        if self._written is None:
+            loop = asyncio.get_running_loop()
+            self._written = loop.create_future()
+            loop.call_soon(self._write)  # after every request this turn has run
+        # Shielded: a client that goes away must not cancel the write the other requests wait for.
+        await asyncio.shield(self._written)
+
+    def _write(self) -> None:
+        pending, written = self._pending, self._written
+        if written is None:  # already written by flush()
+            return
+        self._pending, self._written = [], None
+        try:
+            self._state.record(pending)
+        except Exception as exc:  # noqa: BLE001  # the waiting requests answer it (a 503 when the store fails)
+            written.set_exception(exc)
+        else:
+            written.set_result(None)
+
+    def flush(self) -> None:
+        """Store what this process has pending now, before the journal is read or cleared."""
+        self._write()
 
     def select(self, filters: Mapping[str, str]) -> list[JournalEntry]:
         """Entries matching every filter (vendor, operationId, method, status, session, since, until), oldest first."""
@@ -34,6 +65,7 @@ class Journal:
         since = parse_date_time(filters["since"]) if "since" in filters else None
         until = parse_date_time(filters["until"]) if "until" in filters else None
         found = []
+        self.flush()
         for entry in self._state.entries():
             if any(str(entry.get(key)) != value for key, value in exact.items()):
                 continue
@@ -45,6 +77,7 @@ class Journal:
         return found
 
     def clear(self, session: str | None = None) -> None:
+        self.flush()
         self._state.clear_journal(session)
 
 

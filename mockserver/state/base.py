@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,10 @@ def encode(record: Any) -> str:
 class State(ABC):
     """One process's handle on the shared state. Methods are synchronous and short."""
 
+    # True when writing to the journal costs a commit or a round trip: the journal then gathers the
+    # entries of one event-loop turn and writes them together (see control/journal.py).
+    batch_journal = False
+
     def __init__(self, seed: int, limits: Limits) -> None:
         self.seed = seed
         self.limits = limits
@@ -75,8 +80,8 @@ class State(ABC):
 
     # --- journal ---------------------------------------------------------------------------------
     @abstractmethod
-    def record(self, entry: dict[str, Any]) -> int:
-        """Append a journal entry (without ``id``); returns the id it was given."""
+    def record(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Append journal entries (without ``id``), in order; each gets the next id."""
 
     @abstractmethod
     def entries(self) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -21,12 +21,13 @@ T = TypeVar("T")
 P = "mockserver:"
 RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED = (P + k for k in ("rules", "rules:order", "rules:seq", "rules:matched", "rules:applied"))
 
-# KEYS: journal list, journal id counter. ARGV: entry JSON, size. Newest first.
+# KEYS: journal list, journal id counter. ARGV: size, then the entries' JSON. Newest first.
 _RECORD = """
-local id = redis.call('INCR', KEYS[2])
-redis.call('LPUSH', KEYS[1], id .. '|' .. ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-return id
+for i = 2, #ARGV do
+  local id = redis.call('INCR', KEYS[2])
+  redis.call('LPUSH', KEYS[1], id .. '|' .. ARGV[i])
+end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 """
 # KEYS: journal list. ARGV: session. Keeps the other sessions' entries in order.
 _CLEAR_SESSION = """
@@ -174,8 +175,11 @@ class RedisState(State):
             self._call(self._redis.delete, P + "jobs:indexes", P + "jobs:seq")
 
     # --- journal ---------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> int:
-        return int(self._script("record", [P + "journal", P + "journal:seq"], [encode(entry), self.limits.journal]))
+    batch_journal = True  # one round trip for every entry of an event-loop turn
+
+    def record(self, entries: Sequence[dict[str, Any]]) -> None:
+        if entries:
+            self._script("record", [P + "journal", P + "journal:seq"], [self.limits.journal, *map(encode, entries)])
 
     def entries(self) -> list[dict[str, Any]]:
         items = self._call(self._redis.lrange, P + "journal", 0, -1)

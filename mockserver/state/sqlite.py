@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,6 +63,7 @@ class SqliteState(State):
         self._entry_ids = itertools.count(1)
         self._db = self._connect(path, _SCHEMA)
         self._journal = None if self._in_memory else self._connect(_journal_path(path), _JOURNAL_SCHEMA)
+        self.batch_journal = not self._in_memory
 
     def _connect(self, path: str, schema: str) -> sqlite3.Connection:
         try:
@@ -97,7 +98,7 @@ class SqliteState(State):
             except sqlite3.Error as exc:
                 raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _transaction(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE takes the write lock at once)."""
         def atomically(db: sqlite3.Connection) -> T:
             db.execute("BEGIN IMMEDIATE")
@@ -108,7 +109,7 @@ class SqliteState(State):
                 raise
             db.execute("COMMIT")
             return result
-        return self._run(atomically)
+        return self._run(atomically, journal)
 
     def secret(self) -> str:
         def read(db: sqlite3.Connection) -> str:
@@ -156,19 +157,19 @@ class SqliteState(State):
         self._run(clear)
 
     # --- journal ---------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> int:
+    def record(self, entries: Sequence[dict[str, Any]]) -> None:
         if self._entries is not None:
-            entry_id = next(self._entry_ids)
-            self._entries.append({"id": entry_id, **entry})
-            return entry_id
-        body = encode(entry)
+            self._entries.extend({"id": next(self._entry_ids), **entry} for entry in entries)
+            return
+        rows = [(entry.get("session"), encode(entry)) for entry in entries]
 
-        def add(db: sqlite3.Connection) -> int:
-            entry_id = db.execute("INSERT INTO journal (session, body) VALUES (?, ?)", (entry.get("session"), body)).lastrowid
-            if entry_id % _TRIM_EVERY == 0:  # trimming in batches spares a statement per request
-                db.execute("DELETE FROM journal WHERE id <= ?", (entry_id - self.limits.journal,))
-            return entry_id
-        return self._run(add, journal=True)
+        def add(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT INTO journal (session, body) VALUES (?, ?)", rows)
+            (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
+            if last // _TRIM_EVERY != (last - len(rows)) // _TRIM_EVERY:  # trimming now and then spares statements
+                db.execute("DELETE FROM journal WHERE id <= ?", (last - self.limits.journal,))
+        if rows:
+            self._transaction(add, journal=True)  # one commit for the batch
 
     def entries(self) -> list[dict[str, Any]]:
         if self._entries is not None:
