@@ -66,7 +66,7 @@ HEAVY: list[tuple[str, str, dict[str, str]]] = [
 # (workload, server) pairs measured in every round, in this order.
 PLAN: list[tuple[str, str]] = [
     ("repeat", "prism-static"), ("repeat", "mock"), ("repeat", "mock-w2"), ("repeat", "bare"),
-    ("spread", "prism-dynamic"), ("spread", "mock"), ("spread", "bare"),
+    ("spread", "prism-dynamic"), ("spread", "mock"), ("spread", "mock-w2"), ("spread", "bare"),
 ]
 
 
