@@ -31,9 +31,13 @@ test: $(VENV)/.installed-test
 fuzz: $(VENV)/.installed-test
 	MOCKSERVER_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -m fuzz -v
 
-# The long run: all phases, 1000 cases per operation, three seeds, every vendor (about an hour).
+# The long run: all phases, 1000 cases per operation, three seeds, every vendor; writes docs/fuzz-long.md.
+FUZZ_RECORD := $(VENV)/fuzz-long.jsonl
 fuzz-long: $(VENV)/.installed-test
-	MOCKSERVER_FUZZ_EXAMPLES=1000 MOCKSERVER_FUZZ_SEEDS=1,2,3 $(BIN)/python -m pytest -m fuzz -v
+	rm -f $(FUZZ_RECORD)
+	MOCKSERVER_FUZZ_EXAMPLES=1000 MOCKSERVER_FUZZ_SEEDS=1,2,3 MOCKSERVER_FUZZ_RECORD=$(FUZZ_RECORD) \
+		$(BIN)/python -m pytest -m fuzz -v; status=$$?; \
+		$(BIN)/python -m tests.fuzz_report $(FUZZ_RECORD) --out docs/fuzz-long.md; exit $$status
 
 # Ten minutes of mixed traffic on one worker; checks memory stops growing, writes docs/soak.md.
 soak: $(VENV)/.installed-test

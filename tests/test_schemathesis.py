@@ -1,16 +1,21 @@
-"""schemathesis against a real server started as a user starts it, one run per vendor.
+"""schemathesis against a real server started as a user starts it, one run per vendor and one on
+the control plane.
 
-Bounded here (a few dozen cases per operation, all phases); ``make fuzz`` runs the long version.
+Bounded here (a few dozen cases per operation, all phases); ``make fuzz`` runs the long version and
+``make fuzz-long`` the longest, whose summaries (``MOCKSERVER_FUZZ_RECORD``) tests/fuzz_report.py
+writes to docs/fuzz-long.md.
 The repository's schemathesis.toml says which operations may refuse valid-looking requests that
 break a rule between parameters (see its comments); every check runs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,16 +35,44 @@ CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_schemathesis_all_checks_pass(live_server: LiveServer, vendor: str, seed: int, tmp_path: Path) -> None:
+    header = CREDENTIALS.get(vendor, f"Authorization: Bearer {TOKEN}")
+    _schemathesis(vendor, f"{live_server.url}/{vendor}", f"{live_server.url}/{vendor}/openapi.json", seed, tmp_path,
+                  "-H", header)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("seed", SEEDS)
+def test_schemathesis_passes_on_the_control_plane(seed: int, tmp_path: Path) -> None:
+    # A server of its own: the fuzzed fault rules and resets must not reach the vendor runs.
+    server = LiveServer()
+    try:
+        _schemathesis("control plane", server.url, f"{server.url}/__mock/openapi.json", seed, tmp_path)
+    finally:
+        server.stop()
+
+
+def _schemathesis(name: str, base_url: str, spec_url: str, seed: int, folder: Path, *options: str) -> None:
+    """``st run`` with every check and phase; with MOCKSERVER_FUZZ_RECORD set, its summary is kept there."""
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
     assert st, "schemathesis is not installed (pip install -e '.[test]')"
-    header = CREDENTIALS.get(vendor, f"Authorization: Bearer {TOKEN}")
     examples = os.environ.get("MOCKSERVER_FUZZ_EXAMPLES", "25")
+    started = time.monotonic()
     result = subprocess.run(
-        [st, "--config-file", str(CONFIG), "run", f"{live_server.url}/{vendor}/openapi.json", "--url", f"{live_server.url}/{vendor}",
-         "--checks", "all", "-H", header, "-n", examples, "--seed", str(seed),
-         "--phases", "examples,coverage,fuzzing,stateful"],
-        capture_output=True, text=True, timeout=3600, cwd=tmp_path,
+        [st, "--config-file", str(CONFIG), "run", spec_url, "--url", base_url, "--checks", "all", *options,
+         "-n", examples, "--seed", str(seed), "--phases", "examples,coverage,fuzzing,stateful"],
+        capture_output=True, text=True, timeout=3600, cwd=folder,
     )
+    if record := os.environ.get("MOCKSERVER_FUZZ_RECORD"):
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"vendor": name, "seed": seed, "examples": int(examples), "exit": result.returncode,
+                                  "seconds": round(time.monotonic() - started, 1), "summary": _summary(result.stdout)}) + "\n")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert "failure" not in summary and "error" not in summary, result.stdout[-6000:]
+
+
+def _summary(output: str) -> str:
+    """schemathesis's closing summary: operations, phases, test cases and the verdict."""
+    lines = output.strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if "SUMMARY" in line]
+    return "\n".join(lines[starts[-1] + 1:] if starts else lines[-30:]).strip()

@@ -127,16 +127,16 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
         raise ConfigError("'match.headers' maps header names to exact string values")
     if not isinstance(action, Mapping) or not action or set(action) - ACTION_KEYS:
         raise ConfigError(f"'action' is required and takes only {sorted(ACTION_KEYS)}")
+    # JSON has one number type: 503.0 is the integer 503.
+    action = {k: _whole(v) for k, v in action.items()}
+    if isinstance(action.get("latencyMs"), Mapping):
+        action["latencyMs"] = {k: _whole(v) for k, v in action["latencyMs"].items()}
     latency = action.get("latencyMs")
     acts = action.get("status") or action.get("drop") or action.get("malformed") or action.get("rateLimit") or (
         latency if isinstance(latency, int) else isinstance(latency, Mapping) and latency.get("max"))
     if not acts:
         # A rule that does nothing would still stop the rules after it: the first match acts.
         raise ConfigError("'action' does nothing: give a status, rateLimit: true, latencyMs, drop: true or malformed: true")
-    # JSON has one number type: 503.0 is the integer 503.
-    action = {k: _whole(v) for k, v in action.items()}
-    if isinstance(action.get("latencyMs"), Mapping):
-        action["latencyMs"] = {k: _whole(v) for k, v in action["latencyMs"].items()}
     spec = {**spec, "times": _whole(spec.get("times"))}
     status = action.get("status")
     if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
