@@ -72,7 +72,10 @@ def _schemathesis(name: str, base_url: str, spec_url: str, seed: int, folder: Pa
 
 
 def _summary(output: str) -> str:
-    """schemathesis's closing summary: operations, phases, test cases and the verdict."""
+    """schemathesis's closing summary (operations, phases, test cases, verdict), after the stateful
+    phase's scenario and link counts, which the summary leaves out."""
     lines = output.strip().splitlines()
+    stateful = [" ".join(line.split()) for line in lines if line.strip().startswith(("Scenarios:", "API Links:"))]
     starts = [i for i, line in enumerate(lines) if "SUMMARY" in line]
-    return "\n".join(lines[starts[-1] + 1:] if starts else lines[-30:]).strip()
+    closing = lines[starts[-1] + 1:] if starts else lines[-30:]
+    return "\n".join(([f"Stateful phase: {'; '.join(stateful)}", ""] if stateful else []) + closing).strip()
