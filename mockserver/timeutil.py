@@ -62,6 +62,8 @@ def clock(value: str, name: str) -> datetime:
     if not FORMAT_CHECKER.conforms(value, "date-time"):
         raise ConfigError(f"{name} must be an RFC 3339 date-time like 2025-06-01T12:00:00Z, got {value!r}")
     moment = parse_date_time(value)
-    if not EARLIEST_CLOCK <= moment <= LATEST_CLOCK:
+    # The date as written decides (so a schema pattern on the year can state the rule): with its
+    # offset, the instant is at most a day outside these years, which the calendar handles.
+    if not EARLIEST_CLOCK.year <= moment.year <= LATEST_CLOCK.year:
         raise ConfigError(f"{name} must be between 1970-01-01 and 9000-12-31, got {value!r}")
     return moment.astimezone(UTC)

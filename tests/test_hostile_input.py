@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from tests.cases import AUTH, TOKEN
 from tests.conftest import NOW, LiveServer
-from tests.hostile_cases import AT_THE_EDGES, IN_PROCESS, ON_THE_WIRE, REFUSED_BY_HTTP, VENDORS, WIRE, Hostile
+from tests.hostile_cases import AT_THE_EDGES, BP, IN_PROCESS, ON_THE_WIRE, REFUSED_BY_HTTP, VENDORS, WIRE, Hostile
 
 # An error body says what was wrong in a sentence or two; it never echoes a huge input back.
 MAX_ERROR_BYTES = 2048
@@ -134,3 +134,44 @@ def test_an_unknown_bot_over_two_thousand_years_counts_zero(client: TestClient, 
     counts = [v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)]
     counts += [v for point in body.get("data", []) for k, v in point.items() if isinstance(v, int)]
     assert counts and not any(counts), body
+
+
+# A session clock at the far end of what the server accepts, with the bot ages that implies.
+FAR_CLOCK = "9000-12-31T23:59:59-23:59"
+FAR_REQUESTS = [
+    ("botpress", "/botpress/v1/admin/bots/bot_1/analytics?startDate=9000-12-25&endDate=9001-01-01", 200),
+    ("chatcaptain", "/chatcaptain/v1/chatbots/b/statistics/reports/overview?from=9000-12-01T00:00:00Z&to=9000-12-31T00:00:00Z&interval=86400&components=2,5,9", 200),
+    ("chatcaptain", "/chatcaptain/v1/chatbots/b/statistics/channels", 200),
+    ("chatbotcom", "/chatbotcom/reports/conversations?dimension=month", 200),
+    ("chatbotcom", "/chatbotcom/reports/conversations.heatmap", 200),
+    ("generalbots", "/generalbots/api/v1/analytics/usage?days=30", 200),
+    ("generalbots", "/generalbots/api/v1/analytics/usage/daily", 200),
+]
+
+
+@pytest.mark.parametrize(("vendor", "path", "status"), FAR_REQUESTS)
+def test_a_clock_at_the_end_of_the_calendar_is_served(client: TestClient, vendor: str, path: str, status: int) -> None:
+    # Seven thousand years of a yearly trend once overflowed (a 500); growth now levels off.
+    assert client.put("/__mock/sessions/far", json={"now": FAR_CLOCK}).status_code == 200
+    response = client.get(path, headers={**AUTH[vendor], "X-Mock-Session": "far"})
+    assert response.status_code == status, response.text[:500]
+
+
+def test_a_botpress_range_of_millions_of_days_is_refused_with_the_limit(client: TestClient) -> None:
+    # Under a far clock a bot's lifetime spans millennia: one record a day would be millions.
+    assert client.put("/__mock/sessions/far", json={"now": FAR_CLOCK}).status_code == 200
+    response = client.get(f"{BP}?startDate=0001-01-01&endDate=9999-12-31", headers={**AUTH["botpress"], "X-Mock-Session": "far"})
+    assert response.status_code == 400, response.text[:500]
+    message = error_message("botpress", 400, response.json())
+    assert response.json()["type"] == "InvalidQuery" and "the limit is 50000" in message, message
+
+
+@pytest.mark.parametrize(("now", "status"), [
+    ("1970-01-01T00:00:00+05:00", 200), ("9000-12-31T23:59:59-23:59", 200),
+    ("1969-12-31T23:59:59-05:00", 400), ("0431-05-05T05:41:44.2+21:24", 400), ("9001-01-01T00:00:00Z", 400),
+])
+def test_a_session_clock_is_bounded_by_the_year_as_written(client: TestClient, now: str, status: int) -> None:
+    response = client.put("/__mock/sessions/clock", json={"now": now})
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert now in response.json()["message"] and "1970" in response.json()["message"]

@@ -22,6 +22,7 @@ from mockserver.profiles.base import Call, Profile, handles
 from mockserver.synth.activity import DIURNAL, Entity, count
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
+from mockserver.synth.series import check_size
 from mockserver.synth.strata import EMPTY, Moments, lognormal, quantile_sums, top_quantile
 from mockserver.timeutil import ONE_MS, days_between, iso_ms
 
@@ -86,6 +87,8 @@ class Botpress(Profile):
         bot = Entity.of(call.seed, self.name, bot_id)
         start = max(call.instant("startDate"), day_start(bot.created))
         end = min(call.instant("endDate", end_of_day=True), call.now)
+        if start <= end:  # one record a day: a clock set far ahead could otherwise ask for millions
+            check_size(start, end, "day")
         records = []
         for day in days_between(start, end):
             first = day_start(day)

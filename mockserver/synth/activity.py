@@ -31,8 +31,16 @@ WEEKLY = (1.08, 1.1, 1.07, 1.05, 0.98, 0.62, 0.55)
 LIFETIME_START = date(2022, 1, 1)
 # A new bot or account grows into its volume over its first weeks.
 RAMP_DAYS = 60
+# A trend compounds for this many years, then levels off: volumes stay finite and plausible under a
+# clock set centuries ahead.
+TREND_YEARS = 10
 # The world keeps this much history before "now"; older ranges have no data.
 HISTORY_DAYS = 5 * 365 + 1
+
+
+def growth(trend: float, age_days: int) -> float:
+    """The factor a yearly ``trend`` has brought after ``age_days`` (constant after TREND_YEARS)."""
+    return (1 + trend) ** (min(age_days, TREND_YEARS * 365.25) / 365.25)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class Entity:
             return 0.0
         age = ordinal - created
         ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
-        return self.base * ramp * WEEKLY[(ordinal - 1) % 7] * (1 + self.trend) ** (age / 365.25)  # day 1 is a Monday
+        return self.base * ramp * WEEKLY[(ordinal - 1) % 7] * growth(self.trend, age)  # day 1 is a Monday
 
     def conversations(self, day: date) -> int:
         """Conversations started on ``day``: the volume with Poisson-like noise."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from mockserver.generation.rng import keyed_random
 from mockserver.profiles.chatcaptain.channels import KINDS, Channel
-from mockserver.synth.activity import RAMP_DAYS, count
+from mockserver.synth.activity import RAMP_DAYS, count, growth
 from mockserver.synth.apportion import apportion
 from mockserver.synth.histogram import bell, total
 
@@ -60,7 +60,7 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     uniform = rng.random
     # Base volume x ramp-up of a new channel x weekly cycle of its type x yearly trend x noise.
     expected = (traits.base * min(1.0, 0.15 + 0.85 * age / RAMP_DAYS) * kind.weekly[day.weekday()]
-                * (1 + traits.trend) ** (age / 365.25) * rng.lognormvariate(0, 0.14) * share) if age >= 0 else 0.0
+                * growth(traits.trend, age) * rng.lognormvariate(0, 0.14) * share) if age >= 0 else 0.0
     conversations = count(expected, rng)
     low, high = kind.messages
     lengths = apportion(conversations, _shape("messages", round(low + (high - low) * uniform(), 2), 0.55))
