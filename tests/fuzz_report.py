@@ -9,6 +9,7 @@ import argparse
 import json
 import platform
 import re
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,13 +25,23 @@ def verdict(summary: str) -> str:
     return last.strip("= ").strip() or "n/a"
 
 
+def revision() -> str:
+    """The checkout's commit (``-dirty`` with uncommitted changes), or "unknown" outside git."""
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
 def render(runs: list[dict], command: str) -> str:
     passed = all(run["exit"] == 0 for run in runs)
     total = sum(int(m.group(1)) for run in runs if (m := re.match(r"(\d+) generated", cases(run["summary"]))))
     out = [
         "# Long schemathesis run",
         "",
-        f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{command}` on Python {platform.python_version()}.",
+        f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{command}` on Python {platform.python_version()},"
+        f" commit {revision()}.",
         f"Result: **{'passed' if passed else 'failed'}**: {len(runs)} runs, {total:,} test cases generated.",
         "",
         "Each run is `st run {base}/openapi.json --checks all` against a real server (`mockserver serve",
