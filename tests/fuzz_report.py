@@ -40,7 +40,7 @@ def render(runs: list[dict], command: str) -> str:
     out = [
         "# Long schemathesis run",
         "",
-        f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{command}` on Python {platform.python_version()},"
+        f"Last run, finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{command}` on Python {platform.python_version()},"
         f" commit {revision()}.",
         f"Result: **{'passed' if passed else 'failed'}**: {len(runs)} runs, {total:,} test cases generated.",
         "",
