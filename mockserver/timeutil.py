@@ -53,8 +53,9 @@ def days_between(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)] if first <= last else []
 
 
-# A clock the synthetic world can reason about: ranges around it stay inside the calendar.
-EARLIEST_CLOCK, LATEST_CLOCK = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
+# The years a fixed clock may be written in, so ranges around it stay inside the calendar (the
+# control spec states the same with a pattern).
+CLOCK_YEARS = (1970, 9000)
 
 
 def clock(value: str, name: str) -> datetime:
@@ -64,6 +65,6 @@ def clock(value: str, name: str) -> datetime:
     moment = parse_date_time(value)
     # The date as written decides (so a schema pattern on the year can state the rule): with its
     # offset, the instant is at most a day outside these years, which the calendar handles.
-    if not EARLIEST_CLOCK.year <= moment.year <= LATEST_CLOCK.year:
-        raise ConfigError(f"{name} must be between 1970-01-01 and 9000-12-31, got {value!r}")
+    if not CLOCK_YEARS[0] <= moment.year <= CLOCK_YEARS[1]:
+        raise ConfigError(f"{name} must be between {CLOCK_YEARS[0]}-01-01 and {CLOCK_YEARS[1]}-12-31, got {value!r}")
     return moment.astimezone(UTC)

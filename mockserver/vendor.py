@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,7 @@ class Answer:
 
     def copy(self) -> Answer:
         """A copy that may be changed (delays, faults) without touching the kept one."""
-        return Answer(self.status, self.body, self.content_type, dict(self.headers), operation_id=self.operation_id,
-                      route=self.route, query=self.query, reusable=self.reusable, read_clock=self.read_clock)
+        return replace(self, headers=dict(self.headers))
 
 
 @dataclass(frozen=True)

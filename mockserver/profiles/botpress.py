@@ -88,7 +88,7 @@ class Botpress(Profile):
         start = max(call.instant("startDate"), day_start(bot.created))
         end = min(call.instant("endDate", end_of_day=True), call.now)
         if start <= end:  # one record a day: a clock set far ahead could otherwise ask for millions
-            check_size(start, end, "day")
+            check_size(start, end, "day", items="records", hint="Narrow the range (startDate to endDate).")
         records = []
         for day in days_between(start, end):
             first = day_start(day)

@@ -22,15 +22,16 @@ LAST_MS = timedelta(milliseconds=1)
 MAX_POINTS = 50_000
 
 
-def check_size(start: datetime, end: datetime, dimension: str, groups: int = 1, limit: int = MAX_POINTS) -> None:
-    """Refuse, with a 400 that says how to narrow it, a series that would be unreasonably large."""
+def check_size(start: datetime, end: datetime, dimension: str, groups: int = 1, limit: int = MAX_POINTS,
+               hint: str = "Narrow the range or choose a coarser bucket.", items: str = "points") -> None:
+    """Refuse, with a 400 that says how to narrow it (``hint``: the endpoint's own parameters), an
+    answer of ``items`` that would be unreasonably large."""
     points = bucket_count(start, end, dimension) * max(groups, 1)
     if points > limit:
         raise Problem(
             INVALID_PARAMETER,
-            f"The answer would hold {points} points ({dimension} buckets from {start.date()} to {end.date()}"
-            f"{f' for {groups} groups' if groups > 1 else ''}); the limit is {limit}. "
-            "Narrow the range or choose a coarser bucket.",
+            f"The answer would hold {points} {items} ({dimension} buckets from {start.date()} to {end.date()}"
+            f"{f' for {groups} groups' if groups > 1 else ''}); the limit is {limit}. {hint}",
             "query",
         )
 

@@ -242,8 +242,8 @@ class GeneralBots(Profile):
     def retention(self, call: Call) -> Any:
         scope = Scope.of(call)
         group_by = call.params.get("group_by", "week")
-        scope.check(group_by, MAX_COHORTS, "Narrow the range (start_date and end_date, days or period) or choose a wider group_by.",
-                    "cohorts")
+        scope.check(group_by, MAX_COHORTS, items="cohorts",
+                    hint="Narrow the range (start_date and end_date, days or period) or choose a wider group_by.")
         return {**scope.period(), "group_by": group_by, "cohorts": cohorts(scope, group_by)}
 
     @handles("getSatisfaction")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from mockserver.errors import Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.generalbots.bots import ACTIVE, HISTOGRAM, STARTED, ZERO, Bot, bots_for
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, ONE_US, OPEN_US, micros, to_datetime
@@ -97,18 +96,11 @@ class Scope:
             return int(bool(self.bots) and first is not None and first < end)
         return sum(users_before(bot, end) for bot in self.bots)
 
-    def check(self, dimension: str, limit: int = MAX_POINTS, hint: str = "", items: str = "points") -> None:
+    def check(self, dimension: str, limit: int = MAX_POINTS, *, hint: str, items: str = "points") -> None:
         """A 400 naming the limit when the answer would hold more than ``limit`` buckets, with the
         endpoint's own way to narrow the request (``hint``) and name for its items."""
-        if self.end <= self.start:
-            return
-        try:
-            check_size(self.start, self.end - ONE_US, dimension, limit=limit)
-        except Problem as problem:
-            problem.message = problem.message.replace(" points (", f" {items} (", 1)
-            if hint:
-                problem.message = problem.message.replace("Narrow the range or choose a coarser bucket.", hint)
-            raise
+        if self.end > self.start:
+            check_size(self.start, self.end - ONE_US, dimension, limit=limit, hint=hint, items=items)
 
     def series(self, dimension: str, wanted: tuple[int, ...]) -> tuple[list[int], list[list[int]]]:
         """Every bucket of the range (its start in microseconds), oldest first, and for each
