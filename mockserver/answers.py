@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -46,7 +45,7 @@ class AnswerCache:
         previous = self._answers.pop(slot, None)
         if previous is not None:
             self.size -= len(previous.body) + 200
-        self._answers[slot] = replace(answer, headers=dict(answer.headers))
+        self._answers[slot] = answer.copy()  # the caller may go on changing its own
         self.size += cost
         while self.size > self.limit:
             _, dropped = self._answers.popitem(last=False)

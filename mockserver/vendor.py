@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,12 @@ class Answer:
 
     def copy(self) -> Answer:
         """A copy that may be changed (delays, faults) without touching the kept one."""
-        return replace(self, headers=dict(self.headers))
+        # Field by field through __dict__, so a field added later is never dropped; several times
+        # faster than dataclasses.replace, which this hot path (every cached answer) felt.
+        twin = object.__new__(Answer)
+        twin.__dict__.update(self.__dict__)
+        twin.headers = dict(self.headers)
+        return twin
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ class VendorService:
                 return kept.copy()
         answer = self._work_out(request)
         if repeat is not None and answer.reusable:
-            self._cache.put(repeat, request.now if answer.read_clock else None, answer.copy())
+            self._cache.put(repeat, request.now if answer.read_clock else None, answer)
         return answer
 
     def _work_out(self, request: Incoming) -> Answer:
@@ -347,7 +352,7 @@ class VendorService:
             answer = Answer(reply.status, _dump(reply.body), content_type or "application/json", headers)
         if not call.stateful:
             answer.reusable, answer.read_clock = True, call.read_clock
-            self._cache.put(key, call.clock if call.read_clock else None, answer.copy())
+            self._cache.put(key, call.clock if call.read_clock else None, answer)
         return answer
 
     def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:

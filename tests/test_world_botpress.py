@@ -4,12 +4,14 @@ and ranges (including ranges before a bot existed and past the server's clock), 
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver.synth.activity import count, counter
 from tests.conftest import NOW
 from tests.test_consistency import get
 
@@ -97,3 +99,12 @@ def test_a_bot_is_quiet_before_it_exists_and_busier_on_weekdays(seed: int, bot: 
     weekday = [r["sessions"] for r in full if datetime.fromisoformat(r["startDateTimeUtc"][:10]).weekday() < 5]
     weekend = [r["sessions"] for r in full if datetime.fromisoformat(r["startDateTimeUtc"][:10]).weekday() >= 5]
     assert sum(weekend) / len(weekend) < 0.8 * sum(weekday) / len(weekday)
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1), st.lists(st.floats(min_value=-5, max_value=1e7), max_size=30))
+@CHECK
+def test_a_counter_draws_the_numbers_count_draws(key: int, expected: list[float]) -> None:
+    # The Botpress day generator draws its counts through counter(); the other vendors through
+    # count(). Both must read the same stream the same way, or a seed's world would change.
+    noisy, rng = counter(random.Random(key)), random.Random(key)
+    assert [noisy(e) for e in expected] == [count(e, rng) for e in expected]

@@ -19,11 +19,11 @@ from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.generation.rng import derive, keyed_random
 from mockserver.profiles.base import Call, Profile, handles
-from mockserver.synth.activity import DIURNAL, Entity, count
+from mockserver.synth.activity import DIURNAL, Entity, counter
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
-from mockserver.synth.strata import EMPTY, Moments, lognormal, quantile_sums, top_quantile
+from mockserver.synth.strata import extremes, quantile_sums, stats
 from mockserver.timeutil import ONE_MS, days_between, iso_ms
 
 DAY = timedelta(days=1)
@@ -51,6 +51,9 @@ _PRICE_IN, _PRICE_OUT = 0.15 / 1_000_000, 0.60 / 1_000_000
 # Spread (log scale) of a call's output tokens, input tokens and output speed. A call's latency is
 # its output tokens over its speed, and longer answers stream a little slower (see _llm).
 _SIGMA_OUT, _SIGMA_IN, _SIGMA_SPEED = 0.6, 0.5, 0.3
+# Log-scale (mu) of a typical call's output tokens, input tokens and output speed; each day's
+# drifts a little around it.
+_LOG_OUT, _LOG_IN, _LOG_SPEED = math.log(160), math.log(900), math.log(60)
 HOUR = timedelta(hours=1)
 # Day figures that follow the LLM calls' hours rather than the sessions'.
 _LLM_FIGURES = ("calls", "errors", "outputTokens", "inputTokens")
@@ -89,17 +92,16 @@ class Botpress(Profile):
         end = min(call.instant("endDate", end_of_day=True), call.now)
         if start <= end:  # one record a day: a clock set far ahead could otherwise ask for millions
             check_size(start, end, "day", items="records", hint="Narrow the range (startDate to endDate).")
-        records = []
-        for day in days_between(start, end):
+        days = days_between(start, end)
+        # Only the first and the last day can be cut by the range; the days between are whole.
+        cut = {}
+        for day in {days[0], days[-1]} if days else ():
             first = day_start(day)
             lo, hi = max(start, first), min(end, first + DAY - ONE_MS)
-            whole = lo == first and hi == first + DAY - ONE_MS
-            if whole:
-                records.append(_whole_day(call.seed, bot_id, day))
-            else:
+            if lo != first or hi != first + DAY - ONE_MS:
                 hours = range(int((lo - first) / HOUR), int((hi - first) / HOUR) + 1)
-                records.append(_record(bot_day(call.seed, bot_id, day), hours, lo, hi))
-        return {"records": records}
+                cut[day] = _record(bot_day(call.seed, bot_id, day), hours, iso_ms(lo), iso_ms(hi))
+        return {"records": [cut[day] if day in cut else _whole_day(call.seed, bot_id, day) for day in days]}
 
 
 @dataclass(frozen=True)
@@ -118,23 +120,26 @@ class BotDay:
 @lru_cache(maxsize=8192)
 def bot_day(seed: int, bot_id: str, day: date) -> BotDay:
     bot = Entity.of(seed, "botpress", bot_id)
-    rng = keyed_random(seed, "botpress", bot_id, "day", day.toordinal())
-    sessions = count(bot.typical(day.toordinal()) * rng.lognormvariate(0, 0.18), rng)
-    user_messages = count(sessions * rng.uniform(3.0, 7.5), rng)
-    bot_messages = count(user_messages * rng.uniform(1.1, 1.7), rng)
-    calls = count(bot_messages * rng.uniform(0.5, 0.9), rng)
+    ordinal = day.toordinal()
+    rng = keyed_random(seed, "botpress", bot_id, "day", ordinal)
+    noisy, share = counter(rng), rng.uniform
+    sessions = noisy(bot.typical(ordinal) * rng.lognormvariate(0, 0.18))
+    user_messages = noisy(sessions * share(3.0, 7.5))
+    bot_messages = noisy(user_messages * share(1.1, 1.7))
+    calls = noisy(bot_messages * share(0.5, 0.9))
     totals = {
         "sessions": sessions,
-        "newUsers": count(sessions * rng.uniform(0.25, 0.45), rng),
-        "returningUsers": count(sessions * rng.uniform(0.3, 0.55), rng),
+        "newUsers": noisy(sessions * share(0.25, 0.45)),
+        "returningUsers": noisy(sessions * share(0.3, 0.55)),
         "userMessages": user_messages,
         "botMessages": bot_messages,
-        "workflow_completed": count(sessions * rng.uniform(0.2, 0.7), rng),
-        **{name: count(sessions * rng.uniform(0.01, 0.12), rng) for name in _CUSTOM_EVENTS},
-        "calls": calls,
-        "errors": min(count(calls * rng.uniform(0.0, 0.03), rng), calls),
+        "workflow_completed": noisy(sessions * share(0.2, 0.7)),
     }
-    mu = (math.log(160) + rng.uniform(-0.15, 0.15), math.log(900) + rng.uniform(-0.2, 0.2), math.log(60) + rng.uniform(-0.2, 0.2))
+    for name in _CUSTOM_EVENTS:
+        totals[name] = noisy(sessions * share(0.01, 0.12))
+    totals["calls"] = calls
+    totals["errors"] = min(noisy(calls * share(0.0, 0.03)), calls)
+    mu = (_LOG_OUT + share(-0.15, 0.15), _LOG_IN + share(-0.2, 0.2), _LOG_SPEED + share(-0.2, 0.2))
     sums, _ = _day_calls(calls)
     # A day's tokens are those of its calls (synth/strata.py); hours get exact shares (_hourly).
     totals["outputTokens"], totals["inputTokens"] = round(math.exp(mu[0]) * sums[0]), round(math.exp(mu[1]) * sums[2])
@@ -175,12 +180,13 @@ def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
 
 @lru_cache(maxsize=4096)
 def _whole_day(seed: int, bot_id: str, day: date) -> dict[str, Any]:
-    first = day_start(day)
-    return _record(bot_day(seed, bot_id, day), range(24), first, first + DAY - ONE_MS)
+    text = day.isoformat()  # what iso_ms gives for the day's first and last millisecond, cheaper
+    return _record(bot_day(seed, bot_id, day), range(24), f"{text}T00:00:00.000Z", f"{text}T23:59:59.999Z")
 
 
-def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str, Any]:
-    """The record of ``hours`` of one day: sums of the hours' figures, stats of their calls."""
+def _record(today: BotDay, hours: range, start: str, end: str) -> dict[str, Any]:
+    """The record of ``hours`` of one day (``start`` to ``end``): sums of the hours' figures, stats
+    of their calls."""
     if len(hours) == 24:
         sums = today.totals
         calls_sums, busiest = _day_calls(sums["calls"])
@@ -196,8 +202,8 @@ def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str
     }
     custom = {name: sums[name] for name in _CUSTOM_EVENTS}
     return {
-        "startDateTimeUtc": iso_ms(lo),
-        "endDateTimeUtc": iso_ms(hi),
+        "startDateTimeUtc": start,
+        "endDateTimeUtc": end,
         "returningUsers": sums["returningUsers"],
         "newUsers": sums["newUsers"],
         "sessions": sums["sessions"],
@@ -215,9 +221,12 @@ def _record(today: BotDay, hours: range, lo: datetime, hi: datetime) -> dict[str
 _LATENCY = _SIGMA_OUT + _SIGMA_SPEED
 _SPREADS = (_SIGMA_OUT, 2 * _SIGMA_OUT, _SIGMA_IN, 2 * _SIGMA_IN, _LATENCY, 2 * _LATENCY, _SIGMA_SPEED,
             2 * _SIGMA_SPEED, _SIGMA_IN + _SIGMA_OUT)
+# The spreads whose extremes they need, in the order _llm unpacks them.
+_REACHES = (_SIGMA_OUT, _SIGMA_IN, _LATENCY, _SIGMA_SPEED)
+_LOG_MS = math.log(1000)
 
 
-def _llm(figures: Mapping[str, int], sums: list[float], busiest: int, mu: tuple[float, float, float]) -> dict[str, Any]:
+def _llm(figures: Mapping[str, int], sums: Sequence[float], busiest: int, mu: tuple[float, float, float]) -> dict[str, Any]:
     """LLM figures of the calls of some hours: their counts, and the statistics of those calls.
 
     Each hour's calls are a stratified sample (synth/strata.py): call j of an hour has output tokens
@@ -228,33 +237,31 @@ def _llm(figures: Mapping[str, int], sums: list[float], busiest: int, mu: tuple[
     strata set the extremes.
     """
     calls, input_tokens, output_tokens = figures["calls"], figures["inputTokens"], figures["outputTokens"]
-    mu_out, mu_in, mu_speed = mu
-    scale_out, scale_in = math.exp(mu_out), math.exp(mu_in)
-    q = top_quantile(busiest) if calls else 0.0
-    outputs = lognormal(calls, mu_out, _SIGMA_OUT, sums[0], sums[1], q)
-    inputs = lognormal(calls, mu_in, _SIGMA_IN, sums[2], sums[3], q)
-    latency = lognormal(calls, math.log(1000) + mu_out - mu_speed, _LATENCY, sums[4], sums[5], q)
-    speed = lognormal(calls, mu_speed, _SIGMA_SPEED, sums[6], sums[7], q)
-    # The sum of (p_i i + p_o o)^2 needs the sum of i x o: e^(mu_i + mu_o) times the sum for s_i + s_o.
-    cost = Moments(
-        calls,
-        _PRICE_IN * inputs.total + _PRICE_OUT * outputs.total,
-        _PRICE_IN**2 * inputs.squares + 2 * _PRICE_IN * _PRICE_OUT * scale_in * scale_out * sums[8] + _PRICE_OUT**2 * outputs.squares,
-        _PRICE_IN * inputs.low + _PRICE_OUT * outputs.low,
-        _PRICE_IN * inputs.high + _PRICE_OUT * outputs.high,
-    ) if calls else EMPTY
     total = round(input_tokens * _PRICE_IN + output_tokens * _PRICE_OUT, 6)
-    cost_stats = cost.stats(8)
-    if calls:
-        # The mean is the total over the calls, so cost.sum = cost.mean x calls holds exactly.
-        cost_stats["mean"] = mean = round(total / calls, 8)
-        cost_stats["min"], cost_stats["max"] = min(cost_stats["min"], mean), max(cost_stats["max"], mean)
+    figures_of_calls = {"calls": calls, "errors": figures["errors"], "inputTokens": input_tokens, "outputTokens": output_tokens}
+    if not calls:
+        return {**figures_of_calls, "latency": stats(0, 0, 0, 0, 0, 1), "tokensPerSecond": stats(0, 0, 0, 0, 0, 2),
+                "cost": {"sum": total, **stats(0, 0, 0, 0, 0, 8)}}
+    mu_out, mu_in, mu_speed = mu
+    (out_low, out_high), (in_low, in_high), (lat_low, lat_high), (speed_low, speed_high) = extremes(busiest, _REACHES)
+    # Each scale c = e^mu times a quantile sum: the items' sum (spread s), their squares' (2 s).
+    out, inp, lat, speed = math.exp(mu_out), math.exp(mu_in), math.exp(_LOG_MS + mu_out - mu_speed), math.exp(mu_speed)
+    out_total, out_squares, in_total, in_squares = out * sums[0], out * out * sums[1], inp * sums[2], inp * inp * sums[3]
+    # The sum of (p_i i + p_o o)^2 needs the sum of i x o: e^(mu_i + mu_o) times the sum for s_i + s_o.
+    cost = stats(
+        calls,
+        _PRICE_IN * in_total + _PRICE_OUT * out_total,
+        _PRICE_IN**2 * in_squares + 2 * _PRICE_IN * _PRICE_OUT * inp * out * sums[8] + _PRICE_OUT**2 * out_squares,
+        _PRICE_IN * (inp * in_low) + _PRICE_OUT * (out * out_low),
+        _PRICE_IN * (inp * in_high) + _PRICE_OUT * (out * out_high),
+        8,
+    )
+    # The mean is the total over the calls, so cost.sum = cost.mean x calls holds exactly.
+    cost["mean"] = mean = round(total / calls, 8)
+    cost["min"], cost["max"] = min(cost["min"], mean), max(cost["max"], mean)
     return {
-        "calls": calls,
-        "errors": figures["errors"],
-        "inputTokens": input_tokens,
-        "outputTokens": output_tokens,
-        "latency": latency.stats(1),
-        "tokensPerSecond": speed.stats(2),
-        "cost": {"sum": total, **cost_stats},
+        **figures_of_calls,
+        "latency": stats(calls, lat * sums[4], lat * lat * sums[5], lat * lat_low, lat * lat_high, 1),
+        "tokensPerSecond": stats(calls, speed * sums[6], speed * speed * sums[7], speed * speed_low, speed * speed_high, 2),
+        "cost": {"sum": total, **cost},
     }

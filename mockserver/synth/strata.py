@@ -5,14 +5,14 @@ quantile of ``(j + 1/2) / n``: the ``n`` items cover the distribution evenly, as
 would on average. Their sum, sum of squares and extremes then depend on ``n`` and ``sigma`` only
 (times ``exp(mu)``), so they are computed once per count and reused: a bucket of a thousand LLM
 calls costs what a bucket of one costs. Statistics of a union of buckets follow exactly from the
-buckets' sums, so a day's figures are the merge of its hours'.
+buckets' sums, so a day's figures are the merge of its hours'. They are plain numbers and
+functions, not objects: a day's record needs a dozen of them, on the path of every request.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 
@@ -47,45 +47,29 @@ def top_quantile(n: int) -> float:
     return _NORMAL.inv_cdf(1 - 0.5 / n) if n > 1 else 0.0
 
 
-@dataclass(frozen=True)
-class Moments:
-    """What statistics of a bucket of items need: count, sum, sum of squares, min and max."""
+@lru_cache(maxsize=8192)
+def extremes(n: int, spreads: tuple[float, ...]) -> tuple[tuple[float, float], ...]:
+    """For each ``s`` of ``spreads``, ``(e^(-|s| q), e^(|s| q))`` with ``q`` the top quantile of ``n``
+    strata: the smallest and the largest of the items over their scale ``e^mu``.
 
-    n: int
-    total: float
-    squares: float
-    low: float
-    high: float
-
-    def __add__(self, other: Moments) -> Moments:
-        if not other.n:
-            return self
-        if not self.n:
-            return other
-        return Moments(self.n + other.n, self.total + other.total, self.squares + other.squares,
-                       min(self.low, other.low), max(self.high, other.high))
-
-    def stats(self, digits: int) -> dict[str, float]:
-        """mean, sd (population), min, max, rounded; all 0 for an empty bucket."""
-        if not self.n:
-            return {"mean": 0, "sd": 0, "min": 0, "max": 0}
-        mean = self.total / self.n
-        sd = math.sqrt(max(self.squares / self.n - mean * mean, 0.0))
-        low, high = min(self.low, mean), max(self.high, mean)  # rounding noise never inverts the order
-        return {"mean": round(mean, digits), "sd": round(sd, digits), "min": round(low, digits), "max": round(high, digits)}
+    Items may come from several sets of strata (the hours of a day): their extremes are those of
+    the largest set, whose outer strata reach furthest, so ``n`` is that set's size.
+    """
+    q = top_quantile(n)
+    return tuple((math.exp(-abs(s) * q), math.exp(abs(s) * q)) for s in spreads)
 
 
-EMPTY = Moments(0, 0.0, 0.0, math.inf, -math.inf)
+def stats(n: int, total: float, squares: float, low: float, high: float, digits: int) -> dict[str, float]:
+    """mean, sd (population), min and max of ``n`` items from their sum, sum of squares and
+    extremes, rounded to ``digits``; all 0 when there are none.
 
-
-def lognormal(n: int, mu: float, sigma: float, sums: float, squares: float, q: float) -> Moments:
-    """The moments of ``n`` stratified items of log-normal(mu, sigma), given the quantile sums for
-    ``sigma`` and ``2 sigma`` over those items and the top quantile ``q`` of the largest stratum set.
-
-    Items may come from several sets of strata (the hours of a day): sums add up, and the extremes
-    are those of the largest set, whose outer strata reach furthest.
+    For ``n`` stratified items of log-normal(mu, sigma) with scale ``c = e^mu``: the sum is ``c``
+    times the quantile sum for ``sigma``, the sum of squares ``c * c`` times that for ``2 sigma``,
+    and the extremes ``c`` times ``extremes``. Sums of several sets of items add up.
     """
     if n <= 0:
-        return EMPTY
-    scale = math.exp(mu)
-    return Moments(n, scale * sums, scale * scale * squares, scale * math.exp(-abs(sigma) * q), scale * math.exp(abs(sigma) * q))
+        return {"mean": 0, "sd": 0, "min": 0, "max": 0}
+    mean = total / n
+    sd = math.sqrt(max(squares / n - mean * mean, 0.0))
+    low, high = min(low, mean), max(high, mean)  # rounding noise never inverts the order
+    return {"mean": round(mean, digits), "sd": round(sd, digits), "min": round(low, digits), "max": round(high, digits)}
