@@ -1,8 +1,8 @@
 """The ceiling of our stack: a Starlette app on uvicorn that answers every Botpress analytics call
 with one fixed JSON body (the mock's own answer, read from a file), doing no validation or generation.
 
-It runs the way ``mockserver serve`` runs one worker (same uvicorn install, loop and HTTP parser
-chosen by uvicorn, no access log), so the gap between the two is the cost of the mock's own work.
+It runs the way ``mockserver serve`` runs one worker (same uvicorn install and HTTP parser, the
+mock's default event loop, no access log), so the gap between the two is the cost of the mock's own work.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from mockserver.cli import DEFAULT_LOOP
 
 
 def build(body: bytes, prefix: str) -> Starlette:
@@ -31,7 +33,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="/botpress", help="path prefix, as on the mock")
     args = parser.parse_args()
     app = build(args.body.read_bytes(), args.prefix)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, loop=DEFAULT_LOOP)
 
 
 if __name__ == "__main__":

@@ -193,3 +193,17 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
     assert any(e["path"] == "/__mock/ready" and e["status"] == 200 for e in requests)  # the control plane too
     assert all(e["durationMs"] > 0 and e["method"] == "GET" for e in requests)
     assert any(e.get("logger", "").startswith("uvicorn") for e in lines)
+
+
+def test_either_event_loop_serves_the_same_bytes() -> None:
+    answers = []
+    for loop in ("asyncio", "uvloop"):
+        server = LiveServer("--loop", loop, "--now", "2025-06-01T12:00:00Z")
+        try:
+            answers.append(httpx.get(f"{server.url}/botpress/v1/admin/bots/bot_1/analytics", headers=AUTH["botpress"],
+                                     params={"startDate": "2025-05-01", "endDate": "2025-05-07"}).content)
+        finally:
+            server.stop()
+    assert answers[0] == answers[1] and b'"records"' in answers[0]
+    refused = run("serve", "--loop", "trio")
+    assert refused.returncode == 2 and "expected one of asyncio, uvloop, got 'trio'" in refused.stderr
