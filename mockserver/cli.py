@@ -71,11 +71,21 @@ def _number(kind: type, low: float, high: float) -> Callable[[str], Any]:
     return convert
 
 
-# libuv, under uvloop, accepts one new connection per turn of the loop. On a busy server the last
-# of 50 connections opened at once then waits some 50 turns (0.7 s) for its first answer: measured
-# p99 about 240 ms against 75 ms on asyncio's loop, for the same throughput (docs/benchmarks.md).
-LOOPS = ("asyncio", "uvloop")
-DEFAULT_LOOP = "asyncio"
+# Which event loop serves. uvloop (libuv) accepts one new connection per turn of the loop: on one
+# busy worker the last of 50 connections opened at once waits some 50 turns (0.7 s) for its first
+# answer (spread p99 about 240 ms against 75 ms on asyncio's loop, same throughput). asyncio accepts
+# every waiting connection at once, which is fair within one process but, with several workers on
+# one socket, hands a burst nearly all to one worker (46 of 50 measured). "auto" takes asyncio for
+# one worker and uvloop for several.
+LOOPS = ("auto", "asyncio", "uvloop")
+DEFAULT_LOOP = "auto"
+
+
+def event_loop(choice: str, workers: int) -> str:
+    """The loop uvicorn runs for ``--loop choice`` (see LOOPS)."""
+    if choice != "auto":
+        return choice
+    return "uvloop" if workers > 1 and importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
 def _one_of(*allowed: str) -> Callable[[str], str]:
@@ -111,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", type=_one_of("text", "json"), default=_env("LOG_FORMAT", "text"),
                        help="one line per request: text or json (env MOCKSERVER_LOG_FORMAT; default text)")
     serve.add_argument("--loop", type=_one_of(*LOOPS), default=_env("LOOP", DEFAULT_LOOP),
-                       help=f"event loop: asyncio is fair to a burst of new connections while busy, uvloop a few "
-                            f"per cent faster per request (env MOCKSERVER_LOOP; default {DEFAULT_LOOP})")
+                       help="event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a burst of new "
+                            "connections while busy), uvloop for several (spreads a burst over the workers) "
+                            "(env MOCKSERVER_LOOP; default auto)")
     _add_app_options(command("routes", "list every vendor, method, path and operationId"))
     _add_app_options(command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem"))
     wait = command("wait", "block until a server is ready (for CI scripts)")
@@ -257,9 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     import uvicorn
 
-    if args.loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+    from mockserver.transport import NoDelayHTTP
+
+    loop = event_loop(args.loop, args.workers)
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         print("mockserver: error: --loop uvloop needs the uvloop package (pip install uvloop; it has no Windows "
-              "build); or leave --loop at asyncio.", file=sys.stderr)
+              "build); or use --loop asyncio.", file=sys.stderr)
         return 2
     log_config = configure_logs(args.log_format, args.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
@@ -274,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[_SETTINGS_ENV] = settings_to_json(settings)
             uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
                         workers=args.workers, log_level=args.log_level, access_log=False, log_config=log_config,
-                        loop=args.loop)
+                        loop=loop, http=NoDelayHTTP)
     else:
         # uvicorn drains in-flight requests on SIGTERM or Ctrl-C, then raises the signal again
         # under the handlers it found. Finding these, a drained stop ends with status 0, as it
@@ -282,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _stopped)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=log_config,
-                    loop=args.loop)
+                    loop=loop, http=NoDelayHTTP)
     return 0
 
 

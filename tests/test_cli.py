@@ -206,4 +206,4 @@ def test_either_event_loop_serves_the_same_bytes() -> None:
             server.stop()
     assert answers[0] == answers[1] and b'"records"' in answers[0]
     refused = run("serve", "--loop", "trio")
-    assert refused.returncode == 2 and "expected one of asyncio, uvloop, got 'trio'" in refused.stderr
+    assert refused.returncode == 2 and "expected one of auto, asyncio, uvloop, got 'trio'" in refused.stderr

@@ -133,6 +133,20 @@ def test_every_door_answers_the_same_bytes_and_reset_reaches_all(doors: Doors) -
     assert {r.status_code for r in doors.spread("GET", REPORT, 6, headers=AUTH["chatbotcom"])} == {200}
 
 
+def test_keep_alive_answers_are_not_held_for_the_clients_delayed_ack(doors: Doors) -> None:
+    # An answer is written as head then body. Without TCP_NODELAY on the accepted connection (which
+    # asyncio skips for the socket uvicorn binds for --workers N) the body waits for the client's
+    # delayed ACK: 40 ms or more on every request after a connection's first. A median far below
+    # that shows the stall is gone; it says nothing of speed otherwise.
+    with httpx.Client(base_url=doors.servers[0].url, headers=AUTH["chatbotcom"], timeout=10) as client:
+        durations = []
+        for _ in range(21):
+            started = time.perf_counter()
+            assert client.get(REPORT).status_code == 200
+            durations.append(time.perf_counter() - started)
+    assert sorted(durations)[10] < 0.02, f"median {sorted(durations)[10] * 1000:.1f} ms per keep-alive request"
+
+
 @pytest.mark.parametrize("store", ["sqlite-file", "redis"])
 def test_a_restarted_server_keeps_its_jobs_and_links(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     if store == "redis":
