@@ -94,7 +94,7 @@ class Botpress(Profile):
             check_size(start, end, "day", items="records", hint="Narrow the range (startDate to endDate).")
         days = days_between(start, end)
         # Only the first and the last day can be cut by the range; the days between are whole.
-        cut = {}
+        cut: dict[date, dict[str, Any]] = {}
         for day in {days[0], days[-1]} if days else ():
             first = day_start(day)
             lo, hi = max(start, first), min(end, first + DAY - ONE_MS)
