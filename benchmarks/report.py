@@ -7,6 +7,7 @@ Re-render a saved run with ``python benchmarks/report.py benchmarks/results/late
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ LABELS = {
     "mock-w2": "mockserver, 2 workers",
     "bare": "bare Starlette on uvicorn (ceiling)",
 }
-METRICS = ("rps", "p50_ms", "p99_ms", "cpu_s_per_1k", "startup_s", "rss_mb", "bytes_per_response")
+METRICS = ("rps", "p50_ms", "p99_ms", "cpu_s_per_1k", "wrk_cpu_s_per_1k", "startup_s", "rss_mb", "bytes_per_response")
 Row = dict[str, Any]
 
 
@@ -30,7 +31,8 @@ def medians(samples: list[Row]) -> dict[tuple[str, str], Row]:
         groups.setdefault((s["workload"], s["server"]), []).append(s)
     out = {}
     for key, rows in groups.items():
-        row: Row = {m: statistics.median(r[m] for r in rows) for m in METRICS}
+        # .get: results written before a metric existed still render (as nan)
+        row: Row = {m: statistics.median(r.get(m, math.nan) for r in rows) for m in METRICS}
         row["rounds_rps"] = [r["rps"] for r in sorted(rows, key=lambda r: r["round"])]
         row["errors"] = sum(r["errors"] for r in rows)
         row["requests"] = sum(r["requests"] for r in rows)
@@ -106,16 +108,30 @@ def heavy_medians(heavy: list[Row]) -> list[Row]:
 
 def table(workload: str, m: dict[tuple[str, str], Row]) -> list[str]:
     lines = [
-        "| server | req/s | p50 ms | p99 ms | CPU s / 1k req | start-up s | RSS MB | bytes / answer | errors | req/s by round |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| server | req/s | p50 ms | p99 ms | CPU s / 1k req | wrk CPU s / 1k req | start-up s | RSS MB | bytes / answer | errors | req/s by round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for (w, server), r in m.items():
         if w != workload:
             continue
         lines.append(
             f"| {LABELS.get(server, server)} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {r['cpu_s_per_1k']:.3f}"
-            f" | {r['startup_s']:.2f} | {r['rss_mb']:.1f} | {r['bytes_per_response']:,.0f} | {r['errors']}"
+            f" | {r['wrk_cpu_s_per_1k']:.3f} | {r['startup_s']:.2f} | {r['rss_mb']:.1f} | {r['bytes_per_response']:,.0f} | {r['errors']}"
             f" | {' / '.join(f'{x:,.0f}' for x in r['rounds_rps'])} |")
+    return lines
+
+
+def cores_used(m: dict[tuple[str, str], Row], cores: int) -> list[str]:
+    """How much of the machine the two-worker runs used, server and wrk together: a workers ratio
+    is bounded by the cores wrk leaves."""
+    lines = []
+    for workload in ("repeat", "spread"):
+        r = m.get((workload, "mock-w2"))
+        if r is None or math.isnan(r["wrk_cpu_s_per_1k"]):
+            continue
+        server, load = r["rps"] * r["cpu_s_per_1k"] / 1000, r["rps"] * r["wrk_cpu_s_per_1k"] / 1000
+        lines.append(f"- {workload}, 2 workers: the server used {server:.2f} cores and wrk {load:.2f}, "
+                     f"{server + load:.2f} of the machine's {cores}.")
     return lines
 
 
@@ -145,6 +161,7 @@ def render(run: dict[str, Any]) -> str:
     ]
     for name, value, goal, met in targets(m, run["samples"], heavy):
         out.append(f"| {name} | {value} | {goal} | {'n/a' if met is None else 'met' if met else 'not met'} |")
+    out += ["", *cores_used(m, machine["cores"])]
     out += [
         "",
         "## How it was measured",
@@ -172,7 +189,9 @@ def render(run: dict[str, Any]) -> str:
         "  spread domain; all did. Prism answers its document's example (static) or random schema-shaped data",
         "  (dynamic), hence its different answer sizes.",
         "- CPU: utime + stime of the server process and its children (`/proc/PID/stat`) over the measured run,",
-        "  per 1,000 answered requests. Start-up: from spawning the process to the first 200 on a Botpress call.",
+        "  per 1,000 answered requests; wrk's own (its rusage) likewise, so server CPU plus wrk CPU per request times",
+        "  req/s shows how much of the machine's cores the pair used. Start-up: from spawning the process to the",
+        "  first 200 on a Botpress call.",
         "  RSS: VmRSS summed over the process tree right after the measured run. Bytes per answer include headers.",
         "",
         "## Repeat workload (a handful of URLs: Prism static's case, a warm cache)",

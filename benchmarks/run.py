@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -114,6 +115,7 @@ class Sample:
     p50_ms: float
     p99_ms: float
     cpu_s_per_1k: float
+    wrk_cpu_s_per_1k: float  # the load generator's own CPU: what it leaves of the machine's cores
     rss_mb: float
     bytes_per_response: float
     errors: int  # non-2xx/3xx answers, socket errors and time-outs, as wrk counts them
@@ -319,13 +321,17 @@ def wrk(port: int, workload: str, prefix: str, seed: int, seconds: int, settings
     env = dict(os.environ, BENCH_WORKLOAD=workload, BENCH_PREFIX=prefix, BENCH_SEED=str(seed))
     cmd = ["wrk", f"-t{settings.threads}", f"-c{settings.connections}", f"-d{seconds}s",
            f"--timeout={settings.wrk_timeout}s", "--latency", "-s", str(LUA), f"http://127.0.0.1:{port}"]
+    began = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + settings.wrk_timeout + 30)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child waited for in between
     with log.open("a") as f:
         f.write(f"$ {' '.join(cmd)}  # workload={workload} seed={seed}\n{done.stdout}{done.stderr}\n")
     line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:
         raise Failure(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return json.loads(line[len("BENCH "):])
+    result = json.loads(line[len("BENCH "):])
+    result["cpu_s"] = ended.ru_utime + ended.ru_stime - began.ru_utime - began.ru_stime
+    return result
 
 
 def measure(workload: str, server_name: str, rnd: int, ctx: Context) -> Sample:
@@ -353,7 +359,8 @@ def measure(workload: str, server_name: str, rnd: int, ctx: Context) -> Sample:
     seconds = result["duration_us"] / 1e6
     return Sample(workload, server_name, rnd, round(startup, 4), requests, round(seconds, 3),
                   round(requests / seconds, 1), round(result["p50_us"] / 1000, 3), round(result["p99_us"] / 1000, 3),
-                  round(cpu / requests * 1000, 4) if requests else float("nan"), round(rss, 1),
+                  round(cpu / requests * 1000, 4) if requests else float("nan"),
+                  round(result["cpu_s"] / requests * 1000, 4) if requests else float("nan"), round(rss, 1),
                   round(result["bytes"] / requests, 1) if requests else 0.0, errors)
 
 
