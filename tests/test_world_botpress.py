@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.synth.activity import count, counter
+from mockserver.timeutil import day_span_ms, iso_ms
 from tests.conftest import NOW
 from tests.test_consistency import get
 
@@ -108,3 +109,10 @@ def test_a_counter_draws_the_numbers_count_draws(key: int, expected: list[float]
     # count(). Both must read the same stream the same way, or a seed's world would change.
     noisy, rng = counter(random.Random(key)), random.Random(key)
     assert [noisy(e) for e in expected] == [count(e, rng) for e in expected]
+
+
+@given(st.dates())
+@CHECK
+def test_a_days_span_reads_as_iso_ms_of_its_first_and_last_millisecond(day: date) -> None:
+    first = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    assert day_span_ms(day) == (iso_ms(first), iso_ms(first + timedelta(days=1, milliseconds=-1)))

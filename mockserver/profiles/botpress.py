@@ -23,7 +23,7 @@ from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
 from mockserver.synth.strata import extremes, quantile_sums, stats
-from mockserver.timeutil import ONE_MS, days_between, iso_ms
+from mockserver.timeutil import ONE_MS, day_span_ms, days_between, iso_ms
 
 DAY = timedelta(days=1)
 
@@ -184,8 +184,7 @@ def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
 
 @lru_cache(maxsize=4096)
 def _whole_day(seed: int, bot_id: str, day: date) -> dict[str, Any]:
-    text = day.isoformat()  # what iso_ms gives for the day's first and last millisecond, cheaper
-    return _record(bot_day(seed, bot_id, day), range(24), f"{text}T00:00:00.000Z", f"{text}T23:59:59.999Z")
+    return _record(bot_day(seed, bot_id, day), range(24), *day_span_ms(day))
 
 
 def _record(today: BotDay, hours: range, start: str, end: str) -> dict[str, Any]:

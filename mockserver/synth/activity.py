@@ -135,14 +135,12 @@ _NORMAL_STRATA = tuple(NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(102
 
 def count(expected: float, rng: random.Random) -> int:
     """A non-negative integer near ``expected`` (normal approximation of Poisson noise)."""
-    if expected <= 0:
-        return 0
-    return max(round(expected + math.sqrt(expected) * _NORMAL_STRATA[int(rng.random() * 1024)]), 0)
+    return counter(rng)(expected)
 
 
 def counter(rng: random.Random) -> Callable[[float], int]:
-    """``count`` bound to ``rng`` (the same numbers from the same stream), for a generator that
-    draws a dozen counts per day on the path of every request: it saves the lookups."""
+    """``count`` bound to ``rng``, for a generator that draws a dozen counts per day on the path of
+    every request: the lookups are made once. A count of 0 or less draws nothing from ``rng``."""
     draw, strata, sqrt = rng.random, _NORMAL_STRATA, math.sqrt
 
     def noisy(expected: float) -> int:
