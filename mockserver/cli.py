@@ -50,6 +50,9 @@ EXAMPLES = {
   mockserver plot --out world.png --seed 7 --now 2025-06-01T12:00:00Z""",
 }
 _SETTINGS_ENV = "MOCKSERVER_SETTINGS_JSON"
+# Set for worker processes: whom they must not outlive, and the temporary state they then remove.
+_SUPERVISOR_ENV, _TEMP_STATE_ENV = "MOCKSERVER_SUPERVISOR_PID", "MOCKSERVER_TEMP_STATE"
+DEFAULTS = Settings()
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -120,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"{', '.join(LOG_LEVELS)} (env MOCKSERVER_LOG_LEVEL; default info)")
     serve.add_argument("--log-format", type=_one_of("text", "json"), default=_env("LOG_FORMAT", "text"),
                        help="one line per request: text or json (env MOCKSERVER_LOG_FORMAT; default text)")
+    serve.add_argument("--max-head-bytes", type=_number(int, 1024, 2**30), default=_env("MAX_HEAD_BYTES", str(DEFAULTS.max_head_bytes)),
+                       help="largest request line plus headers; larger is answered 431 (env MOCKSERVER_MAX_HEAD_BYTES; "
+                            f"default {DEFAULTS.max_head_bytes})")
+    serve.add_argument("--head-timeout", type=_number(float, 0.01, 3600), default=_env("HEAD_TIMEOUT", str(DEFAULTS.head_timeout)),
+                       help="seconds a request's head may take to arrive, then 408 and the connection closes "
+                            f"(env MOCKSERVER_HEAD_TIMEOUT; default {DEFAULTS.head_timeout:g})")
+    serve.add_argument("--body-timeout", type=_number(float, 0.01, 3600), default=_env("BODY_TIMEOUT", str(DEFAULTS.body_timeout)),
+                       help="seconds a request's body may take to arrive after its head, then 408 and the connection "
+                            f"closes (env MOCKSERVER_BODY_TIMEOUT; default {DEFAULTS.body_timeout:g})")
+    serve.add_argument("--max-connections", type=_number(int, 1, 10**6),
+                       default=_env("MAX_CONNECTIONS", str(DEFAULTS.max_connections)),
+                       help="open connections per worker; one more is answered 503 and closed (env "
+                            f"MOCKSERVER_MAX_CONNECTIONS; default {DEFAULTS.max_connections}, lowered to fit the "
+                            "open-files limit)")
     serve.add_argument("--loop", type=_one_of(*LOOPS), default=_env("LOOP", DEFAULT_LOOP),
                        help="event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a burst of new "
                             "connections while busy), uvloop for several (spreads a burst over the workers) "
@@ -157,6 +174,30 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
                              "(env MOCKSERVER_CORS_ORIGINS)")
     parser.add_argument("--admin-token", default=_env("ADMIN_TOKEN"),
                         help="token the /__mock control plane requires; without it only loopback clients may use it (env MOCKSERVER_ADMIN_TOKEN)")
+    parser.add_argument("--allowed-hosts", default=_env("ALLOWED_HOSTS", ""), metavar="LIST",
+                        help="host names the control plane answers to besides localhost, loopback addresses and the "
+                             "bound address, comma-separated; * for any (env MOCKSERVER_ALLOWED_HOSTS)")
+    parser.add_argument("--forwarded-allow-ips", default=_env("FORWARDED_ALLOW_IPS", ",".join(DEFAULTS.forwarded_allow_ips)),
+                        metavar="LIST", help="proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses "
+                        "or networks, comma-separated, * for any, none for no proxy (env MOCKSERVER_FORWARDED_ALLOW_IPS; "
+                        f"default {','.join(DEFAULTS.forwarded_allow_ips)})")
+    parser.add_argument("--secret", default=_env("SECRET"),
+                        help="shared secret the download-link key is derived from, so that servers agree on links "
+                             "whatever happens to their store; default: a key kept in the state store (env MOCKSERVER_SECRET)")
+    parser.add_argument("--max-body-bytes", type=_number(int, 0, 2**31), default=_env("MAX_BODY_BYTES", str(DEFAULTS.max_body_bytes)),
+                        help=f"largest request body; larger is answered 413 (env MOCKSERVER_MAX_BODY_BYTES; default {DEFAULTS.max_body_bytes})")
+    parser.add_argument("--max-query-bytes", type=_number(int, 64, 2**30), default=_env("MAX_QUERY_BYTES", str(DEFAULTS.max_query_bytes)),
+                        help=f"longest query string; longer is answered 414 (env MOCKSERVER_MAX_QUERY_BYTES; default {DEFAULTS.max_query_bytes})")
+    parser.add_argument("--journal-entry-bytes", type=_number(int, 1024, 2**30),
+                        default=_env("JOURNAL_ENTRY_BYTES", str(DEFAULTS.journal_entry_bytes)),
+                        help="what the journal keeps of one request; longer values are cut with a '…[cut N bytes]' "
+                             f"marker (env MOCKSERVER_JOURNAL_ENTRY_BYTES; default {DEFAULTS.journal_entry_bytes})")
+    parser.add_argument("--journal-bytes", type=_number(int, 1024, 2**40), default=_env("JOURNAL_BYTES", str(DEFAULTS.journal_bytes)),
+                        help="bytes the journal keeps in all, the oldest entries go first (env MOCKSERVER_JOURNAL_BYTES; "
+                             f"default {DEFAULTS.journal_bytes})")
+    parser.add_argument("--state-timeout", type=_number(float, 0.001, 60), default=_env("STATE_TIMEOUT", str(DEFAULTS.state_timeout)),
+                        help="seconds one call to the state store may take; then requests get a 503 naming the store "
+                             f"until it answers again (env MOCKSERVER_STATE_TIMEOUT; default {DEFAULTS.state_timeout:g})")
     parser.add_argument("--journal-size", type=_number(int, 1, 10_000_000), default=_env("JOURNAL_SIZE", "1000"),
                         help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
     parser.add_argument("--job-duration", type=_number(float, 0, 86400), default=_env("JOB_DURATION", "3"),
@@ -189,6 +230,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         # YAML reads an unquoted timestamp as a datetime; its ISO form is the RFC 3339 text.
         now = clock(raw_now.isoformat() if isinstance(raw_now, datetime) else str(raw_now), "--now")
     check_state_url(args.state)
+    if args.journal_entry_bytes > args.journal_bytes:
+        raise ConfigError(f"--journal-entry-bytes ({args.journal_entry_bytes}) is more than --journal-bytes "
+                          f"({args.journal_bytes}), which would keep no entry whole; lower the first or raise the second")
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
@@ -206,9 +250,34 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_jobs=args.max_jobs,
         admin_token=args.admin_token or None,
         cors_origins=() if args.cors_origins == "none" else tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
+        allowed_hosts=tuple(_split(args.allowed_hosts)),
+        forwarded_allow_ips=_proxies(args.forwarded_allow_ips),
+        secret=args.secret or None,
+        max_body_bytes=args.max_body_bytes,
+        max_query_bytes=args.max_query_bytes,
+        journal_entry_bytes=args.journal_entry_bytes,
+        journal_bytes=args.journal_bytes,
+        state_timeout=args.state_timeout,
+        **({"max_head_bytes": args.max_head_bytes, "head_timeout": args.head_timeout, "body_timeout": args.body_timeout,
+            "max_connections": args.max_connections} if args.command == "serve" else {}),
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),
     )
+
+
+def _proxies(text: str) -> tuple[str, ...]:
+    """--forwarded-allow-ips as a tuple, each item checked now rather than at the first request."""
+    import ipaddress
+
+    items = tuple(_split(text.replace(" ", ""))) if text.strip() != "none" else ()
+    for item in items:
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(f"--forwarded-allow-ips expects addresses or networks (127.0.0.1, 10.0.0.0/8), * or "
+                                  f"none; got {item!r}") from None
+    return items
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -231,9 +300,80 @@ def _read_config(path: Path) -> dict[str, Any]:
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
     from mockserver.app import create_app
+    from mockserver.transport import configure as configure_protocol
 
     configure_logs(os.environ.get("MOCKSERVER_LOG_FORMAT", "text"), os.environ.get("MOCKSERVER_LOG_LEVEL", "info"))  # per worker
-    return create_app(settings_from_json(os.environ[_SETTINGS_ENV]))
+    settings = settings_from_json(os.environ[_SETTINGS_ENV])
+    configure_protocol(settings.max_head_bytes, settings.head_timeout, settings.body_timeout, settings.max_connections)
+    app = create_app(settings)
+    if os.environ.get(_SUPERVISOR_ENV):
+        _die_with(int(os.environ[_SUPERVISOR_ENV]), os.environ.get(_TEMP_STATE_ENV), app.on_shutdown)
+    return app
+
+
+def _die_with(supervisor: int, temporary: str | None, on_shutdown: list[Callable[[], None]]) -> None:
+    """A worker ends when its supervisor does, even by ``kill -9``: otherwise it goes on serving the
+    port, and the next server there fails with "address already in use".
+
+    Linux sends the worker SIGTERM as the supervisor dies (PR_SET_PDEATHSIG); elsewhere, and as a
+    backstop, a thread notices that the parent changed. uvicorn then drains the worker as on any
+    SIGTERM. An orphaned worker also removes the temporary state, which its supervisor no longer can.
+    """
+    import shutil
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+
+    def orphaned() -> bool:
+        return os.getppid() != supervisor
+
+    def watch() -> None:
+        while not orphaned():
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def remove_temporary() -> None:
+        if temporary and orphaned():
+            shutil.rmtree(temporary, ignore_errors=True)
+
+    # At the app's shutdown, which uvicorn reaches after draining on SIGTERM: an exit hook would
+    # not run, since uvicorn then raises the signal again under its default handler.
+    on_shutdown.append(remove_temporary)
+    if orphaned():  # died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="mockserver-supervisor-watch", daemon=True).start()
+
+
+def _fit_connections(wanted: int, workers: int) -> int:
+    """``--max-connections`` within the open-files limit (raised to its hard limit first), so a flood of
+    connections is refused cleanly instead of failing accept() with "too many open files"."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return wanted
+    reserve = 64  # the listening socket, state files, logs, a few in flight
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + reserve
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        fitted = max(1, soft - reserve)
+        print(f"mockserver: warning: the open-files limit is {soft}, so --max-connections is {fitted} instead of "
+              f"{wanted} (raise it with ulimit -n)", file=sys.stderr)
+        return fitted
+    return wanted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -268,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     import uvicorn
 
-    from mockserver.transport import NoDelayHTTP
+    from mockserver.transport import GuardedHTTP
+    from mockserver.transport import configure as configure_protocol
 
     loop = event_loop(args.loop, args.workers)
     if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
@@ -277,6 +418,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log_config = configure_logs(args.log_format, args.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
+    settings = replace(settings, max_connections=_fit_connections(settings.max_connections, args.workers))
+    # The app reads forwarded headers itself (--forwarded-allow-ips), once, for the loopback rule
+    # and the URLs it writes; uvicorn's own rewriting of the client address is off.
+    served = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=log_config,
+                  loop=loop, http=GuardedHTTP, proxy_headers=False, timeout_graceful_shutdown=10)
 
     if args.workers > 1:
         # Workers share jobs, journal, fault rules, sessions and the link key through the state
@@ -284,19 +430,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="mockserver-") as folder:
             if settings.state == "memory":
                 settings = replace(settings, state=f"sqlite:///{Path(folder) / 'state.db'}")
+                os.environ[_TEMP_STATE_ENV] = folder
             app.state.close()
             os.environ[_SETTINGS_ENV] = settings_to_json(settings)
-            uvicorn.run("mockserver.cli:app_from_env", factory=True, host=args.host, port=args.port,
-                        workers=args.workers, log_level=args.log_level, access_log=False, log_config=log_config,
-                        loop=loop, http=NoDelayHTTP)
+            os.environ[_SUPERVISOR_ENV] = str(os.getpid())
+            uvicorn.run("mockserver.cli:app_from_env", factory=True, workers=args.workers, **served)
     else:
+        configure_protocol(settings.max_head_bytes, settings.head_timeout, settings.body_timeout, settings.max_connections)
         # uvicorn drains in-flight requests on SIGTERM or Ctrl-C, then raises the signal again
         # under the handlers it found. Finding these, a drained stop ends with status 0, as it
         # does with --workers N, so `kill $pid; wait $pid` in a CI script succeeds.
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _stopped)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=log_config,
-                    loop=loop, http=NoDelayHTTP)
+        uvicorn.run(app, **served)
     return 0
 
 

@@ -42,6 +42,12 @@ UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 PAYLOAD_TOO_LARGE = "payload_too_large"
 RATE_LIMITED = "rate_limited"
 INTERNAL = "internal"
+# Refusals of the server itself, not of the vendor's API: the request broke one of the mock's
+# limits (README, Security), or its state store did not answer.
+REQUEST_TIMEOUT = "request_timeout"
+URI_TOO_LONG = "uri_too_long"
+HEADERS_TOO_LARGE = "headers_too_large"
+UNAVAILABLE = "unavailable"
 
 MAX_MESSAGE = 1000
 
@@ -57,7 +63,12 @@ STATUS_BY_KIND = {
     UNSUPPORTED_MEDIA_TYPE: 415,
     RATE_LIMITED: 429,
     INTERNAL: 500,
+    REQUEST_TIMEOUT: 408,
+    URI_TOO_LONG: 414,
+    HEADERS_TOO_LARGE: 431,
+    UNAVAILABLE: 503,
 }
+SERVER_REFUSALS = frozenset({REQUEST_TIMEOUT, URI_TOO_LONG, HEADERS_TOO_LARGE, UNAVAILABLE})
 
 
 @dataclass
@@ -90,8 +101,10 @@ class Problem(Exception):
 
 
 def kind_for_status(status: int) -> str:
-    """The problem kind a status stands for (the closest one for statuses without their own)."""
+    """The problem kind a status stands for (the closest one for statuses without their own).
+
+    The server's own refusals are not among them: an injected 503 reads as the vendor's failure."""
     for kind, code in STATUS_BY_KIND.items():
-        if code == status:
+        if code == status and kind not in SERVER_REFUSALS:
             return kind
     return INTERNAL if status >= 500 else INVALID_PARAMETER

@@ -47,6 +47,25 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     # Seconds a download link works after its job finished.
     download_ttl: int = 900
+    # Shared secret the link-signing key is derived from; None: the key lives in the state store.
+    secret: str | None = None
+    # Host names (besides loopback names and the bound address) the control plane answers to;
+    # "*" any. Checked only while the loopback rule guards it (no admin token): DNS rebinding.
+    allowed_hosts: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's convention): addresses
+    # or networks, "*" any, () none.
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Limits on what one client may send or hold (README, Security).
+    max_head_bytes: int = 65_536  # request line and headers; past it 431
+    max_query_bytes: int = 16_384  # the query string; past it 414
+    head_timeout: float = 10.0  # seconds for a request's head to arrive; past it the connection closes
+    body_timeout: float = 30.0  # seconds for its body to arrive, once the head is in
+    max_connections: int = 1000  # open connections per worker; one more is refused with a 503
+    # What the journal keeps of one request, and of all of them.
+    journal_entry_bytes: int = 65_536
+    journal_bytes: int = 64 * 1_048_576
+    # Seconds one call to the state store may take before requests get a 503 naming the store.
+    state_timeout: float = 0.25
 
 
 def settings_to_json(settings: Settings) -> str:
@@ -66,23 +85,20 @@ def settings_to_json(settings: Settings) -> str:
 
 
 def settings_from_json(text: str) -> Settings:
+    """The inverse of ``settings_to_json``: each field back to the type its default has."""
     raw = json.loads(text)
-    return Settings(
-        vendors=tuple(raw["vendors"]),
-        root_vendor=raw["root_vendor"],
-        seed=raw["seed"],
-        tokens=frozenset(raw["tokens"]),
-        spec_overrides={k: Path(v) for k, v in raw["spec_overrides"].items()},
-        now=datetime.fromisoformat(raw["now"]) if raw["now"] else None,
-        max_body_bytes=raw["max_body_bytes"],
-        job_duration=raw["job_duration"],
-        state=raw["state"],
-        max_jobs=raw["max_jobs"],
-        fixture_dirs=tuple(Path(p) for p in raw["fixture_dirs"]),
-        journal_size=raw["journal_size"],
-        faults=tuple(raw["faults"]),
-        sessions=raw["sessions"],
-        download_ttl=raw["download_ttl"],
-        cors_origins=tuple(raw["cors_origins"]),
-        admin_token=raw["admin_token"],
-    )
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        value = raw[f.name]
+        if f.name == "spec_overrides":
+            value = {vendor: Path(path) for vendor, path in value.items()}
+        elif f.name == "fixture_dirs":
+            value = tuple(Path(p) for p in value)
+        elif f.name == "now":
+            value = datetime.fromisoformat(value) if value else None
+        elif f.name == "tokens":
+            value = frozenset(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return Settings(**values)

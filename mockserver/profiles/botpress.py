@@ -38,6 +38,11 @@ _ERROR_TYPES = {
     errors.UNSUPPORTED_MEDIA_TYPE: "UnsupportedMediaType",
     errors.RATE_LIMITED: "RateLimited",
     errors.INTERNAL: "Internal",
+    # The mock's own limits, in the nearest types the client knows.
+    errors.REQUEST_TIMEOUT: "OperationTimeout",
+    errors.URI_TOO_LONG: "LimitExceeded",
+    errors.HEADERS_TOO_LARGE: "LimitExceeded",
+    errors.UNAVAILABLE: "Internal",
 }
 _PARAMETER_TYPES = {"query": "InvalidQuery", "path": "InvalidIdentifier"}
 

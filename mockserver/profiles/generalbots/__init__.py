@@ -68,6 +68,10 @@ _CODES = {
     errors.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     errors.RATE_LIMITED: "rate_limit_exceeded",
     errors.INTERNAL: "internal_error",
+    errors.REQUEST_TIMEOUT: "request_timeout",
+    errors.URI_TOO_LONG: "uri_too_long",
+    errors.HEADERS_TOO_LARGE: "headers_too_large",
+    errors.UNAVAILABLE: "service_unavailable",
 }
 
 
