@@ -7,9 +7,11 @@ traceback uvicorn would print for the exception that cuts it.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import logging.config
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,10 +55,36 @@ def configure(log_format: str = "text", level: str = "info") -> dict[str, Any]:
         "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
                     for name in ("uvicorn", "uvicorn.error", "mockserver.requests")},
     }
+    # uvicorn logs access lines whenever "uvicorn.access" has a handler, its parents' included; under
+    # --workers each worker rebuilt its loggers and "uvicorn" lent it one. Those lines carry the
+    # whole query string (credentials, link signatures): this logger gets none, in every process.
+    config["loggers"]["uvicorn.access"] = {"handlers": [], "level": "CRITICAL", "propagate": False}
     logging.config.dictConfig(config)
     if log_format != "json":
         logging.getLogger("mockserver.requests").handlers[0].setFormatter(TextFormatter("%(asctime)s %(message)s"))
     return config
+
+
+class QuietAcceptErrors:
+    """The event loop's exception handler, with one exception: accept() failing for want of file
+    descriptors (EMFILE/ENFILE). The loop reports that with a traceback at every retry; this logs
+    one line per ``every`` seconds saying what to change, and leaves the rest to the default."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._last = -every
+
+    def __call__(self, loop: Any, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+            now = time.monotonic()
+            if now - self._last >= self.every:
+                self._last = now
+                logging.getLogger("uvicorn.error").warning(
+                    "out of file descriptors: new connections wait (%s); raise the limit (ulimit -n) or lower "
+                    "--max-connections", error.strerror)
+            return
+        loop.default_exception_handler(context)
 
 
 def request_line(fields: dict[str, Any]) -> None:

@@ -1,23 +1,71 @@
-"""The HTTP protocol uvicorn runs for the mock: its own choice of parser, with TCP_NODELAY on every
-connection.
+"""The HTTP protocol uvicorn runs for the mock: TCP_NODELAY on every connection, and the limits a
+hostile or broken client meets before its request reaches the app.
 
-asyncio turns Nagle's algorithm off only on sockets that report ``IPPROTO_TCP``. Under
-``--workers N`` uvicorn binds the listening socket itself with protocol 0, so accepted connections
-keep Nagle on. An answer goes out as two writes (head, then body) and the body then waits for the
-client's delayed ACK: about 40 ms on Linux for every request after a connection's first, which
-measured 1,136 req/s on two workers against 14,500 on one. Setting the option on each connection
-holds whichever way the socket was made.
+**TCP_NODELAY.** asyncio turns Nagle's algorithm off only on sockets that report ``IPPROTO_TCP``.
+Under ``--workers N`` uvicorn binds the listening socket itself with protocol 0, so accepted
+connections keep Nagle on. An answer goes out as two writes (head, then body) and the body then
+waits for the client's delayed ACK: about 40 ms on Linux for every request after a connection's
+first, which measured 1,136 req/s on two workers against 14,500 on one. Setting the option on each
+connection holds whichever way the socket was made.
+
+**Limits** (each a ``serve`` flag; see the README's Security section). uvicorn has none of these
+for httptools, which buffers a header of any size and waits for a request head for ever:
+
+- ``--max-head-bytes``: a request line and headers larger than this are answered 431 and the
+  connection closed, as soon as that many bytes came without the head ending (not after the whole
+  head is buffered);
+- ``--head-timeout``: a head must arrive within this many seconds of the connection opening or of
+  its first byte (a silent or slowloris connection is closed, with a 408 where nothing was sent);
+- ``--body-timeout``: a body must arrive within this many seconds of its head (a Content-Length
+  larger than what comes, or a chunked body with no end);
+- ``--max-connections``: one more connection than this per worker is answered 503 and closed at
+  once, so file descriptors never run out under a flood of idle connections.
+
+Refusals use the error body of the vendor the request's path names, through ``MockServer.refusal``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mockserver.errors import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, UNAVAILABLE
+
+LINGER = 2.0
+# A connection over --max-connections lingers only long enough for its first request to arrive,
+# so that a flood of them holds few descriptors.
+REFUSED_LINGER = 0.25
 
 
-class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # httptools, or h11 where it is missing
+class ProtocolLimits:
+    """What the protocol enforces; set once per process by ``configure``."""
+
+    max_head_bytes = 65_536
+    head_timeout = 10.0
+    body_timeout = 30.0
+    max_connections = 1000
+
+
+def configure(max_head_bytes: int, head_timeout: float, body_timeout: float, max_connections: int) -> None:
+    ProtocolLimits.max_head_bytes = max_head_bytes
+    ProtocolLimits.head_timeout = head_timeout
+    ProtocolLimits.body_timeout = body_timeout
+    ProtocolLimits.max_connections = max_connections
+
+
+class GuardedHTTP(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits above: its parser callbacks tell where a head ends."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+    _body_timer: asyncio.TimerHandle | None = None
+    _in_head = False
+    _head_bytes = 0  # bytes received since the head began, while it has not ended
+    _head_size = 0  # bytes of the head as parsed (line and headers)
+    _refused = False
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -26,3 +74,133 @@ class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # httpto
             except OSError:  # the peer is already gone: uvicorn sees that next
                 pass
         super().connection_made(transport)  # type: ignore[arg-type]
+        if len(self.connections) > ProtocolLimits.max_connections:
+            self._refuse("/", UNAVAILABLE, f"This server holds at most {ProtocolLimits.max_connections} connections "
+                         "per worker (--max-connections); try again shortly, or reuse a connection.", retry_after=True,
+                         linger=REFUSED_LINGER)
+            return
+        self._head_timer = self.loop.call_later(ProtocolLimits.head_timeout, self._head_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+        if self._in_head and not self._refused:
+            # The chunk ended inside a head: all of it was head. Past the limit the parser is fed
+            # no more, so a huge header never sits in its buffer.
+            self._head_bytes += len(data)
+            if self._head_bytes > ProtocolLimits.max_head_bytes:
+                self._head_too_large()
+
+    # httptools' callbacks, around uvicorn's own. Once a request is refused the parser may still be
+    # inside the same chunk: every callback then does nothing.
+    def on_message_begin(self) -> None:
+        if self._refused:
+            return
+        super().on_message_begin()
+        self._in_head, self._head_bytes, self._head_size = True, 0, 0
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(ProtocolLimits.head_timeout, self._head_too_slow)
+
+    def on_url(self, url: bytes) -> None:
+        if not self._refused:
+            self._head_size += len(url)
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._refused:
+            self._head_size += len(name) + len(value) + 4
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._refused:
+            return
+        self._in_head = False
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        if self._head_size > ProtocolLimits.max_head_bytes:  # a whole head in one chunk
+            self._head_too_large()
+            return
+        super().on_headers_complete()
+        self._body_timer = self.loop.call_later(ProtocolLimits.body_timeout, self._body_too_slow)
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    def _head_too_large(self) -> None:
+        self._refuse(self._path(), HEADERS_TOO_LARGE, f"The request's line and headers are over "
+                     f"{ProtocolLimits.max_head_bytes} bytes, the most this server takes (--max-head-bytes). "
+                     "Send fewer or shorter headers.")
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        self._refuse(self._path(), REQUEST_TIMEOUT, f"The request's head did not arrive within "
+                     f"{ProtocolLimits.head_timeout:g} s (--head-timeout).")
+
+    def _body_too_slow(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and not cycle.response_started:
+            cycle.disconnected = True  # the app's answer, if it comes, goes nowhere: this one is sent
+            self._refuse(self._path(), REQUEST_TIMEOUT, f"The request's body did not arrive within "
+                         f"{ProtocolLimits.body_timeout:g} s of its head (--body-timeout); was its Content-Length right?")
+        else:
+            self.transport.close()
+
+    def _path(self) -> str:
+        url = getattr(self, "url", b"") or b"/"
+        return url.split(b"?", 1)[0].decode("latin-1") or "/"
+
+    def _refuse(self, path: str, kind: str, message: str, retry_after: bool = False, linger: float = LINGER) -> None:
+        """Answer ``kind`` in the error body of the vendor ``path`` names, and close the connection."""
+        self._refused = True
+        self._cancel_timers()
+        refusal = getattr(self.app, "refusal", None)
+        if refusal is not None:
+            answer = refusal(path, kind, message)
+            status, body, content_type, headers = answer.status, answer.body, answer.content_type, dict(answer.headers)
+        else:  # another app (tests may serve one): plain JSON
+            from mockserver.errors import STATUS_BY_KIND
+
+            status, body, content_type, headers = STATUS_BY_KIND[kind], f'{{"error": "{kind}"}}'.encode(), "application/json", {}
+        if retry_after:
+            headers["Retry-After"] = "1"
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}", f"content-type: {content_type or 'application/json'}",
+                 f"content-length: {len(body)}", "connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        # A lingering close: closing with the client's bytes unread would send a reset, and the
+        # client, still sending its huge head, could lose the answer. Half-close, discard what
+        # still comes (data_received ignores it), and close for good after ``linger`` seconds.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(linger, self.transport.close)
+        else:
+            self.transport.close()
+
+    def _cancel_timers(self) -> None:
+        for name in ("_head_timer", "_body_timer"):
+            timer: Any = getattr(self, name)
+            if timer is not None:
+                timer.cancel()
+                setattr(self, name, None)
+
+
+_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large", 503: "Service Unavailable"}
