@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import os
-import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from mockserver.answers import AnswerCache
+from mockserver.control.access import ControlAccess, TrustedProxies
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
-from mockserver.control.journal import masked, readable_body
+from mockserver.control.journal import Masker, bounded
 from mockserver.cors import CORSMiddleware
-from mockserver.errors import NOT_FOUND, ConfigError, Problem
+from mockserver.errors import NOT_FOUND, UNAVAILABLE, URI_TOO_LONG, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
-from mockserver.jobs.links import verify
-from mockserver.logs import DroppedConnection, request_line
+from mockserver.generation.rng import derive
+from mockserver.jobs.links import LinkKey, verify
+from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line
 from mockserver.profiles import discover_profiles
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
@@ -44,8 +45,10 @@ class MockServer:
         unknown = [n for n in [*names, *settings.spec_overrides] if n not in profiles]
         if unknown:
             raise ConfigError(f"unknown vendor {unknown[0]!r}; known vendors: {', '.join(profiles)}")
-        self.state = open_state(settings.state, settings.seed, Limits(journal=settings.journal_size, jobs=settings.max_jobs))
-        self.secret = self.state.secret()
+        self.state = open_state(settings.state, settings.seed, Limits(
+            journal=settings.journal_size, jobs=settings.max_jobs, journal_bytes=settings.journal_bytes,
+            timeout=settings.state_timeout))
+        self.link_key = LinkKey(self.state.secret, settings.secret)
         bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
         replaced = {(f.vendor, f.operation_id, f.name) for f in users}
         # Bundled fixtures fit the bundled specs only; a user's fixture replaces a bundled one of the same name.
@@ -60,12 +63,18 @@ class MockServer:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)
             own = [f for f in fixtures if f.vendor == name]
-            self.vendors[name] = VendorService(profile, spec, settings, self.state, self.secret, own, answers)
+            self.vendors[name] = VendorService(profile, spec, settings, self.state, self.link_key, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
         self.control = ControlPlane(self.state, operations, self._download,
                                     lambda vendor, seed: self.vendors[vendor].profile.entities(seed))
         self.control.install(settings.faults, settings.sessions)
-        self._asgi = CORSMiddleware(self._serve, settings.cors_origins) if settings.cors_origins else self._serve
+        # A vendor's API-key header is a credential whichever vendor it is sent to.
+        self.masker = Masker(frozenset().union(*(v.secret_headers for v in self.vendors.values())))
+        self.proxies = TrustedProxies(settings.forwarded_allow_ips)
+        self.access = ControlAccess(settings.admin_token, settings.cors_origins, settings.allowed_hosts, self.proxies)
+        self.on_shutdown: list[Callable[[], None]] = []  # run once the server drained, before it exits
+        self._asgi = (CORSMiddleware(self._serve, settings.cors_origins, self.access.origins)
+                      if settings.cors_origins else self._serve)
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)
@@ -75,14 +84,14 @@ class MockServer:
 
     async def _serve(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self.on_shutdown)
             return
         if scope["type"] != "http":
             return
         started = time.perf_counter()
         try:
             answer = await self._answer(scope, receive)
-        except StateUnavailable as exc:
+        except StateUnavailable as exc:  # the control plane's own use of the store
             answer = _plain_error(503, "state_unavailable", f"{exc}. The mock answers again once its state store does.")
         try:
             await _send(send, answer, head=scope["method"] == "HEAD")
@@ -99,10 +108,12 @@ class MockServer:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query_string = scope.get("query_string", b"").decode("latin-1")
         if path.startswith("/__mock/") or path == "/__mock":
-            refused = self._control_refusal(scope, headers, path)
+            refused = self.access.refusal(scope, headers, path)
             body = await _read_body(receive, self.settings.max_body_bytes)
             if refused is not None:
-                return refused
+                return _plain_error(refused.status, refused.code, refused.message)
+            if len(query_string) > self.settings.max_query_bytes:
+                return _plain_error(414, "uri_too_long", _query_too_long(len(query_string), self.settings.max_query_bytes))
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
             return self.control.handle(method, path, query_string, body, headers.get("content-type"))
@@ -110,10 +121,28 @@ class MockServer:
         if vendor is None:
             return self._not_found(path)
         rest = path[len(prefix):] or "/"
-        base_url = _base_url(scope, headers) + prefix
+        base_url = self._base_url(scope, headers) + prefix
         if rest == "/openapi.json" and method in ("GET", "HEAD"):
             return Answer(200, vendor.served_spec(base_url))
-        return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
+        if len(query_string) > self.settings.max_query_bytes:
+            await _read_body(receive, 0)
+            return self.refusal(path, URI_TOO_LONG, _query_too_long(len(query_string), self.settings.max_query_bytes))
+        try:
+            return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
+        except StateUnavailable as exc:
+            return self.refusal(path, UNAVAILABLE, f"The mock's state store did not answer: {exc}. "
+                                "It answers again once the store does; /__mock/ready says when.")
+
+    def refusal(self, path: str, kind: str, message: str) -> Answer:
+        """The server's own refusal (a limit, a store outage) in the error body of the vendor the
+        path belongs to. Also used by the HTTP protocol, before a request reaches the app."""
+        vendor, _ = self._vendor_for(path)
+        problem = Problem(kind, message)
+        if vendor is None:
+            return _plain_error(problem.status, kind, message)
+        answer = vendor.error(problem, derive(self.settings.seed, vendor.profile.name, kind, path), self.now())
+        answer.vendor = vendor.profile.name
+        return answer
 
     async def _vendor_request(self, vendor: VendorService, scope: Scope, receive: Any, method: str, path: str,
                               headers: dict[str, str], base_url: str, prefix: str) -> Answer:
@@ -138,15 +167,27 @@ class MockServer:
         answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
+        query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)
+        kept_path, kept_query, kept_headers, kept_body = bounded(
+            path, self.masker.query(query), self.masker.headers(headers), body, headers.get("content-type"),
+            self.settings.journal_entry_bytes)
         await self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=path,
-            route=answer.route, query=answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True),
-            headers=masked(headers, vendor.secret_headers),
-            body=readable_body(body, headers.get("content-type")), status=answer.status,
+            session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=kept_path,
+            route=answer.route, query=kept_query, headers=kept_headers, body=kept_body, status=answer.status,
             durationMs=duration_ms, fault=answer.fault.id if answer.fault else None,
         )
         return answer
+
+    def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
+        """The URL the client used to reach the mock (for served specs and links)."""
+        host = headers.get("host")
+        if not host:
+            server = scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server[0]}:{server[1]}"
+        client = scope.get("client")
+        scheme = self.proxies.scheme(client[0] if client else None, headers, scope.get("scheme", "http"))
+        return f"{scheme}://{host}{scope.get('root_path', '')}"
 
     def _vendor_for(self, path: str) -> tuple[VendorService | None, str]:
         if self.settings.root_vendor:
@@ -155,34 +196,12 @@ class MockServer:
         service = self.vendors.get(first)
         return (service, f"/{first}") if service else (None, "")
 
-    def _control_refusal(self, scope: Scope, headers: dict[str, str], path: str) -> Answer | None:
-        """The control plane changes what every client sees: only loopback clients, or holders of
-        ``--admin-token``, may use it. Health, readiness and its spec stay open for probes."""
-        if path in ("/__mock/health", "/__mock/ready", "/__mock/openapi.json") or path.startswith("/__mock/downloads/"):
-            return None  # probes, and signed links (the signature is the key)
-        token = self.settings.admin_token
-        if token is not None:
-            given = headers.get("x-mock-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if secrets.compare_digest(given.encode(), token.encode()):
-                return None
-            return _plain_error(401, "unauthorized", "The control plane needs the admin token: send "
-                                "'Authorization: Bearer <token>' or 'X-Mock-Admin-Token: <token>' (see --admin-token).")
-        client = (scope.get("client") or ("",))[0]
-        try:
-            if ipaddress.ip_address(client).is_loopback:
-                return None
-        except ValueError:
-            return None  # not a socket peer: an in-process ASGI caller
-
-        return _plain_error(403, "forbidden", f"The control plane answers loopback clients only (this request came from "
-                            f"{client or 'an unknown address'}); start the server with --admin-token to use it remotely.")
-
     def _download(self, vendor: str, job_id: str, expires: str, signature: str) -> Answer:
         """Serve a finished job's file through a signed, expiring link."""
         if vendor not in self.vendors:
             return _plain_error(404, "not_found", "No such download. Links come from a finished job's status.")
         job = self.state.job(vendor, job_id)
-        if job is None or not verify(self.secret, job, expires, signature):
+        if job is None or not verify(self.link_key(), job, expires, signature):
             return _plain_error(403, "invalid_link", "This download link is not valid: it names no job, or its signature "
                                 "does not match. Use the downloadUrl of the job's status as it was given.")
         if int(expires) / 1000 < time.time():
@@ -211,12 +230,9 @@ def _plain_error(status: int, code: str, message: str) -> Answer:
     return Answer(status, json.dumps({"error": code, "message": message}).encode())
 
 
-def _base_url(scope: Scope, headers: dict[str, str]) -> str:
-    host = headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+def _query_too_long(size: int, limit: int) -> str:
+    return (f"The query string is {size} bytes; this server takes at most {limit} (--max-query-bytes). "
+            "Send fewer or shorter parameters.")
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
@@ -257,11 +273,14 @@ async def _send(send: Any, answer: Answer, head: bool = False) -> None:
     await send({"type": "http.response.body", "body": b"" if head else answer.body})
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Any, send: Any, on_shutdown: list[Callable[[], None]]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            for hook in on_shutdown:
+                hook()
             await send({"type": "lifespan.shutdown.complete"})
             return

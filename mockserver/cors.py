@@ -3,6 +3,9 @@
 Default: any origin, without credentials (``Access-Control-Allow-Origin: *``). With a list of
 origins, only those are echoed back, with ``Vary: Origin`` and credentials allowed: ``*`` is
 never combined with credentials.
+
+The vendor APIs only: the ``/__mock`` control plane gets CORS for the origins in
+``control_origins`` alone (listed origins, and only with an admin token; see control/access.py).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ EXPOSED = b"Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLim
 
 
 class CORSMiddleware:
-    def __init__(self, app: Any, origins: tuple[str, ...] = ("*",)) -> None:
+    def __init__(self, app: Any, origins: tuple[str, ...] = ("*",), control_origins: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.any_origin = origins == ("*",)
         self.origins = frozenset(origins)
+        self.control_origins = control_origins
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -27,7 +31,11 @@ class CORSMiddleware:
             return
         headers = {k.lower(): v for k, v in scope["headers"]}
         origin = headers.get(b"origin", b"").decode("latin-1")
-        allowed = self._allow(origin)
+        path = scope["path"]
+        if path == "/__mock" or path.startswith("/__mock/"):
+            allowed = _echo(origin) if origin in self.control_origins else []
+        else:
+            allowed = self._allow(origin)
         if not allowed:
             await self.app(scope, receive, send)
             return
@@ -54,6 +62,10 @@ class CORSMiddleware:
         if self.any_origin:
             return [(b"access-control-allow-origin", b"*")]
         if origin in self.origins:
-            return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
-                    (b"access-control-allow-credentials", b"true")]
+            return _echo(origin)
         return []
+
+
+def _echo(origin: str) -> list[tuple[bytes, bytes]]:
+    return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
+            (b"access-control-allow-credentials", b"true")]

@@ -144,13 +144,13 @@ def test_cors_for_browsers_any_origin_without_credentials(client: TestClient) ->
 def test_cors_with_listed_origins_echoes_them_with_credentials() -> None:
     app = create_app(Settings(now=NOW, cors_origins=("http://app.test",)))
     with TestClient(app, base_url=HOST) as listed:
-        allowed = listed.get("/__mock/health", headers={"Origin": "http://app.test"})
-        other = listed.get("/__mock/health", headers={"Origin": "http://evil.test"})
+        allowed = listed.get("/botpress/openapi.json", headers={"Origin": "http://app.test"})
+        other = listed.get("/botpress/openapi.json", headers={"Origin": "http://evil.test"})
     assert allowed.headers["access-control-allow-origin"] == "http://app.test"
     assert allowed.headers["access-control-allow-credentials"] == "true" and allowed.headers["vary"] == "Origin"
     assert "access-control-allow-origin" not in other.headers
     with TestClient(create_app(Settings(now=NOW, cors_origins=())), base_url=HOST) as closed:
-        assert "access-control-allow-origin" not in closed.get("/__mock/health", headers={"Origin": "http://app.test"}).headers
+        assert "access-control-allow-origin" not in closed.get("/botpress/openapi.json", headers={"Origin": "http://app.test"}).headers
 
 
 def test_options_on_a_known_path_lists_the_methods(client: TestClient) -> None:
