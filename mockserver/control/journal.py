@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,10 @@ from mockserver.client import JournalEntry  # the entry's shape, as the API give
 from mockserver.state import State
 from mockserver.validation.schema import parse_date_time
 
-# Headers that carry credentials in any API; each vendor adds the API-key headers its spec declares.
+# Names that carry credentials in some API, wherever they appear (headers, query parameters):
+# Authorization, Cookie, X-Api-Key, Api-Key, X-Auth-Token, X-Amz-Security-Token, access_token,
+# api_key, key, signature, password ... Each vendor's API-key header is added on every vendor.
+CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|credential|cookie|signature|api[-_]?key|(^|[-_])key$|^sig$", re.I)
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-mock-admin-token"})
 MAX_BODY_CHARS = 65_536
 EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
@@ -81,17 +85,75 @@ class Journal:
         self._state.clear_journal(session)
 
 
+class Masker:
+    """Hides credentials before an entry is stored: by name (``CREDENTIAL_NAME``), plus the
+    API-key header names every served spec declares."""
+
+    def __init__(self, header_names: frozenset[str] = frozenset()) -> None:
+        self.header_names = SECRET_HEADERS | header_names
+        self._verdicts: dict[str, bool] = {}  # name -> secret?, a few dozen names in practice
+
+    def secret(self, name: str) -> bool:
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            verdict = name.lower() in self.header_names or CREDENTIAL_NAME.search(name) is not None
+            if len(self._verdicts) < 4096:
+                self._verdicts[name] = verdict
+        return verdict
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return {k: mask(v) if self.secret(k) else v for k, v in headers.items()}
+
+    def query(self, query: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        return {k: [mask(v) for v in values] if self.secret(k) else values for k, values in query.items()}
+
+
+def mask(value: str) -> str:
+    """A credential as the journal keeps it: its last four characters when it has 12 or more
+    (enough to tell two apart), nothing of a shorter one. An auth scheme ("Bearer") is no secret
+    but is not kept either: the rest is what must not leak."""
+    scheme, sep, credential = value.partition(" ")
+    if not (sep and scheme.isalpha()):
+        credential = value
+    credential = credential.strip()
+    return "****" + credential[-4:] if len(credential) >= 12 else "****"
+
+
 def masked(headers: Mapping[str, str], secret: frozenset[str] = SECRET_HEADERS) -> dict[str, str]:
-    """Credentials reduced to their last four characters (all hidden when short)."""
-    return {k: ("****" + v[-4:] if len(v) > 8 else "****") if k in secret else v for k, v in headers.items()}
+    """Credentials masked, by name and by ``secret`` (header names)."""
+    return Masker(secret).headers(headers)
 
 
-def readable_body(body: bytes, content_type: str | None) -> Any:
-    """The body as JSON when it parses, else as text, cut to a sane size."""
+def cut(text: str, keep: int) -> str:
+    """``text`` cut to ``keep`` characters, saying how much was left out."""
+    return text if len(text) <= keep else f"{text[:keep]}…[cut {len(text) - keep} bytes]"
+
+
+def bounded(path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, content_type: str | None,
+            limit: int) -> tuple[str, dict[str, list[str]], dict[str, str], Any]:
+    """What the journal keeps of a request: at most about ``limit`` bytes (``--journal-entry-bytes``).
+
+    The head (path, query, headers) gets half the budget when it needs it, each long value cut to an
+    equal share with a visible marker; the body gets what is left, cut the same way.
+    """
+    head = len(path) + sum(len(k) + sum(map(len, v)) for k, v in query.items()) + sum(len(k) + len(v) for k, v in headers.items())
+    if head > limit // 2:
+        share = max(64, (limit // 2) // (2 + len(headers) + len(query)))
+        path = cut(path, share)
+        query = {cut(k, share): [cut(v, share) for v in values[:16]] for k, values in list(query.items())[:64]}
+        headers = {cut(k, share): cut(v, share) for k, v in headers.items()}
+        head = len(path) + sum(len(k) + sum(map(len, v)) for k, v in query.items()) + sum(len(k) + len(v) for k, v in headers.items())
+    return path, query, headers, readable_body(body, content_type, max(limit - head, 64))
+
+
+def readable_body(body: bytes, content_type: str | None, limit: int = MAX_BODY_CHARS) -> Any:
+    """The body as JSON when it parses (and fits), else as text, cut to ``limit`` with a marker."""
     if not body:
         return None
-    text = body[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
-    if content_type and "json" in content_type and len(body) <= MAX_BODY_CHARS:
+    text = body[:limit].decode("utf-8", errors="replace")
+    if len(body) > limit:
+        text += f"…[cut {len(body) - limit} bytes]"
+    if content_type and "json" in content_type and len(body) <= limit:
         try:
             return json.loads(body, parse_constant=_refuse)  # NaN would make the journal's own JSON invalid
         except (ValueError, RecursionError):

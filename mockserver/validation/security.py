@@ -88,6 +88,6 @@ class SecurityCheck:
 
 
 def _mask(secret: str) -> str:
-    """Show enough of a credential to recognise it, never all of it."""
+    """Show enough of a credential to recognise it, never all of it: a short one not at all."""
     secret = secret[:64]
-    return secret if len(secret) <= 4 else secret[:4] + "*" * min(len(secret) - 4, 12)
+    return "****" if len(secret) < 12 else secret[:4] + "*" * min(len(secret) - 4, 12)
