@@ -111,10 +111,10 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 
 class VendorService:
-    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, state: State, secret: str,
+    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, state: State, link_key: Callable[[], str],
                  fixtures: list[Fixture] | None = None, cache: AnswerCache | None = None) -> None:
         self.profile = profile
-        self._state, self._secret, self._job_duration, self._ttl = state, secret, settings.job_duration, settings.download_ttl
+        self._state, self._link_key, self._job_duration, self._ttl = state, link_key, settings.job_duration, settings.download_ttl
         self.spec = spec
         self.seed = settings.seed
         self.router = Router(spec.operations)
@@ -239,7 +239,7 @@ class VendorService:
                 request_key=key,
                 supplied=frozenset(valid.supplied),
                 _generate=self._generate,
-                server=ServerContext(request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._secret, self._ttl),
+                server=ServerContext(request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._link_key, self._ttl),
                 wall=request.wall,
                 prefer=preferences,
                 session=request.session,

@@ -16,7 +16,7 @@ from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Proble
 from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
 from mockserver.routing import Router
-from mockserver.state import State
+from mockserver.state import State, StateUnavailable
 from mockserver.timeutil import clock
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
@@ -98,9 +98,17 @@ class ControlPlane:
             return _json(400, {"error": "bad_request", "message": str(exc)})
 
     def _health(self, params: dict[str, Any], body: Any) -> Answer:
+        """Liveness: the process answers. Never touches the store, so it answers while the store hangs."""
         return _json(200, {"status": "ok", "vendors": dict(self.vendors)})
 
-    _ready = _health
+    def _ready(self, params: dict[str, Any], body: Any) -> Answer:
+        """Readiness: the store answers too (within its deadline), so an orchestrator stops routing here while it does not."""
+        try:
+            self.state.ping()
+        except StateUnavailable as exc:
+            return _json(503, {"status": "unavailable", "reason": str(exc), "vendors": dict(self.vendors)},
+                         {"Retry-After": "1"})
+        return _json(200, {"status": "ok", "vendors": dict(self.vendors)})
 
     def _reset(self, params: dict[str, Any], body: Any) -> Answer:
         self.reset(params.get("session"))

@@ -105,7 +105,7 @@ class Call:
     def download_url(self, job: Job) -> tuple[str, datetime]:
         """A signed link to the job's file on this server, and when it expires."""
         expires_ms = math.ceil(job.finished_at() * 1000) + self.server.download_ttl * 1000
-        path = download_path(self.server.secret, job, expires_ms)
+        path = download_path(self.server.link_key(), job, expires_ms)
         return self.server.url + path, datetime.fromtimestamp(expires_ms / 1000, timezone.utc)
 
     @staticmethod
@@ -121,7 +121,7 @@ class ServerContext:
     url: str  # the server's root URL as the client reached it
     state: State  # jobs live here
     job_duration: float
-    secret: str
+    link_key: Callable[[], str]  # jobs.links.LinkKey
     download_ttl: int
 
 

@@ -11,10 +11,12 @@ collection is bounded (see ``Limits``), so no amount of traffic grows memory wit
 from __future__ import annotations
 
 import json
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -36,6 +38,57 @@ class Limits:
     jobs: int = 10_000  # jobs kept per vendor and kind; the oldest go first
     rules: int = 1000  # fault rules; adding one more is refused
     sessions: int = 10_000  # sessions; the oldest go first
+    journal_bytes: int = 64 * 1_048_576  # bytes of JSON the journal keeps in all; the oldest go first
+    timeout: float = 0.25  # seconds one store call may take
+
+
+T = TypeVar("T")
+
+
+class Breaker:
+    """Keeps a store that stopped answering from stalling every request.
+
+    Each store call has a deadline (``Limits.timeout``). The first call that fails opens the
+    breaker: from then on calls fail at once, with the reason, while a thread probes the store
+    every ``retry`` seconds and closes the breaker when the store answers. So the event loop waits
+    one deadline per outage, not one per request, and health checks keep answering.
+    """
+
+    def __init__(self, probe: Callable[[], None], retry: float = 0.5) -> None:
+        self._probe, self._retry = probe, retry
+        self._down: str | None = None  # why the store is down, while it is
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> str | None:
+        return self._down
+
+    def call(self, work: Callable[[], T]) -> T:
+        reason = self._down
+        if reason is not None:
+            raise StateUnavailable(f"{reason} (the mock retries every {self._retry:g} s)")
+        try:
+            return work()
+        except StateUnavailable as exc:
+            self._trip(str(exc))
+            raise
+
+    def _trip(self, reason: str) -> None:
+        with self._lock:
+            if self._down is not None:
+                return
+            self._down = reason
+        threading.Thread(target=self._watch, name="mockserver-state-probe", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self._retry)
+            try:
+                self._probe()
+            except Exception:  # noqa: BLE001, S112  # still down: keep probing
+                continue
+            self._down = None
+            return
 
 
 def encode(record: Any) -> str:
@@ -57,6 +110,14 @@ class State(ABC):
     def __init__(self, seed: int, limits: Limits) -> None:
         self.seed = seed
         self.limits = limits
+
+    def ping(self) -> None:
+        """Raise ``StateUnavailable`` unless the store answers now (readiness)."""
+
+    @property
+    def down(self) -> str | None:
+        """Why the store is known to be down, or None: no store call is made to tell."""
+        return None
 
     @abstractmethod
     def secret(self) -> str:

@@ -15,21 +15,30 @@ from typing import Any, TypeVar
 
 from mockserver.errors import ConfigError
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, StateUnavailable, encode
+from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode
 
 T = TypeVar("T")
 P = "mockserver:"
 RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED = (P + k for k in ("rules", "rules:order", "rules:seq", "rules:matched", "rules:applied"))
 
-# KEYS: journal list, journal id counter. ARGV: size, then the entries' JSON. Newest first.
+# KEYS: journal list, journal id counter, journal bytes. ARGV: size, bytes limit, then the entries'
+# JSON. Newest first; the oldest go while there are more than ``size`` or more bytes than the limit.
 _RECORD = """
-for i = 2, #ARGV do
-  local id = redis.call('INCR', KEYS[2])
-  redis.call('LPUSH', KEYS[1], id .. '|' .. ARGV[i])
+local bytes = tonumber(redis.call('GET', KEYS[3]) or '0')
+for i = 3, #ARGV do
+  local item = redis.call('INCR', KEYS[2]) .. '|' .. ARGV[i]
+  redis.call('LPUSH', KEYS[1], item)
+  bytes = bytes + #item
 end
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local size, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local length = redis.call('LLEN', KEYS[1])
+while length > 0 and (length > size or bytes > limit) do
+  bytes = bytes - #redis.call('RPOP', KEYS[1])
+  length = length - 1
+end
+redis.call('SET', KEYS[3], bytes)
 """
-# KEYS: journal list. ARGV: session. Keeps the other sessions' entries in order.
+# KEYS: journal list, journal bytes. ARGV: session. Keeps the other sessions' entries in order.
 _CLEAR_SESSION = """
 local kept = {}
 for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
@@ -37,7 +46,12 @@ for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if body['session'] ~= ARGV[1] then table.insert(kept, item) end
 end
 redis.call('DEL', KEYS[1])
-for i = 1, #kept do redis.call('RPUSH', KEYS[1], kept[i]) end
+local bytes = 0
+for i = 1, #kept do
+  redis.call('RPUSH', KEYS[1], kept[i])
+  bytes = bytes + #kept[i]
+end
+redis.call('SET', KEYS[2], bytes)
 return #kept
 """
 # KEYS: a job index (sorted by number), the vendor's job data hash. ARGV: limit.
@@ -104,19 +118,39 @@ class RedisState(State):
         except ImportError:
             raise ConfigError("--state redis://... needs the redis package: pip install 'mockserver[redis]'") from None
         self.url = url
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         self._errors = (redis.RedisError, OSError)
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5,
+        # Every call within the deadline, and no retries: redis-py's default retries with backoff
+        # made a paused Redis cost 5-8 s per request. The breaker retries, off the event loop.
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=limits.timeout,
+                                           socket_connect_timeout=limits.timeout, retry=Retry(NoBackoff(), 0),
                                            health_check_interval=30)
+        self._breaker = Breaker(self._ping_directly)
+        self._ping_directly()  # a store that is not there fails the start
         self._scripts = {name: self._redis.register_script(source) for name, source in (
             ("record", _RECORD), ("clear_session", _CLEAR_SESSION), ("trim_jobs", _TRIM_JOBS), ("add_rule", _ADD_RULE),
             ("bump", _BUMP), ("remove_rules", _REMOVE_RULES), ("put_session", _PUT_SESSION))}
-        self._call(self._redis.ping)
 
     def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._breaker.call(lambda: self._direct(operation, *args, **kwargs))
+
+    def _direct(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return operation(*args, **kwargs)
         except self._errors as exc:
             raise StateUnavailable(f"the Redis state store at {self._where()} failed: {exc}") from exc
+
+    def ping(self) -> None:
+        self._breaker.call(self._ping_directly)
+
+    def _ping_directly(self) -> None:
+        self._direct(self._redis.ping)
+
+    @property
+    def down(self) -> str | None:
+        return self._breaker.down
 
     def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         return self._call(self._scripts[name], keys=keys, args=args)
@@ -127,8 +161,11 @@ class RedisState(State):
         return tail if head else self.url
 
     def secret(self) -> str:
-        self._call(self._redis.set, P + "secret", secrets.token_hex(16), nx=True)
-        return self._call(self._redis.get, P + "secret")
+        # One round trip: read at every link signed or checked (see jobs.links.LinkKey).
+        pipe = self._redis.pipeline()
+        pipe.set(P + "secret", secrets.token_hex(16), nx=True)
+        pipe.get(P + "secret")
+        return self._call(pipe.execute)[1]
 
     # --- jobs ------------------------------------------------------------------------------------
     # jobs:seq numbers them; jobs:data:<vendor> maps id -> job; jobs:index:<vendor>:<kind> orders
@@ -179,7 +216,8 @@ class RedisState(State):
 
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         if entries:
-            self._script("record", [P + "journal", P + "journal:seq"], [self.limits.journal, *map(encode, entries)])
+            self._script("record", [P + "journal", P + "journal:seq", P + "journal:bytes"],
+                         [self.limits.journal, self.limits.journal_bytes, *map(encode, entries)])
 
     def entries(self) -> list[dict[str, Any]]:
         items = self._call(self._redis.lrange, P + "journal", 0, -1)
@@ -191,9 +229,9 @@ class RedisState(State):
 
     def clear_journal(self, session: str | None) -> None:
         if session is None:
-            self._call(self._redis.delete, P + "journal")
+            self._call(self._redis.delete, P + "journal", P + "journal:bytes")
         else:
-            self._script("clear_session", [P + "journal"], [session])
+            self._script("clear_session", [P + "journal", P + "journal:bytes"], [session])
 
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:

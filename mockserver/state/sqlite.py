@@ -28,13 +28,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, StateUnavailable, encode
+from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode
 
 T = TypeVar("T")
 # The journal deletes entries beyond its size once every so many records.
 _TRIM_EVERY = 64
-# How long a statement keeps trying a locked file, and its first pause between tries.
-_PATIENCE, _FIRST_PAUSE = 10.0, 0.0001
+# The first pause between tries of a statement that found the file locked; it keeps trying for
+# ``Limits.timeout`` in all.
+_FIRST_PAUSE = 0.0001
+# Workers starting together open the file at once: opening it may wait longer than a request.
+_START_PATIENCE = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +49,9 @@ CREATE TABLE IF NOT EXISTS rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT
 CREATE TABLE IF NOT EXISTS sessions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     body TEXT NOT NULL);
 """
+# Drops the oldest entries beyond the journal's byte limit.
+_TRIM_BYTES = """DELETE FROM journal WHERE id <= (SELECT id FROM (SELECT id, SUM(length(body)) OVER (ORDER BY id DESC) AS total
+    FROM journal) WHERE total > ? ORDER BY id DESC LIMIT 1)"""
 _JOURNAL_SCHEMA = "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, body TEXT NOT NULL);"
 
 
@@ -59,8 +65,11 @@ class SqliteState(State):
         self._in_memory = path == ":memory:"
         # In memory, nothing but this process reads the journal: a bounded deque of the entries
         # themselves spares encoding and a statement per request.
-        self._entries: deque[dict[str, Any]] | None = deque(maxlen=limits.journal) if self._in_memory else None
+        self._entries: deque[dict[str, Any]] | None = deque() if self._in_memory else None
+        self._entry_sizes: deque[int] = deque()  # the JSON bytes of each entry in self._entries
+        self._entry_bytes = 0
         self._entry_ids = itertools.count(1)
+        self._breaker = Breaker(self.ping_directly)
         self._db = self._connect(path, _SCHEMA)
         self._journal = None if self._in_memory else self._connect(_journal_path(path), _JOURNAL_SCHEMA)
         self.batch_journal = not self._in_memory
@@ -70,16 +79,16 @@ class SqliteState(State):
             # timeout=0: a locked file raises at once, and _run tries again after a short pause.
             db = sqlite3.connect(path, timeout=0, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
-                self._retrying(lambda: db.execute("PRAGMA journal_mode=WAL"))
+                self._retrying(lambda: db.execute("PRAGMA journal_mode=WAL"), _START_PATIENCE)
                 # No fsync per commit (WAL stays consistent); the request journal needs none at all.
                 db.execute("PRAGMA synchronous=OFF" if schema is _JOURNAL_SCHEMA else "PRAGMA synchronous=NORMAL")
-            self._retrying(lambda: db.executescript(schema))
+            self._retrying(lambda: db.executescript(schema), _START_PATIENCE)
             return db
         except sqlite3.Error as exc:
             raise StateUnavailable(f"cannot open the state file {path}: {exc}") from exc
 
-    def _retrying(self, work: Callable[[], T]) -> T:
-        deadline, pause = time.monotonic() + _PATIENCE, _FIRST_PAUSE
+    def _retrying(self, work: Callable[[], T], patience: float | None = None) -> T:
+        deadline, pause = time.monotonic() + (patience or self.limits.timeout), _FIRST_PAUSE
         while True:
             try:
                 return work()
@@ -91,12 +100,33 @@ class SqliteState(State):
 
     def _run(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         """``work`` on the state (or journal) connection: tried again while the file is locked."""
+        if self._in_memory:
+            return self._direct(work, journal)
+        return self._breaker.call(lambda: self._direct(work, journal))
+
+    def _direct(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         db = self._journal if journal and self._journal is not None else self._db
         with self._lock:
             try:
                 return self._retrying(lambda: work(db))
             except sqlite3.Error as exc:
                 raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
+
+    def ping(self) -> None:
+        if not self._in_memory:
+            self._breaker.call(self.ping_directly)
+
+    def ping_directly(self) -> None:
+        """Whether both files take a write now (a reader alone would not see another process's lock)."""
+        def write_lock(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+        self._direct(write_lock)
+        self._direct(write_lock, journal=True)
+
+    @property
+    def down(self) -> str | None:
+        return self._breaker.down
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE takes the write lock at once)."""
@@ -159,7 +189,14 @@ class SqliteState(State):
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         if self._entries is not None:
-            self._entries.extend({"id": next(self._entry_ids), **entry} for entry in entries)
+            for entry in entries:
+                self._entries.append({"id": next(self._entry_ids), **entry})
+                size = len(encode(entry))
+                self._entry_sizes.append(size)
+                self._entry_bytes += size
+            while self._entries and (len(self._entries) > self.limits.journal or self._entry_bytes > self.limits.journal_bytes):
+                self._entries.popleft()
+                self._entry_bytes -= self._entry_sizes.popleft()
             return
         rows = [(entry.get("session"), encode(entry)) for entry in entries]
 
@@ -168,6 +205,7 @@ class SqliteState(State):
             (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
             if last // _TRIM_EVERY != (last - len(rows)) // _TRIM_EVERY:  # trimming now and then spares statements
                 db.execute("DELETE FROM journal WHERE id <= ?", (last - self.limits.journal,))
+                db.execute(_TRIM_BYTES, (self.limits.journal_bytes,))
         if rows:
             self._transaction(add, journal=True)  # one commit for the batch
 
@@ -175,15 +213,22 @@ class SqliteState(State):
         if self._entries is not None:
             return list(self._entries)
         rows = self._run(lambda db: db.execute(
-            "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id",
+            "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id DESC",
             (self.limits.journal,)).fetchall(), journal=True)
-        return [{"id": entry_id, **json.loads(body)} for entry_id, body in rows]
+        kept, size = [], 0
+        for entry_id, body in rows:  # newest first: what the byte limit keeps, as if trimmed just now
+            size += len(body)
+            if size > self.limits.journal_bytes:
+                break
+            kept.append({"id": entry_id, **json.loads(body)})
+        return kept[::-1]
 
     def clear_journal(self, session: str | None) -> None:
         if self._entries is not None:
-            kept = [] if session is None else [e for e in self._entries if e.get("session") != session]
-            self._entries.clear()
-            self._entries.extend(kept)
+            kept = [] if session is None else [(e, n) for e, n in zip(self._entries, self._entry_sizes) if e.get("session") != session]
+            self._entries = deque(e for e, _ in kept)
+            self._entry_sizes = deque(n for _, n in kept)
+            self._entry_bytes = sum(self._entry_sizes)
             return
         if session is None:
             self._run(lambda db: db.execute("DELETE FROM journal"), journal=True)
