@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test fuzz fuzz-long soak bench clean
+.PHONY: run install test fuzz fuzz-long soak bench hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ $(PRISM_DIR)/.installed-$(PRISM_VERSION):
 bench: $(VENV)/.installed-run $(PRISM_DIR)/.installed-$(PRISM_VERSION)
 	command -v wrk >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && $$sudo apt-get install -y wrk; }
 	BENCH_PRISM=$(PRISM_DIR)/node_modules/.bin/prism $(BIN)/python benchmarks/run.py
+
+# What hostile clients and a paused Redis cost a real server (RSS, slowloris, health); prints a table.
+hostile: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis *.egg-info
