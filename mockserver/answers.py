@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mockserver.vendor import Answer
+    from mockserver.messages import Answer
 
 DEFAULT_LIMIT = 16 * 1024 * 1024
 

@@ -22,13 +22,14 @@ from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.generation.rng import derive
 from mockserver.jobs.links import LinkKey, verify
 from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line
+from mockserver.messages import Answer, Incoming
 from mockserver.profiles import discover_profiles
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
 from mockserver.state import Limits, StateUnavailable, open_state
 from mockserver.timeutil import UTC
 from mockserver.validation.schema import parse_date_time
-from mockserver.vendor import Answer, Incoming, VendorService, load_spec
+from mockserver.vendor import VendorService, load_spec
 
 Scope = dict[str, Any]
 

@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.app import create_app
+from mockserver.messages import Incoming
 from mockserver.settings import Settings
 from mockserver.timeutil import UTC
-from mockserver.vendor import Incoming
 
 _AUTH = {"authorization": "Bearer plot", "x-chatcaptain-key": "plot", "x-workspace-id": "plot"}
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
 from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
+from mockserver.messages import Answer
 from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
 from mockserver.routing import Router
@@ -20,7 +21,6 @@ from mockserver.state import State, StateUnavailable
 from mockserver.timeutil import clock
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
-from mockserver.vendor import Answer
 
 SPEC = Path(__file__).with_name("openapi.yaml")
 JOURNAL_FILTERS = ("vendor", "operationId", "method", "status", "session", "since", "until")

@@ -61,6 +61,12 @@ class Operation:
     def declares(self, status: int) -> bool:
         return str(status) in self.responses or f"{str(status)[0]}XX" in self.responses
 
+    @property
+    def success_status(self) -> int:
+        """The lowest 2xx status it declares (200 when none is)."""
+        codes = sorted(int(code) for code in self.responses if code.isdigit() and code.startswith("2"))
+        return codes[0] if codes else 200
+
 
 @dataclass(frozen=True)
 class ApiSpec:

@@ -32,6 +32,8 @@ class SecurityCheck:
         self._tokens = tokens
         # An empty requirement object ({}) makes security optional.
         self.public = not self._alternatives or any(not alt for alt in self._alternatives)
+        self.reads_query = not self.public and any(
+            s.get("type") == "apiKey" and s.get("in") == "query" for alt in self._alternatives for s in alt)
 
     def check(self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]) -> None:
         if self.public:

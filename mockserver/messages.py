@@ -1,0 +1,76 @@
+"""The two messages every layer passes: ``Incoming`` (the parts of a request the engine reads) and
+``Answer`` (a response, ready to send). A leaf module: it imports nothing of the engine's, so the
+app, the control plane, the answer cache and the pipeline stages all share it without cycles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from mockserver.control.faults import FaultRule
+
+
+@dataclass
+class Answer:
+    """A response, ready to send."""
+
+    status: int
+    body: bytes
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_ms: int = 0  # Prefer: delay=<ms>, or a fault rule's latency
+    operation_id: str | None = None  # for the journal
+    route: str | None = None
+    fault: FaultRule | None = None  # the fault rule that acted on this request
+    vendor: str | None = None  # for the log line
+    session: str | None = None
+    query: dict[str, list[str]] | None = None  # the parsed query, for the journal
+    # Set on the normal answer of a request that touched no stored state: the same request gives
+    # the same answer again (read_clock: as long as the clock reads the same).
+    reusable: bool = False
+    read_clock: bool = False
+
+    def copy(self) -> Answer:
+        """A copy that may be changed (delays, faults) without touching the kept one."""
+        # Field by field through __dict__, so a field added later is never dropped; several times
+        # faster than dataclasses.replace, and every answer served from the cache is copied.
+        twin = object.__new__(Answer)
+        twin.__dict__.update(self.__dict__)
+        twin.headers = dict(self.headers)
+        return twin
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of an HTTP request the engine reads."""
+
+    method: str
+    path: str  # raw (percent-encoded) path below the vendor's base
+    query_string: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    base_url: str
+    now: datetime
+    wall: float = 0.0
+    prefix: str = ""  # the vendor's path prefix inside base_url ("/chatcaptain" or "")
+    seed: int | None = None  # a session's seed, if it set one
+    session: str | None = None  # the X-Mock-Session header
+    # Picks the fault rule for (operationId, route template), if any: the control plane's rules.
+    pick_fault: Callable[[str, str], FaultRule | None] | None = None
+    faults: bool = True  # whether any fault rule is in force (so one might match)
+
+
+def json_bytes(body: Any) -> bytes:
+    """A body as compact JSON: orjson where it can, the standard encoder for what orjson refuses
+    (lone surrogates, which JSON allows and a client may have sent, and integers over 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8", "backslashreplace")
