@@ -24,7 +24,12 @@ from typing import Any
 
 import pytest
 
-VENDORS = ("botpress", "chatcaptain", "chatbotcom", "generalbots")
+from mockserver.profiles import discover_profiles
+
+# Every vendor the server serves, found as the server finds them. The four below have cases
+# written from their docs; any other gets the cases that hold for every vendor (_anywhere).
+VENDORS = tuple(discover_profiles())
+WRITTEN = ("botpress", "chatcaptain", "chatbotcom", "generalbots")
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,7 @@ IN_PROCESS = [
 
     # Download links (/__mock/downloads/<vendor>/<job>?expires=&signature=): signed, so nothing else reaches a file.
     *[refused("mock", f"{vendor} download link with path traversal in the job id",
-              f"{DOWNLOADS}/{vendor}/..%2F..%2Fetc%2Fpasswd?{NOT_A_LINK}", 403, "not valid") for vendor in VENDORS],
+              f"{DOWNLOADS}/{vendor}/..%2F..%2Fetc%2Fpasswd?{NOT_A_LINK}", 403, "not valid") for vendor in WRITTEN],
     refused("mock", "download link with path traversal in the vendor", f"{DOWNLOADS}/..%2F..%2Fetc/passwd?{NOT_A_LINK}",
             404, "no such download"),
     refused("mock", "chatcaptain download link with a job id not UTF-8", f"{DOWNLOADS}/chatcaptain/%C3%28?{NOT_A_LINK}",
@@ -264,7 +269,22 @@ def with_param(target: str, name: str, value: bytes) -> bytes:
     return f"{path}?{'&'.join([*kept, name])}=".encode() + value
 
 
+def _anywhere(vendor: str) -> list[Any]:
+    """What every vendor refuses alike, whatever its spec: the server's own limits, bytes that are
+    not HTTP, and paths that climb out of its base."""
+    return [
+        refused(REFUSED_BY_HTTP, f"{vendor}: raw bytes not UTF-8 in the path", f"/{vendor}/".encode() + NOT_UTF8, 400,
+                "Invalid HTTP request"),
+        refused(vendor, "a 100 kB header", f"/{vendor}/anything", 431, "--max-head-bytes",
+                headers={"X-Filler": KB100}),
+        refused(vendor, "a 20 kB query string", f"/{vendor}/anything?q={'1' * 20_000}", 414, "--max-query-bytes"),
+        refused(vendor, "../ segments in the path", f"/{vendor}/../../../etc/passwd", 404),
+    ]
+
+
 def _on_the_wire(vendor: str) -> list[Any]:
+    if vendor not in WIRE:
+        return _anywhere(vendor)
     path, valid, name = WIRE[vendor]
     header, scheme = CREDENTIAL[vendor]
     return [

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from tests.cases import AUTH, TOKEN
 from tests.conftest import NOW, LiveServer
-from tests.hostile_cases import AT_THE_EDGES, BP, IN_PROCESS, ON_THE_WIRE, REFUSED_BY_HTTP, VENDORS, WIRE, Hostile
+from tests.hostile_cases import AT_THE_EDGES, BP, IN_PROCESS, ON_THE_WIRE, REFUSED_BY_HTTP, WIRE, WRITTEN, Hostile
 
 # An error body says what was wrong in a sentence or two; it never echoes a huge input back.
 MAX_ERROR_BYTES = 2048
@@ -22,8 +22,11 @@ Answer = tuple[int, str, bytes]  # status, content type, body
 
 
 def error_message(vendor: str, status: int, body: Any) -> str:
-    """The message of ``vendor``'s error body, after checking the body has that vendor's shape."""
+    """The message of ``vendor``'s error body, after checking the body has that vendor's shape
+    (for a vendor whose body the tests do not know, the whole body: the words are in it)."""
     assert isinstance(body, dict), body
+    if vendor not in (*WRITTEN, "mock"):
+        return json.dumps(body)
     if vendor == "botpress":
         assert set(body) == {"id", "code", "type", "message"} and body["code"] == status, body
     elif vendor == "chatcaptain":
@@ -109,7 +112,7 @@ def test_the_server_keeps_serving_after_all_of_it(server: LiveServer) -> None:
         status, _, _ = over_the_wire(server.port, case)  # an answer, not a hang or a dropped connection
         assert 200 <= status < 600, case
     assert server.process.poll() is None, "the server exited"
-    for vendor in VENDORS:
+    for vendor in WRITTEN:
         valid = Hostile(vendor, "a valid request", WIRE[vendor][1], 200)
         check(valid, over_the_wire(server.port, valid))
     health = Hostile("mock", "health", "/__mock/health", 200)
