@@ -19,7 +19,9 @@ from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavai
 
 T = TypeVar("T")
 P = "mockserver:"
-RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED = (P + k for k in ("rules", "rules:order", "rules:seq", "rules:matched", "rules:applied"))
+RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED, RULE_NAMES = (
+    P + k for k in ("rules", "rules:order", "rules:seq", "rules:matched", "rules:applied", "rules:names")
+)
 
 # KEYS: journal list, journal id counter, journal bytes. ARGV: size, bytes limit, then the entries'
 # JSON. Newest first; the oldest go while there are more than ``size`` or more bytes than the limit.
@@ -54,17 +56,24 @@ end
 redis.call('SET', KEYS[2], bytes)
 return #kept
 """
-# KEYS: a job index (sorted by number), the vendor's job data hash. ARGV: limit.
-# Drops the oldest jobs beyond the limit; returns how many.
+# KEYS: a job index (sorted by number), the vendor's job data hash. ARGV: limit, the prefix of
+# the per-session indexes. Drops the oldest jobs beyond the limit, from every index; returns how many.
 _TRIM_JOBS = """
 local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
 if extra > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do redis.call('HDEL', KEYS[2], id) end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do
+    local body = redis.call('HGET', KEYS[2], id)
+    if body then
+      local session = cjson.decode(body)['session']
+      redis.call('ZREM', ARGV[2] .. ((session == cjson.null or session == nil) and '-' or ('=' .. session)), id)
+    end
+    redis.call('HDEL', KEYS[2], id)
+  end
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
 end
 return extra
 """
-# KEYS: rules hash, rules order zset, rule id counter, matched hash, applied hash.
+# KEYS: rules hash, rules order zset, rule order counter, matched hash, applied hash, rule name counter.
 # ARGV: id or '', body, replace ('1'/'0'), limit. Returns the id, or an error when full.
 _ADD_RULE = """
 local id = ARGV[1]
@@ -73,7 +82,9 @@ if (id == '' or redis.call('HEXISTS', KEYS[1], id) == 0) and redis.call('HLEN', 
   return redis.error_reply('FULL ' .. redis.call('HLEN', KEYS[1]))
 end
 local seq = redis.call('INCR', KEYS[3])
-if id == '' then id = 'rule-' .. seq end
+-- Unnamed rules count on their own (rule-1 is the first unnamed one, whatever config rules came
+-- before), as in SQLite: fault probabilities are keyed by rule id.
+if id == '' then id = 'rule-' .. redis.call('INCR', KEYS[6]) end
 redis.call('HSET', KEYS[1], id, ARGV[2])
 redis.call('ZADD', KEYS[2], seq, id)
 redis.call('HDEL', KEYS[4], id)
@@ -124,14 +135,29 @@ class RedisState(State):
         self._errors = (redis.RedisError, OSError)
         # Every call within the deadline, and no retries: redis-py's default retries with backoff
         # made a paused Redis cost 5-8 s per request. The breaker retries, off the event loop.
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=limits.timeout,
-                                           socket_connect_timeout=limits.timeout, retry=Retry(NoBackoff(), 0),
-                                           health_check_interval=30)
+        # decode_responses=True: every reply is str, which redis-py's annotations cannot say.
+        self._redis: Any = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=limits.timeout,
+            socket_connect_timeout=limits.timeout,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
         self._breaker = Breaker(self._ping_directly)
         self._ping_directly()  # a store that is not there fails the start
-        self._scripts = {name: self._redis.register_script(source) for name, source in (
-            ("record", _RECORD), ("clear_session", _CLEAR_SESSION), ("trim_jobs", _TRIM_JOBS), ("add_rule", _ADD_RULE),
-            ("bump", _BUMP), ("remove_rules", _REMOVE_RULES), ("put_session", _PUT_SESSION))}
+        self._scripts = {
+            name: self._redis.register_script(source)
+            for name, source in (
+                ("record", _RECORD),
+                ("clear_session", _CLEAR_SESSION),
+                ("trim_jobs", _TRIM_JOBS),
+                ("add_rule", _ADD_RULE),
+                ("bump", _BUMP),
+                ("remove_rules", _REMOVE_RULES),
+                ("put_session", _PUT_SESSION),
+            )
+        }
 
     def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._breaker.call(lambda: self._direct(operation, *args, **kwargs))
@@ -169,7 +195,8 @@ class RedisState(State):
 
     # --- jobs ------------------------------------------------------------------------------------
     # jobs:seq numbers them; jobs:data:<vendor> maps id -> job; jobs:index:<vendor>:<kind> orders
-    # the ids by number; jobs:indexes names every index.
+    # the ids by number, and jobs:session:<vendor>:<kind>:<-|=session> orders those of one session
+    # (so listing a session's jobs reads only its own); jobs:indexes names every vendor:kind.
     def new_job(self, job: Job) -> Job:
         seq = self._call(self._redis.incr, P + "jobs:seq")
         job = replace(job, id=job_id(self.seed, job.vendor, seq))
@@ -177,9 +204,12 @@ class RedisState(State):
         pipe = self._redis.pipeline()
         pipe.hset(f"{P}jobs:data:{job.vendor}", job.id, json.dumps(job.public()))
         pipe.zadd(index, {job.id: seq})
+        pipe.zadd(_session_index(job.vendor, job.kind, job.session), {job.id: seq})
         pipe.sadd(P + "jobs:indexes", f"{job.vendor}:{job.kind}")
         self._call(pipe.execute)
-        self._script("trim_jobs", [index, f"{P}jobs:data:{job.vendor}"], [self.limits.jobs])
+        self._script(
+            "trim_jobs", [index, f"{P}jobs:data:{job.vendor}"], [self.limits.jobs, _session_index(job.vendor, job.kind, "")[:-1]]
+        )
         return job
 
     def job(self, vendor: str, job_id: str) -> Job | None:
@@ -187,26 +217,28 @@ class RedisState(State):
         return Job(**json.loads(body)) if body else None
 
     def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
-        found = [job for job in self._all_jobs(vendor, kind) if job.session == session]
-        return found[offset:offset + limit], len(found)
-
-    def _all_jobs(self, vendor: str, kind: str) -> list[Job]:
-        """Every kept job of a vendor and kind, newest first (at most ``limits.jobs``)."""
-        ids = self._call(self._redis.zrevrange, f"{P}jobs:index:{vendor}:{kind}", 0, -1)
+        index = _session_index(vendor, kind, session)
+        pipe = self._redis.pipeline()
+        pipe.zcard(index)
+        pipe.zrevrange(index, offset, offset + limit - 1)
+        total, ids = self._call(pipe.execute)
         bodies = self._call(self._redis.hmget, f"{P}jobs:data:{vendor}", ids) if ids else []
-        return [Job(**json.loads(b)) for b in bodies if b]
+        return [Job(**json.loads(b)) for b in bodies if b], total
 
     def clear_jobs(self, session: str | None) -> None:
         for name in self._call(self._redis.smembers, P + "jobs:indexes"):
             vendor, _, kind = name.partition(":")
             if session is None:
-                self._call(self._redis.delete, f"{P}jobs:index:{vendor}:{kind}", f"{P}jobs:data:{vendor}")
+                sessions = self._call(self._redis.keys, f"{P}jobs:session:{vendor}:{kind}:*")
+                self._call(self._redis.delete, f"{P}jobs:index:{vendor}:{kind}", f"{P}jobs:data:{vendor}", *sessions)
                 continue
-            ids = [job.id for job in self._all_jobs(vendor, kind) if job.session == session]
+            index = _session_index(vendor, kind, session)
+            ids = self._call(self._redis.zrange, index, 0, -1)
             if ids:
                 pipe = self._redis.pipeline()
                 pipe.zrem(f"{P}jobs:index:{vendor}:{kind}", *ids)
                 pipe.hdel(f"{P}jobs:data:{vendor}", *ids)
+                pipe.delete(index)
                 self._call(pipe.execute)
         if session is None:
             self._call(self._redis.delete, P + "jobs:indexes", P + "jobs:seq")
@@ -216,8 +248,11 @@ class RedisState(State):
 
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         if entries:
-            self._script("record", [P + "journal", P + "journal:seq", P + "journal:bytes"],
-                         [self.limits.journal, self.limits.journal_bytes, *map(encode, entries)])
+            self._script(
+                "record",
+                [P + "journal", P + "journal:seq", P + "journal:bytes"],
+                [self.limits.journal, self.limits.journal_bytes, *map(encode, entries)],
+            )
 
     def entries(self) -> list[dict[str, Any]]:
         items = self._call(self._redis.lrange, P + "journal", 0, -1)
@@ -236,12 +271,16 @@ class RedisState(State):
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
         try:
-            return self._scripts["add_rule"](keys=[RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED],
-                                             args=[rule_id or "", json.dumps(rule), "1" if replace else "0", self.limits.rules])
+            return self._scripts["add_rule"](
+                keys=[RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED, RULE_NAMES],
+                args=[rule_id or "", json.dumps(rule), "1" if replace else "0", self.limits.rules],
+            )
         except self._errors as exc:
             if str(exc).startswith("FULL"):
-                raise StateFull(f"there are already {str(exc).split()[1]} fault rules, the most a server keeps; "
-                                "delete some (DELETE /__mock/faults/{id}) or reset") from None
+                raise StateFull(
+                    f"there are already {str(exc).split()[1]} fault rules, the most a server keeps; "
+                    "delete some (DELETE /__mock/faults/{id}) or reset"
+                ) from None
             raise StateUnavailable(f"the Redis state store at {self._where()} failed: {exc}") from exc
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
@@ -268,7 +307,7 @@ class RedisState(State):
 
     def clear_rules(self, session: str | None) -> None:
         if session is None:
-            self._call(self._redis.delete, RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED)
+            self._call(self._redis.delete, RULES, RULE_ORDER, RULE_SEQ, MATCHED, APPLIED, RULE_NAMES)
             return
         ids = [i for i, rule in self.rules() if (rule.get("match") or {}).get("session") == session]
         if ids:
@@ -276,8 +315,11 @@ class RedisState(State):
 
     # --- sessions --------------------------------------------------------------------------------
     def put_session(self, session: dict[str, Any], replace: bool = True) -> None:
-        self._script("put_session", [P + "sessions", P + "sessions:order", P + "sessions:seq"],
-                     [session["id"], json.dumps(session), "1" if replace else "0", self.limits.sessions])
+        self._script(
+            "put_session",
+            [P + "sessions", P + "sessions:order", P + "sessions:seq"],
+            [session["id"], json.dumps(session), "1" if replace else "0", self.limits.sessions],
+        )
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         body = self._call(self._redis.hget, P + "sessions", session_id)
@@ -301,3 +343,8 @@ class RedisState(State):
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _session_index(vendor: str, kind: str, session: str | None) -> str:
+    """The key ordering the jobs of one session (None: outside any) of a vendor and kind."""
+    return f"{P}jobs:session:{vendor}:{kind}:" + ("-" if session is None else "=" + session)

@@ -118,9 +118,11 @@ class SqliteState(State):
 
     def ping_directly(self) -> None:
         """Whether both files take a write now (a reader alone would not see another process's lock)."""
+
         def write_lock(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
             db.execute("ROLLBACK")
+
         self._direct(write_lock)
         self._direct(write_lock, journal=True)
 
@@ -130,6 +132,7 @@ class SqliteState(State):
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE takes the write lock at once)."""
+
         def atomically(db: sqlite3.Connection) -> T:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -139,12 +142,14 @@ class SqliteState(State):
                 raise
             db.execute("COMMIT")
             return result
+
         return self._run(atomically, journal)
 
     def secret(self) -> str:
         def read(db: sqlite3.Connection) -> str:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
             return db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+
         return self._run(read)
 
     # --- jobs ------------------------------------------------------------------------------------
@@ -152,15 +157,20 @@ class SqliteState(State):
         vendor, kind = job.vendor, job.kind
 
         def store(db: sqlite3.Connection) -> Job:
-            seq = db.execute("INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')",
-                             (vendor, kind, job.session)).lastrowid
+            seq = db.execute(
+                "INSERT INTO jobs (vendor, kind, session, body) VALUES (?, ?, ?, '')", (vendor, kind, job.session)
+            ).lastrowid
+            assert seq is not None  # a plain INSERT always adds its row
             stored = replace(job, id=job_id(self.seed, vendor, seq))
             db.execute("UPDATE jobs SET id = ?, body = ? WHERE seq = ?", (stored.id, json.dumps(stored.public()), seq))
             # Keep the newest jobs of this vendor and kind.
-            db.execute("DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
-                       " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                       (vendor, kind, vendor, kind, self.limits.jobs))
+            db.execute(
+                "DELETE FROM jobs WHERE vendor = ? AND kind = ? AND seq <= (SELECT seq FROM jobs WHERE"
+                " vendor = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (vendor, kind, vendor, kind, self.limits.jobs),
+            )
             return stored
+
         return self._transaction(store)
 
     def job(self, vendor: str, job_id: str) -> Job | None:
@@ -171,9 +181,11 @@ class SqliteState(State):
         where = "vendor = ? AND kind = ? AND session IS ?"
 
         def read(db: sqlite3.Connection) -> tuple[list[Any], int]:
-            rows = db.execute(f"SELECT body FROM jobs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-                              (vendor, kind, session, limit, offset)).fetchall()
+            rows = db.execute(
+                f"SELECT body FROM jobs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (vendor, kind, session, limit, offset)
+            ).fetchall()
             return rows, db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", (vendor, kind, session)).fetchone()[0]
+
         rows, total = self._run(read)
         return [Job(**json.loads(body)) for (body,) in rows], total
 
@@ -184,6 +196,7 @@ class SqliteState(State):
                 db.execute("DELETE FROM sqlite_sequence WHERE name = 'jobs'")
             else:
                 db.execute("DELETE FROM jobs WHERE session = ?", (session,))
+
         self._run(clear)
 
     # --- journal ---------------------------------------------------------------------------------
@@ -206,15 +219,20 @@ class SqliteState(State):
             if last // _TRIM_EVERY != (last - len(rows)) // _TRIM_EVERY:  # trimming now and then spares statements
                 db.execute("DELETE FROM journal WHERE id <= ?", (last - self.limits.journal,))
                 db.execute(_TRIM_BYTES, (self.limits.journal_bytes,))
+
         if rows:
             self._transaction(add, journal=True)  # one commit for the batch
 
     def entries(self) -> list[dict[str, Any]]:
         if self._entries is not None:
             return list(self._entries)
-        rows = self._run(lambda db: db.execute(
-            "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id DESC",
-            (self.limits.journal,)).fetchall(), journal=True)
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id DESC",
+                (self.limits.journal,),
+            ).fetchall(),
+            journal=True,
+        )
         kept, size = [], 0
         for entry_id, body in rows:  # newest first: what the byte limit keeps, as if trimmed just now
             size += len(body)
@@ -225,7 +243,11 @@ class SqliteState(State):
 
     def clear_journal(self, session: str | None) -> None:
         if self._entries is not None:
-            kept = [] if session is None else [(e, n) for e, n in zip(self._entries, self._entry_sizes) if e.get("session") != session]
+            kept = (
+                []
+                if session is None
+                else [(e, n) for e, n in zip(self._entries, self._entry_sizes) if e.get("session") != session]
+            )
             self._entries = deque(e for e, _ in kept)
             self._entry_sizes = deque(n for _, n in kept)
             self._entry_bytes = sum(self._entry_sizes)
@@ -246,8 +268,10 @@ class SqliteState(State):
             if exists and not replace:
                 return rule_id  # type: ignore[return-value]
             if not exists and count >= self.limits.rules:
-                raise StateFull(f"there are already {count} fault rules, the most a server keeps; "
-                                "delete some (DELETE /__mock/faults/{id}) or reset")
+                raise StateFull(
+                    f"there are already {count} fault rules, the most a server keeps; "
+                    "delete some (DELETE /__mock/faults/{id}) or reset"
+                )
             named = rule_id
             if named is None:
                 db.execute("INSERT INTO meta VALUES ('rule_ids', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
@@ -255,6 +279,7 @@ class SqliteState(State):
             db.execute("DELETE FROM rules WHERE id = ?", (named,))
             db.execute("INSERT INTO rules (id, session, body) VALUES (?, ?, ?)", (named, session, json.dumps(rule)))
             return named
+
         return self._transaction(store)
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
@@ -279,8 +304,11 @@ class SqliteState(State):
 
     def bump(self, rule_id: str, counter: str) -> int:
         column = {"matched": "matched", "applied": "applied"}[counter]
-        row = self._run(lambda db: db.execute(
-            f"UPDATE rules SET {column} = {column} + 1 WHERE id = ? RETURNING {column}", (rule_id,)).fetchone())
+        row = self._run(
+            lambda db: db.execute(
+                f"UPDATE rules SET {column} = {column} + 1 WHERE id = ? RETURNING {column}", (rule_id,)
+            ).fetchone()
+        )
         return row[0] if row else 0
 
     def remove_rule(self, rule_id: str) -> bool:
@@ -296,6 +324,7 @@ class SqliteState(State):
                 db.execute("DELETE FROM meta WHERE key = 'rule_ids'")
             else:
                 db.execute("DELETE FROM rules WHERE session = ?", (session,))
+
         self._run(clear)
 
     # --- sessions --------------------------------------------------------------------------------
@@ -303,8 +332,11 @@ class SqliteState(State):
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
 
         def store(db: sqlite3.Connection) -> None:
-            seq = db.execute(f"{verb} INTO sessions (id, body) VALUES (?, ?)", (session["id"], json.dumps(session))).lastrowid
-            db.execute("DELETE FROM sessions WHERE seq <= ?", (seq - self.limits.sessions,))
+            inserted = db.execute(f"{verb} INTO sessions (id, body) VALUES (?, ?)", (session["id"], json.dumps(session)))
+            # An ignored INSERT adds no row, and its lastrowid is another statement's: trim only after a real one.
+            if inserted.rowcount > 0 and inserted.lastrowid is not None:
+                db.execute("DELETE FROM sessions WHERE seq <= ?", (inserted.lastrowid - self.limits.sessions,))
+
         self._run(store)
 
     def session(self, session_id: str) -> dict[str, Any] | None:
