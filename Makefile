@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test fuzz fuzz-long soak bench hostile clean
+.PHONY: run install test test-network lint coverage fuzz fuzz-long soak bench hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,26 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The tests that install from a package registry (a wheel into a fresh venv, the npm example).
+test-network: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m network
+
+$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $@
+
+# ruff's checks and formatting, and mypy as configured in pyproject.toml.
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check mockserver tests benchmarks
+	$(BIN)/ruff format --check mockserver tests benchmarks
+	$(BIN)/mypy
+
+# Lines and branches the suite runs in-process, per package (servers in subprocesses are not counted).
+coverage: $(VENV)/.installed-test
+	$(BIN)/python -m coverage run --branch --source=mockserver -m pytest -q
+	$(BIN)/python -m coverage json -q -o $(VENV)/coverage.json
+	$(BIN)/python -m tests.coverage_by_package $(VENV)/coverage.json
 
 # Long schemathesis runs (all phases, 300 cases per operation, every vendor).
 fuzz: $(VENV)/.installed-test

@@ -33,7 +33,9 @@ def main() -> None:
     parser.add_argument("--prefix", default="/botpress", help="path prefix, as on the mock")
     args = parser.parse_args()
     app = build(args.body.read_bytes(), args.prefix)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, loop=event_loop(DEFAULT_LOOP, workers=1))
+    uvicorn.run(
+        app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, loop=event_loop(DEFAULT_LOOP, workers=1)
+    )
 
 
 if __name__ == "__main__":

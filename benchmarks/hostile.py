@@ -39,8 +39,12 @@ class Server:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), *args],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -131,8 +135,11 @@ def measure_paused_redis() -> tuple[float, float, int] | None:
         return None
     folder = tempfile.mkdtemp(prefix="mockserver-bench-redis-")
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(0.3)
         server = Server("--state", f"redis://127.0.0.1:{port}/0")
@@ -142,8 +149,9 @@ def measure_paused_redis() -> tuple[float, float, int] | None:
             httpx.get(f"{server.url}/__mock/health", timeout=30)
             health = time.monotonic() - started
             started = time.monotonic()
-            answer = httpx.get(f"{server.url}/generalbots/api/v1/analytics/usage?days=7",
-                               headers={"Authorization": "Bearer t"}, timeout=30)
+            answer = httpx.get(
+                f"{server.url}/generalbots/api/v1/analytics/usage?days=7", headers={"Authorization": "Bearer t"}, timeout=30
+            )
             return health, time.monotonic() - started, answer.status_code
         finally:
             os.kill(redis.pid, signal.SIGCONT)
@@ -164,10 +172,14 @@ def main() -> int:
     before, after, statuses = measure_headers(args.requests, args.header_mb * 1_048_576)
     total, still_open = measure_slowloris(args.slowloris, args.head_timeout)
     print("| measure | result |\n| --- | --- |")
-    print(f"| RSS before / after {args.requests} requests with a {args.header_mb} MB header | {before:.0f} MB / {after:.0f} MB "
-          f"(answers: {', '.join(f'{n}x {s}' for s, n in sorted(statuses.items()))}) |")
-    print(f"| slowloris connections still open {args.head_timeout + 1:g} s after opening (head timeout "
-          f"{args.head_timeout:g} s) | {still_open} of {total} |")
+    print(
+        f"| RSS before / after {args.requests} requests with a {args.header_mb} MB header | {before:.0f} MB / {after:.0f} MB "
+        f"(answers: {', '.join(f'{n}x {s}' for s, n in sorted(statuses.items()))}) |"
+    )
+    print(
+        f"| slowloris connections still open {args.head_timeout + 1:g} s after opening (head timeout "
+        f"{args.head_timeout:g} s) | {still_open} of {total} |"
+    )
     paused = measure_paused_redis()
     if paused is None:
         print("| Redis paused | redis-server not installed |")

@@ -66,6 +66,7 @@ def target(name: str, value: float | None, op: str, goal: float, unit: str) -> T
 
 def targets(m: dict[tuple[str, str], Row], samples: list[Row], heavy: list[Row]) -> list[Target]:
     """The targets of the performance issue, each from this run's medians."""
+
     def rel(metric: str, workload: str, server: str, other: str) -> float | None:
         a, b = m.get((workload, server)), m.get((workload, other))
         return ratio(a[metric], b[metric]) if a and b else None
@@ -96,13 +97,15 @@ def heavy_medians(heavy: list[Row]) -> list[Row]:
     out = []
     for name, rows in names.items():
         repeats = [t for r in rows for t in r["repeat_ms"]]
-        out.append({
-            "name": name,
-            "status": ", ".join(sorted({str(r["status"]) for r in rows})),
-            "bytes": statistics.median(r["bytes"] for r in rows),
-            "first_ms": statistics.median(r["first_ms"] for r in rows),
-            "repeat_ms": statistics.median(repeats) if repeats else None,
-        })
+        out.append(
+            {
+                "name": name,
+                "status": ", ".join(sorted({str(r["status"]) for r in rows})),
+                "bytes": statistics.median(r["bytes"] for r in rows),
+                "first_ms": statistics.median(r["first_ms"] for r in rows),
+                "repeat_ms": statistics.median(repeats) if repeats else None,
+            }
+        )
     return out
 
 
@@ -117,7 +120,8 @@ def table(workload: str, m: dict[tuple[str, str], Row]) -> list[str]:
         lines.append(
             f"| {LABELS.get(server, server)} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {r['cpu_s_per_1k']:.3f}"
             f" | {r['wrk_cpu_s_per_1k']:.3f} | {r['startup_s']:.2f} | {r['rss_mb']:.1f} | {r['bytes_per_response']:,.0f} | {r['errors']}"
-            f" | {' / '.join(f'{x:,.0f}' for x in r['rounds_rps'])} |")
+            f" | {' / '.join(f'{x:,.0f}' for x in r['rounds_rps'])} |"
+        )
     return lines
 
 
@@ -130,8 +134,10 @@ def cores_used(m: dict[tuple[str, str], Row], cores: int) -> list[str]:
         if r is None or math.isnan(r["wrk_cpu_s_per_1k"]):
             continue
         server, load = r["rps"] * r["cpu_s_per_1k"] / 1000, r["rps"] * r["wrk_cpu_s_per_1k"] / 1000
-        lines.append(f"- {workload}, 2 workers: the server used {server:.2f} cores and wrk {load:.2f}, "
-                     f"{server + load:.2f} of the machine's {cores}.")
+        lines.append(
+            f"- {workload}, 2 workers: the server used {server:.2f} cores and wrk {load:.2f}, "
+            f"{server + load:.2f} of the machine's {cores}."
+        )
     return lines
 
 

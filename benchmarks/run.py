@@ -52,22 +52,34 @@ SPREAD_BOTS, SPREAD_DAYS = 1000, 365
 
 # Heavy requests, timed one at a time on the mock with a plain client.
 HEAVY: list[tuple[str, str, dict[str, str]]] = [
-    ("ChatBot.com: one year, hourly",
-     "/chatbotcom/reports/conversations?from=2024-06-01&to=2025-05-31&dimension=hour",
-     {"Authorization": "Bearer t"}),
-    ("ChatCaptain: 30-day overview, all 17 components",
-     "/chatcaptain/v1/chatbots/bot_1/statistics/reports/overview?from=2025-05-01T00:00:00.000Z"
-     "&to=2025-05-30T23:59:59.999Z&interval=86400&components=" + ",".join(str(c) for c in range(17)),
-     {"x-chatcaptain-key": "k"}),
-    ("General Bots: ten years, daily usage",
-     "/generalbots/api/v1/analytics/usage/daily?start_date=2015-06-01&end_date=2025-05-31",
-     {"Authorization": "Bearer t"}),
+    (
+        "ChatBot.com: one year, hourly",
+        "/chatbotcom/reports/conversations?from=2024-06-01&to=2025-05-31&dimension=hour",
+        {"Authorization": "Bearer t"},
+    ),
+    (
+        "ChatCaptain: 30-day overview, all 17 components",
+        "/chatcaptain/v1/chatbots/bot_1/statistics/reports/overview?from=2025-05-01T00:00:00.000Z"
+        "&to=2025-05-30T23:59:59.999Z&interval=86400&components=" + ",".join(str(c) for c in range(17)),
+        {"x-chatcaptain-key": "k"},
+    ),
+    (
+        "General Bots: ten years, daily usage",
+        "/generalbots/api/v1/analytics/usage/daily?start_date=2015-06-01&end_date=2025-05-31",
+        {"Authorization": "Bearer t"},
+    ),
 ]
 
 # (workload, server) pairs measured in every round, in this order.
 PLAN: list[tuple[str, str]] = [
-    ("repeat", "prism-static"), ("repeat", "mock"), ("repeat", "mock-w2"), ("repeat", "bare"),
-    ("spread", "prism-dynamic"), ("spread", "mock"), ("spread", "mock-w2"), ("spread", "bare"),
+    ("repeat", "prism-static"),
+    ("repeat", "mock"),
+    ("repeat", "mock-w2"),
+    ("repeat", "bare"),
+    ("spread", "prism-dynamic"),
+    ("spread", "mock"),
+    ("spread", "mock-w2"),
+    ("spread", "bare"),
 ]
 
 
@@ -137,6 +149,7 @@ class Failure(RuntimeError):
 
 # --- paths -------------------------------------------------------------------------------------
 
+
 def botpress_path(prefix: str, bot: int, start: dt.date) -> str:
     end = start + dt.timedelta(days=6)
     return f"{prefix}/v1/admin/bots/bot_{bot}/analytics?startDate={start.isoformat()}&endDate={end.isoformat()}"
@@ -149,12 +162,12 @@ def workload_paths(workload: str, prefix: str) -> list[str]:
     last_day = SPREAD_FIRST_DAY + dt.timedelta(days=SPREAD_DAYS - 1)
     rng = random.Random(7)
     picks = [(1, SPREAD_FIRST_DAY), (SPREAD_BOTS, last_day)]
-    picks += [(rng.randint(1, SPREAD_BOTS), SPREAD_FIRST_DAY + dt.timedelta(days=rng.randrange(SPREAD_DAYS)))
-              for _ in range(8)]
+    picks += [(rng.randint(1, SPREAD_BOTS), SPREAD_FIRST_DAY + dt.timedelta(days=rng.randrange(SPREAD_DAYS))) for _ in range(8)]
     return [botpress_path(prefix, bot, day) for bot, day in picks]
 
 
 # --- processes ---------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -179,8 +192,9 @@ class Server:
         self.name, self.command, self.port, self.log = name, command, port, log
         self.started = time.perf_counter()
         self._log_file = log.open("ab")
-        self.proc = subprocess.Popen(command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
 
     def wait_ready(self, path: str, timeout: float = 90.0) -> float:
         """Seconds from spawning the process to its first 200 on ``path``."""
@@ -259,6 +273,7 @@ def rss_mb(pids: list[int]) -> float:
 
 # --- the servers -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Context:
     settings: Settings
@@ -271,8 +286,18 @@ PREFIX = {"prism-static": "", "prism-dynamic": "", "mock": "/botpress", "mock-w2
 
 
 def command(server: str, port: int, ctx: Context | None) -> list[str]:
-    mock = [str(VENV_BIN / "mockserver"), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--now", NOW]
+    mock = [
+        str(VENV_BIN / "mockserver"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--now",
+        NOW,
+    ]
     if server == "mock":
         return mock
     if server == "mock-w2":
@@ -317,10 +342,20 @@ def prepare(logs: Path, work: Path) -> tuple[Path, Path]:
 
 # --- load --------------------------------------------------------------------------------------
 
+
 def wrk(port: int, workload: str, prefix: str, seed: int, seconds: int, settings: Settings, log: Path) -> dict[str, Any]:
     env = dict(os.environ, BENCH_WORKLOAD=workload, BENCH_PREFIX=prefix, BENCH_SEED=str(seed))
-    cmd = ["wrk", f"-t{settings.threads}", f"-c{settings.connections}", f"-d{seconds}s",
-           f"--timeout={settings.wrk_timeout}s", "--latency", "-s", str(LUA), f"http://127.0.0.1:{port}"]
+    cmd = [
+        "wrk",
+        f"-t{settings.threads}",
+        f"-c{settings.connections}",
+        f"-d{seconds}s",
+        f"--timeout={settings.wrk_timeout}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+    ]
     began = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + settings.wrk_timeout + 30)
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child waited for in between
@@ -329,7 +364,7 @@ def wrk(port: int, workload: str, prefix: str, seed: int, seconds: int, settings
     line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:
         raise Failure(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    result = json.loads(line[len("BENCH "):])
+    result = json.loads(line[len("BENCH ") :])
     result["cpu_s"] = ended.ru_utime + ended.ru_stime - began.ru_utime - began.ru_stime
     return result
 
@@ -357,11 +392,22 @@ def measure(workload: str, server_name: str, rnd: int, ctx: Context) -> Sample:
     cpu = sum(t - before.get(pid, 0.0) for pid, t in after.items())
     errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
     seconds = result["duration_us"] / 1e6
-    return Sample(workload, server_name, rnd, round(startup, 4), requests, round(seconds, 3),
-                  round(requests / seconds, 1), round(result["p50_us"] / 1000, 3), round(result["p99_us"] / 1000, 3),
-                  round(cpu / requests * 1000, 4) if requests else float("nan"),
-                  round(result["cpu_s"] / requests * 1000, 4) if requests else float("nan"), round(rss, 1),
-                  round(result["bytes"] / requests, 1) if requests else 0.0, errors)
+    return Sample(
+        workload,
+        server_name,
+        rnd,
+        round(startup, 4),
+        requests,
+        round(seconds, 3),
+        round(requests / seconds, 1),
+        round(result["p50_us"] / 1000, 3),
+        round(result["p99_us"] / 1000, 3),
+        round(cpu / requests * 1000, 4) if requests else float("nan"),
+        round(result["cpu_s"] / requests * 1000, 4) if requests else float("nan"),
+        round(rss, 1),
+        round(result["bytes"] / requests, 1) if requests else 0.0,
+        errors,
+    )
 
 
 def heavy(rnd: int, ctx: Context) -> list[HeavySample]:
@@ -380,8 +426,9 @@ def heavy(rnd: int, ctx: Context) -> list[HeavySample]:
                 times.append((time.perf_counter() - began) * 1000)
                 if response.status != 200:
                     raise Failure(f"mock answered {response.status} to GET {path}:\n{body.decode(errors='replace')[:2000]}")
-            samples.append(HeavySample(name, rnd, response.status, len(body), round(times[0], 2),
-                                       [round(t, 2) for t in times[1:]]))
+            samples.append(
+                HeavySample(name, rnd, response.status, len(body), round(times[0], 2), [round(t, 2) for t in times[1:]])
+            )
         conn.close()
     finally:
         server.stop()
@@ -389,6 +436,7 @@ def heavy(rnd: int, ctx: Context) -> list[HeavySample]:
 
 
 # --- environment -------------------------------------------------------------------------------
+
 
 def output(cmd: list[str]) -> str:
     try:
@@ -458,13 +506,19 @@ def main() -> int:
             for rnd in range(1, settings.rounds + 1):
                 for workload, server in PLAN:
                     sample = measure(workload, server, rnd, ctx)
-                    print(f"round {rnd} {workload:6} {server:13} {sample.rps:9.1f} req/s  p50 {sample.p50_ms:8.2f} ms"
-                          f"  p99 {sample.p99_ms:8.2f} ms  start {sample.startup_s:5.2f} s  rss {sample.rss_mb:6.1f} MB"
-                          f"  errors {sample.errors}", flush=True)
+                    print(
+                        f"round {rnd} {workload:6} {server:13} {sample.rps:9.1f} req/s  p50 {sample.p50_ms:8.2f} ms"
+                        f"  p99 {sample.p99_ms:8.2f} ms  start {sample.startup_s:5.2f} s  rss {sample.rss_mb:6.1f} MB"
+                        f"  errors {sample.errors}",
+                        flush=True,
+                    )
                     samples.append(sample)
                 for h in heavy(rnd, ctx):
-                    print(f"round {rnd} heavy  {h.name}: first {h.first_ms:.1f} ms,"
-                          f" then median {statistics.median(h.repeat_ms) if h.repeat_ms else float('nan'):.1f} ms", flush=True)
+                    print(
+                        f"round {rnd} heavy  {h.name}: first {h.first_ms:.1f} ms,"
+                        f" then median {statistics.median(h.repeat_ms) if h.repeat_ms else float('nan'):.1f} ms",
+                        flush=True,
+                    )
                     heavies.append(h)
         except Failure as exc:
             print(f"bench: {exc}\n(server logs in {logs})", file=sys.stderr)
@@ -483,8 +537,10 @@ def main() -> int:
     (results / "latest.json").write_text(json.dumps(run, indent=1) + "\n")
     settings.out.parent.mkdir(parents=True, exist_ok=True)
     settings.out.write_text(report.render(run))
-    print(f"bench: wrote {settings.out.relative_to(ROOT) if settings.out.is_relative_to(ROOT) else settings.out}"
-          f" and {(results / 'latest.json').relative_to(ROOT)}")
+    print(
+        f"bench: wrote {settings.out.relative_to(ROOT) if settings.out.is_relative_to(ROOT) else settings.out}"
+        f" and {(results / 'latest.json').relative_to(ROOT)}"
+    )
     return 0
 
 

@@ -46,15 +46,23 @@ class MockServer:
         unknown = [n for n in [*names, *settings.spec_overrides] if n not in profiles]
         if unknown:
             raise ConfigError(f"unknown vendor {unknown[0]!r}; known vendors: {', '.join(profiles)}")
-        self.state = open_state(settings.state, settings.seed, Limits(
-            journal=settings.journal_size, jobs=settings.max_jobs, journal_bytes=settings.journal_bytes,
-            timeout=settings.state_timeout))
+        self.state = open_state(
+            settings.state,
+            settings.seed,
+            Limits(
+                journal=settings.journal_size,
+                jobs=settings.max_jobs,
+                journal_bytes=settings.journal_bytes,
+                timeout=settings.state_timeout,
+            ),
+        )
         self.link_key = LinkKey(self.state.secret, settings.secret)
         bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
         replaced = {(f.vendor, f.operation_id, f.name) for f in users}
         # Bundled fixtures fit the bundled specs only; a user's fixture replaces a bundled one of the same name.
-        fixtures = [f for f in bundled if f.vendor not in settings.spec_overrides
-                    and (f.vendor, f.operation_id, f.name) not in replaced] + users
+        fixtures = [
+            f for f in bundled if f.vendor not in settings.spec_overrides and (f.vendor, f.operation_id, f.name) not in replaced
+        ] + users
         strays = [f for f in fixtures if f.vendor not in profiles]
         if strays:
             raise FixtureError(f"{strays[0].source}: unknown vendor {strays[0].vendor!r}; known vendors: {', '.join(profiles)}")
@@ -66,16 +74,18 @@ class MockServer:
             own = [f for f in fixtures if f.vendor == name]
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.link_key, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
-        self.control = ControlPlane(self.state, operations, self._download,
-                                    lambda vendor, seed: self.vendors[vendor].profile.entities(seed))
+        self.control = ControlPlane(
+            self.state, operations, self._download, lambda vendor, seed: self.vendors[vendor].profile.entities(seed)
+        )
         self.control.install(settings.faults, settings.sessions)
         # A vendor's API-key header is a credential whichever vendor it is sent to.
         self.masker = Masker(frozenset().union(*(v.secret_headers for v in self.vendors.values())))
         self.proxies = TrustedProxies(settings.forwarded_allow_ips)
         self.access = ControlAccess(settings.admin_token, settings.cors_origins, settings.allowed_hosts, self.proxies)
         self.on_shutdown: list[Callable[[], None]] = []  # run once the server drained, before it exits
-        self._asgi = (CORSMiddleware(self._serve, settings.cors_origins, self.access.origins)
-                      if settings.cors_origins else self._serve)
+        self._asgi = (
+            CORSMiddleware(self._serve, settings.cors_origins, self.access.origins) if settings.cors_origins else self._serve
+        )
 
     def now(self) -> datetime:
         return self.settings.now or datetime.now(UTC)
@@ -97,10 +107,18 @@ class MockServer:
         try:
             await _send(send, answer, head=scope["method"] == "HEAD")
         finally:  # one line per request, also when a fault rule drops the connection
-            request_line({"method": scope["method"], "path": scope["path"], "status": answer.status,
-                          "durationMs": round((time.perf_counter() - started) * 1000, 3), "operationId": answer.operation_id,
-                          "vendor": answer.vendor, "session": answer.session,
-                          "dropped": bool(answer.fault and answer.fault.action.get("drop"))})
+            request_line(
+                {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": answer.status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                    "operationId": answer.operation_id,
+                    "vendor": answer.vendor,
+                    "session": answer.session,
+                    "dropped": bool(answer.fault and answer.fault.action.get("drop")),
+                }
+            )
 
     async def _answer(self, scope: Scope, receive: Any) -> Answer:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -121,7 +139,7 @@ class MockServer:
         vendor, prefix = self._vendor_for(path)
         if vendor is None:
             return self._not_found(path)
-        rest = path[len(prefix):] or "/"
+        rest = path[len(prefix) :] or "/"
         base_url = self._base_url(scope, headers) + prefix
         if rest == "/openapi.json" and method in ("GET", "HEAD"):
             return Answer(200, vendor.served_spec(base_url))
@@ -131,8 +149,11 @@ class MockServer:
         try:
             return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
         except StateUnavailable as exc:
-            return self.refusal(path, UNAVAILABLE, f"The mock's state store did not answer: {exc}. "
-                                "It answers again once the store does; /__mock/ready says when.")
+            return self.refusal(
+                path,
+                UNAVAILABLE,
+                f"The mock's state store did not answer: {exc}. It answers again once the store does; /__mock/ready says when.",
+            )
 
     def refusal(self, path: str, kind: str, message: str) -> Answer:
         """The server's own refusal (a limit, a store outage) in the error body of the vendor the
@@ -145,8 +166,17 @@ class MockServer:
         answer.vendor = vendor.profile.name
         return answer
 
-    async def _vendor_request(self, vendor: VendorService, scope: Scope, receive: Any, method: str, path: str,
-                              headers: dict[str, str], base_url: str, prefix: str) -> Answer:
+    async def _vendor_request(
+        self,
+        vendor: VendorService,
+        scope: Scope,
+        receive: Any,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        base_url: str,
+        prefix: str,
+    ) -> Answer:
         """Answer a vendor request under its session's seed, clock and fault rules, and journal it."""
         started = time.perf_counter()
         wall = time.time()
@@ -160,9 +190,18 @@ class MockServer:
             return self.control.faults.pick(name, operation_id, method, path, headers, session_id)
 
         incoming = Incoming(
-            method=method, path=path, query_string=query_string, headers=headers, body=body, base_url=base_url,
-            now=(session.now if session and session.now else self.now()), wall=wall, prefix=prefix,
-            seed=session.seed if session else None, session=session_id, pick_fault=pick_fault,
+            method=method,
+            path=path,
+            query_string=query_string,
+            headers=headers,
+            body=body,
+            base_url=base_url,
+            now=(session.now if session and session.now else self.now()),
+            wall=wall,
+            prefix=prefix,
+            seed=session.seed if session else None,
+            session=session_id,
+            pick_fault=pick_fault,
             faults=self.control.faults.any(),
         )
         answer = vendor.handle(incoming)
@@ -170,13 +209,27 @@ class MockServer:
         answer.vendor, answer.session = name, session_id
         query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)
         kept_path, kept_query, kept_headers, kept_body = bounded(
-            path, self.masker.query(query), self.masker.headers(headers), body, headers.get("content-type"),
-            self.settings.journal_entry_bytes)
+            path,
+            self.masker.query(query),
+            self.masker.headers(headers),
+            body,
+            headers.get("content-type"),
+            self.settings.journal_entry_bytes,
+        )
         await self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            session=session_id, vendor=name, operationId=answer.operation_id, method=method, path=kept_path,
-            route=answer.route, query=kept_query, headers=kept_headers, body=kept_body, status=answer.status,
-            durationMs=duration_ms, fault=answer.fault.id if answer.fault else None,
+            session=session_id,
+            vendor=name,
+            operationId=answer.operation_id,
+            method=method,
+            path=kept_path,
+            route=answer.route,
+            query=kept_query,
+            headers=kept_headers,
+            body=kept_body,
+            status=answer.status,
+            durationMs=duration_ms,
+            fault=answer.fault.id if answer.fault else None,
         )
         return answer
 
@@ -203,13 +256,21 @@ class MockServer:
             return _plain_error(404, "not_found", "No such download. Links come from a finished job's status.")
         job = self.state.job(vendor, job_id)
         if job is None or not verify(self.link_key(), job, expires, signature):
-            return _plain_error(403, "invalid_link", "This download link is not valid: it names no job, or its signature "
-                                "does not match. Use the downloadUrl of the job's status as it was given.")
+            return _plain_error(
+                403,
+                "invalid_link",
+                "This download link is not valid: it names no job, or its signature "
+                "does not match. Use the downloadUrl of the job's status as it was given.",
+            )
         if int(expires) / 1000 < time.time():
             expired = datetime.fromtimestamp(int(expires) / 1000, UTC).isoformat(timespec="milliseconds")
-            return _plain_error(410, "link_expired", f"This download link expired at {expired}: links work for "
-                                f"{self.settings.download_ttl} s after the job finished (--download-ttl). "
-                                "Create a new export or report to download again.")
+            return _plain_error(
+                410,
+                "link_expired",
+                f"This download link expired at {expired}: links work for "
+                f"{self.settings.download_ttl} s after the job finished (--download-ttl). "
+                "Create a new export or report to download again.",
+            )
         if job.state(time.time())[0] != "completed":
             return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")
         # The file is made in the world of the request that created the job (its seed and clock).
@@ -232,8 +293,10 @@ def _plain_error(status: int, code: str, message: str) -> Answer:
 
 
 def _query_too_long(size: int, limit: int) -> str:
-    return (f"The query string is {size} bytes; this server takes at most {limit} (--max-query-bytes). "
-            "Send fewer or shorter parameters.")
+    return (
+        f"The query string is {size} bytes; this server takes at most {limit} (--max-query-bytes). "
+        "Send fewer or shorter parameters."
+    )
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
@@ -261,8 +324,13 @@ async def _send(send: Any, answer: Answer, head: bool = False) -> None:
     if answer.delay_ms:
         await asyncio.sleep(answer.delay_ms / 1000)
     if answer.fault is not None and answer.fault.action.get("drop"):
-        await send({"type": "http.response.start", "status": answer.status,
-                    "headers": [(b"content-length", str(len(answer.body) + 1).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [(b"content-length", str(len(answer.body) + 1).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": answer.body[: len(answer.body) // 2], "more_body": True})
         raise DroppedConnection(f"connection dropped on purpose by fault rule {answer.fault.id}")
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]

@@ -63,14 +63,18 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _number(kind: type, low: float, high: float) -> Callable[[str], Any]:
     """An argparse type: a number in [low, high]. Environment defaults go through it too, so a bad
     MOCKSERVER_* value is reported like a bad option, not as a traceback."""
+
     def convert(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected {'a whole number' if kind is int else 'a number'}, got {text!r}"
+            ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"expected a value from {low:g} to {high:g}, got {text!r}")
         return value
+
     return convert
 
 
@@ -96,6 +100,7 @@ def _one_of(*allowed: str) -> Callable[[str], str]:
         if text not in allowed:
             raise argparse.ArgumentTypeError(f"expected one of {', '.join(allowed)}, got {text!r}")
         return text
+
     return convert
 
 
@@ -103,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
         description="Mock server for chatbot-analytics vendor APIs (Botpress, ChatCaptain, ChatBot.com, General Bots). "
-                    "Every option can also be set with the environment variable named in its help.",
+        "Every option can also be set with the environment variable named in its help.",
         epilog="\n\n".join(EXAMPLES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -113,103 +118,228 @@ def build_parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
 
     serve = command("serve", "serve the vendor APIs")
-    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (env MOCKSERVER_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=_number(int, 1, 65535), default=_env("PORT", "8000"),
-                       help="port (env MOCKSERVER_PORT; default 8000)")
+    serve.add_argument(
+        "--host", default=_env("HOST", "127.0.0.1"), help="address to bind (env MOCKSERVER_HOST; default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=_number(int, 1, 65535), default=_env("PORT", "8000"), help="port (env MOCKSERVER_PORT; default 8000)"
+    )
     _add_app_options(serve)
-    serve.add_argument("--workers", type=_number(int, 1, 256), default=_env("WORKERS", "1"),
-                       help="worker processes; they share one state (env MOCKSERVER_WORKERS; default 1)")
-    serve.add_argument("--log-level", type=_one_of(*LOG_LEVELS), default=_env("LOG_LEVEL", "info"),
-                       help=f"{', '.join(LOG_LEVELS)} (env MOCKSERVER_LOG_LEVEL; default info)")
-    serve.add_argument("--log-format", type=_one_of("text", "json"), default=_env("LOG_FORMAT", "text"),
-                       help="one line per request: text or json (env MOCKSERVER_LOG_FORMAT; default text)")
-    serve.add_argument("--max-head-bytes", type=_number(int, 1024, 2**30), default=_env("MAX_HEAD_BYTES", str(DEFAULTS.max_head_bytes)),
-                       help="largest request line plus headers; larger is answered 431 (env MOCKSERVER_MAX_HEAD_BYTES; "
-                            f"default {DEFAULTS.max_head_bytes})")
-    serve.add_argument("--head-timeout", type=_number(float, 0.01, 3600), default=_env("HEAD_TIMEOUT", str(DEFAULTS.head_timeout)),
-                       help="seconds a request's head may take to arrive, then 408 and the connection closes "
-                            f"(env MOCKSERVER_HEAD_TIMEOUT; default {DEFAULTS.head_timeout:g})")
-    serve.add_argument("--body-timeout", type=_number(float, 0.01, 3600), default=_env("BODY_TIMEOUT", str(DEFAULTS.body_timeout)),
-                       help="seconds a request's body may take to arrive after its head, then 408 and the connection "
-                            f"closes (env MOCKSERVER_BODY_TIMEOUT; default {DEFAULTS.body_timeout:g})")
-    serve.add_argument("--max-connections", type=_number(int, 1, 10**6),
-                       default=_env("MAX_CONNECTIONS", str(DEFAULTS.max_connections)),
-                       help="open connections per worker; one more is answered 503 and closed (env "
-                            f"MOCKSERVER_MAX_CONNECTIONS; default {DEFAULTS.max_connections}, lowered to fit the "
-                            "open-files limit)")
-    serve.add_argument("--loop", type=_one_of(*LOOPS), default=_env("LOOP", DEFAULT_LOOP),
-                       help="event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a burst of new "
-                            "connections while busy), uvloop for several (spreads a burst over the workers) "
-                            "(env MOCKSERVER_LOOP; default auto)")
+    serve.add_argument(
+        "--workers",
+        type=_number(int, 1, 256),
+        default=_env("WORKERS", "1"),
+        help="worker processes; they share one state (env MOCKSERVER_WORKERS; default 1)",
+    )
+    serve.add_argument(
+        "--log-level",
+        type=_one_of(*LOG_LEVELS),
+        default=_env("LOG_LEVEL", "info"),
+        help=f"{', '.join(LOG_LEVELS)} (env MOCKSERVER_LOG_LEVEL; default info)",
+    )
+    serve.add_argument(
+        "--log-format",
+        type=_one_of("text", "json"),
+        default=_env("LOG_FORMAT", "text"),
+        help="one line per request: text or json (env MOCKSERVER_LOG_FORMAT; default text)",
+    )
+    serve.add_argument(
+        "--max-head-bytes",
+        type=_number(int, 1024, 2**30),
+        default=_env("MAX_HEAD_BYTES", str(DEFAULTS.max_head_bytes)),
+        help="largest request line plus headers; larger is answered 431 (env MOCKSERVER_MAX_HEAD_BYTES; "
+        f"default {DEFAULTS.max_head_bytes})",
+    )
+    serve.add_argument(
+        "--head-timeout",
+        type=_number(float, 0.01, 3600),
+        default=_env("HEAD_TIMEOUT", str(DEFAULTS.head_timeout)),
+        help="seconds a request's head may take to arrive, then 408 and the connection closes "
+        f"(env MOCKSERVER_HEAD_TIMEOUT; default {DEFAULTS.head_timeout:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_number(float, 0.01, 3600),
+        default=_env("BODY_TIMEOUT", str(DEFAULTS.body_timeout)),
+        help="seconds a request's body may take to arrive after its head, then 408 and the connection "
+        f"closes (env MOCKSERVER_BODY_TIMEOUT; default {DEFAULTS.body_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_number(int, 1, 10**6),
+        default=_env("MAX_CONNECTIONS", str(DEFAULTS.max_connections)),
+        help="open connections per worker; one more is answered 503 and closed (env "
+        f"MOCKSERVER_MAX_CONNECTIONS; default {DEFAULTS.max_connections}, lowered to fit the "
+        "open-files limit)",
+    )
+    serve.add_argument(
+        "--loop",
+        type=_one_of(*LOOPS),
+        default=_env("LOOP", DEFAULT_LOOP),
+        help="event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a burst of new "
+        "connections while busy), uvloop for several (spreads a burst over the workers) "
+        "(env MOCKSERVER_LOOP; default auto)",
+    )
     _add_app_options(command("routes", "list every vendor, method, path and operationId"))
     _add_app_options(command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem"))
     wait = command("wait", "block until a server is ready (for CI scripts)")
     wait.add_argument("--url", default=_env("URL", "http://127.0.0.1:8000"), help="the server's root URL (env MOCKSERVER_URL)")
-    wait.add_argument("--timeout", type=_number(float, 0, 86400), default=_env("WAIT_TIMEOUT", "30"),
-                      help="seconds to wait before giving up (env MOCKSERVER_WAIT_TIMEOUT; default 30)")
+    wait.add_argument(
+        "--timeout",
+        type=_number(float, 0, 86400),
+        default=_env("WAIT_TIMEOUT", "30"),
+        help="seconds to wait before giving up (env MOCKSERVER_WAIT_TIMEOUT; default 30)",
+    )
     plot = command("plot", "draw a few series to PNG to judge the data by eye (needs matplotlib)")
-    plot.add_argument("--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)")
-    plot.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=_env("SEED", "0"), help="seed (env MOCKSERVER_SEED; default 0)")
+    plot.add_argument(
+        "--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)"
+    )
+    plot.add_argument(
+        "--seed", type=_number(int, 0, 2**63 - 1), default=_env("SEED", "0"), help="seed (env MOCKSERVER_SEED; default 0)"
+    )
     plot.add_argument("--now", default=_env("NOW"), help="fixed current time, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
     return parser
 
 
 def _add_app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vendor", default=_env("VENDOR"), help="serve only this vendor, at the root (env MOCKSERVER_VENDOR)")
-    parser.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=_env("SEED"),
-                        help="seed of all synthetic data (env MOCKSERVER_SEED; default 0, or the config's)")
-    parser.add_argument("--token", action="append", default=_split(_env("TOKENS")),
-                        help="accept only this credential; repeatable (env MOCKSERVER_TOKENS, comma-separated). "
-                             "Default: any non-empty credential")
-    parser.add_argument("--spec", action="append", default=_split(_env("SPECS")), metavar="VENDOR=PATH",
-                        help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable "
-                             "(env MOCKSERVER_SPECS, comma-separated)")
-    parser.add_argument("--now", default=_env("NOW"), help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)")
-    parser.add_argument("--fixtures", action="append", default=_split(_env("FIXTURES")), metavar="DIR",
-                        help="also load the fixtures in DIR (YAML or JSON); repeatable (env MOCKSERVER_FIXTURES)")
-    parser.add_argument("--config", default=_env("CONFIG"), metavar="FILE",
-                        help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)")
-    parser.add_argument("--cors-origins", default=_env("CORS_ORIGINS", "*"), metavar="LIST",
-                        help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off "
-                             "(env MOCKSERVER_CORS_ORIGINS)")
-    parser.add_argument("--admin-token", default=_env("ADMIN_TOKEN"),
-                        help="token the /__mock control plane requires; without it only loopback clients may use it (env MOCKSERVER_ADMIN_TOKEN)")
-    parser.add_argument("--allowed-hosts", default=_env("ALLOWED_HOSTS", ""), metavar="LIST",
-                        help="host names the control plane answers to besides localhost, loopback addresses and the "
-                             "bound address, comma-separated; * for any (env MOCKSERVER_ALLOWED_HOSTS)")
-    parser.add_argument("--forwarded-allow-ips", default=_env("FORWARDED_ALLOW_IPS", ",".join(DEFAULTS.forwarded_allow_ips)),
-                        metavar="LIST", help="proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses "
-                        "or networks, comma-separated, * for any, none for no proxy (env MOCKSERVER_FORWARDED_ALLOW_IPS; "
-                        f"default {','.join(DEFAULTS.forwarded_allow_ips)})")
-    parser.add_argument("--secret", default=_env("SECRET"),
-                        help="shared secret the download-link key is derived from, so that servers agree on links "
-                             "whatever happens to their store; default: a key kept in the state store (env MOCKSERVER_SECRET)")
-    parser.add_argument("--max-body-bytes", type=_number(int, 0, 2**31), default=_env("MAX_BODY_BYTES", str(DEFAULTS.max_body_bytes)),
-                        help=f"largest request body; larger is answered 413 (env MOCKSERVER_MAX_BODY_BYTES; default {DEFAULTS.max_body_bytes})")
-    parser.add_argument("--max-query-bytes", type=_number(int, 64, 2**30), default=_env("MAX_QUERY_BYTES", str(DEFAULTS.max_query_bytes)),
-                        help=f"longest query string; longer is answered 414 (env MOCKSERVER_MAX_QUERY_BYTES; default {DEFAULTS.max_query_bytes})")
-    parser.add_argument("--journal-entry-bytes", type=_number(int, 1024, 2**30),
-                        default=_env("JOURNAL_ENTRY_BYTES", str(DEFAULTS.journal_entry_bytes)),
-                        help="what the journal keeps of one request; longer values are cut with a '…[cut N bytes]' "
-                             f"marker (env MOCKSERVER_JOURNAL_ENTRY_BYTES; default {DEFAULTS.journal_entry_bytes})")
-    parser.add_argument("--journal-bytes", type=_number(int, 1024, 2**40), default=_env("JOURNAL_BYTES", str(DEFAULTS.journal_bytes)),
-                        help="bytes the journal keeps in all, the oldest entries go first (env MOCKSERVER_JOURNAL_BYTES; "
-                             f"default {DEFAULTS.journal_bytes})")
-    parser.add_argument("--state-timeout", type=_number(float, 0.001, 60), default=_env("STATE_TIMEOUT", str(DEFAULTS.state_timeout)),
-                        help="seconds one call to the state store may take; then requests get a 503 naming the store "
-                             f"until it answers again (env MOCKSERVER_STATE_TIMEOUT; default {DEFAULTS.state_timeout:g})")
-    parser.add_argument("--journal-size", type=_number(int, 1, 10_000_000), default=_env("JOURNAL_SIZE", "1000"),
-                        help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)")
-    parser.add_argument("--job-duration", type=_number(float, 0, 86400), default=_env("JOB_DURATION", "3"),
-                        help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)")
-    parser.add_argument("--download-ttl", type=_number(int, 1, 10**9), default=_env("DOWNLOAD_TTL", "900"),
-                        help="seconds a job's download link works after the job finished (env MOCKSERVER_DOWNLOAD_TTL; default 900)")
-    parser.add_argument("--state", default=_env("STATE", "memory"), metavar="URL",
-                        help="where jobs, journal, fault rules and sessions live: memory (default; --workers N shares a "
-                             "temporary SQLite file), sqlite:///path/state.db, or redis://host:port/db to let several "
-                             "servers act as one (env MOCKSERVER_STATE)")
-    parser.add_argument("--max-jobs", type=_number(int, 1, 10**7), default=_env("MAX_JOBS", "10000"),
-                        help="jobs kept per vendor and kind, the oldest go first (env MOCKSERVER_MAX_JOBS; default 10000)")
+    parser.add_argument(
+        "--seed",
+        type=_number(int, 0, 2**63 - 1),
+        default=_env("SEED"),
+        help="seed of all synthetic data (env MOCKSERVER_SEED; default 0, or the config's)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=_split(_env("TOKENS")),
+        help="accept only this credential; repeatable (env MOCKSERVER_TOKENS, comma-separated). "
+        "Default: any non-empty credential",
+    )
+    parser.add_argument(
+        "--spec",
+        action="append",
+        default=_split(_env("SPECS")),
+        metavar="VENDOR=PATH",
+        help="serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable "
+        "(env MOCKSERVER_SPECS, comma-separated)",
+    )
+    parser.add_argument(
+        "--now",
+        default=_env("NOW"),
+        help="fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (env MOCKSERVER_NOW)",
+    )
+    parser.add_argument(
+        "--fixtures",
+        action="append",
+        default=_split(_env("FIXTURES")),
+        metavar="DIR",
+        help="also load the fixtures in DIR (YAML or JSON); repeatable (env MOCKSERVER_FIXTURES)",
+    )
+    parser.add_argument(
+        "--config",
+        default=_env("CONFIG"),
+        metavar="FILE",
+        help="YAML or JSON with seed, now, faults and sessions to install at start-up (env MOCKSERVER_CONFIG)",
+    )
+    parser.add_argument(
+        "--cors-origins",
+        default=_env("CORS_ORIGINS", "*"),
+        metavar="LIST",
+        help="origins browsers may call from, comma-separated; * for any (default), none to turn CORS off "
+        "(env MOCKSERVER_CORS_ORIGINS)",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=_env("ADMIN_TOKEN"),
+        help="token the /__mock control plane requires; without it only loopback clients may use it (env MOCKSERVER_ADMIN_TOKEN)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        default=_env("ALLOWED_HOSTS", ""),
+        metavar="LIST",
+        help="host names the control plane answers to besides localhost, loopback addresses and the "
+        "bound address, comma-separated; * for any (env MOCKSERVER_ALLOWED_HOSTS)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=_env("FORWARDED_ALLOW_IPS", ",".join(DEFAULTS.forwarded_allow_ips)),
+        metavar="LIST",
+        help="proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses "
+        "or networks, comma-separated, * for any, none for no proxy (env MOCKSERVER_FORWARDED_ALLOW_IPS; "
+        f"default {','.join(DEFAULTS.forwarded_allow_ips)})",
+    )
+    parser.add_argument(
+        "--secret",
+        default=_env("SECRET"),
+        help="shared secret the download-link key is derived from, so that servers agree on links "
+        "whatever happens to their store; default: a key kept in the state store (env MOCKSERVER_SECRET)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_number(int, 0, 2**31),
+        default=_env("MAX_BODY_BYTES", str(DEFAULTS.max_body_bytes)),
+        help=f"largest request body; larger is answered 413 (env MOCKSERVER_MAX_BODY_BYTES; default {DEFAULTS.max_body_bytes})",
+    )
+    parser.add_argument(
+        "--max-query-bytes",
+        type=_number(int, 64, 2**30),
+        default=_env("MAX_QUERY_BYTES", str(DEFAULTS.max_query_bytes)),
+        help=f"longest query string; longer is answered 414 (env MOCKSERVER_MAX_QUERY_BYTES; default {DEFAULTS.max_query_bytes})",
+    )
+    parser.add_argument(
+        "--journal-entry-bytes",
+        type=_number(int, 1024, 2**30),
+        default=_env("JOURNAL_ENTRY_BYTES", str(DEFAULTS.journal_entry_bytes)),
+        help="what the journal keeps of one request; longer values are cut with a '…[cut N bytes]' "
+        f"marker (env MOCKSERVER_JOURNAL_ENTRY_BYTES; default {DEFAULTS.journal_entry_bytes})",
+    )
+    parser.add_argument(
+        "--journal-bytes",
+        type=_number(int, 1024, 2**40),
+        default=_env("JOURNAL_BYTES", str(DEFAULTS.journal_bytes)),
+        help="bytes the journal keeps in all, the oldest entries go first (env MOCKSERVER_JOURNAL_BYTES; "
+        f"default {DEFAULTS.journal_bytes})",
+    )
+    parser.add_argument(
+        "--state-timeout",
+        type=_number(float, 0.001, 60),
+        default=_env("STATE_TIMEOUT", str(DEFAULTS.state_timeout)),
+        help="seconds one call to the state store may take; then requests get a 503 naming the store "
+        f"until it answers again (env MOCKSERVER_STATE_TIMEOUT; default {DEFAULTS.state_timeout:g})",
+    )
+    parser.add_argument(
+        "--journal-size",
+        type=_number(int, 1, 10_000_000),
+        default=_env("JOURNAL_SIZE", "1000"),
+        help="requests the journal keeps (env MOCKSERVER_JOURNAL_SIZE; default 1000)",
+    )
+    parser.add_argument(
+        "--job-duration",
+        type=_number(float, 0, 86400),
+        default=_env("JOB_DURATION", "3"),
+        help="seconds an export or report takes to finish (env MOCKSERVER_JOB_DURATION; default 3)",
+    )
+    parser.add_argument(
+        "--download-ttl",
+        type=_number(int, 1, 10**9),
+        default=_env("DOWNLOAD_TTL", "900"),
+        help="seconds a job's download link works after the job finished (env MOCKSERVER_DOWNLOAD_TTL; default 900)",
+    )
+    parser.add_argument(
+        "--state",
+        default=_env("STATE", "memory"),
+        metavar="URL",
+        help="where jobs, journal, fault rules and sessions live: memory (default; --workers N shares a "
+        "temporary SQLite file), sqlite:///path/state.db, or redis://host:port/db to let several "
+        "servers act as one (env MOCKSERVER_STATE)",
+    )
+    parser.add_argument(
+        "--max-jobs",
+        type=_number(int, 1, 10**7),
+        default=_env("MAX_JOBS", "10000"),
+        help="jobs kept per vendor and kind, the oldest go first (env MOCKSERVER_MAX_JOBS; default 10000)",
+    )
 
 
 def _split(value: str | None) -> list[str]:
@@ -231,8 +361,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         now = clock(raw_now.isoformat() if isinstance(raw_now, datetime) else str(raw_now), "--now")
     check_state_url(args.state)
     if args.journal_entry_bytes > args.journal_bytes:
-        raise ConfigError(f"--journal-entry-bytes ({args.journal_entry_bytes}) is more than --journal-bytes "
-                          f"({args.journal_bytes}), which would keep no entry whole; lower the first or raise the second")
+        raise ConfigError(
+            f"--journal-entry-bytes ({args.journal_entry_bytes}) is more than --journal-bytes "
+            f"({args.journal_bytes}), which would keep no entry whole; lower the first or raise the second"
+        )
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
@@ -258,8 +390,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_entry_bytes=args.journal_entry_bytes,
         journal_bytes=args.journal_bytes,
         state_timeout=args.state_timeout,
-        **({"max_head_bytes": args.max_head_bytes, "head_timeout": args.head_timeout, "body_timeout": args.body_timeout,
-            "max_connections": args.max_connections} if args.command == "serve" else {}),
+        **(
+            {
+                "max_head_bytes": args.max_head_bytes,
+                "head_timeout": args.head_timeout,
+                "body_timeout": args.body_timeout,
+                "max_connections": args.max_connections,
+            }
+            if args.command == "serve"
+            else {}
+        ),
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),
     )
@@ -275,8 +415,9 @@ def _proxies(text: str) -> tuple[str, ...]:
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
-                raise ConfigError(f"--forwarded-allow-ips expects addresses or networks (127.0.0.1, 10.0.0.0/8), * or "
-                                  f"none; got {item!r}") from None
+                raise ConfigError(
+                    f"--forwarded-allow-ips expects addresses or networks (127.0.0.1, 10.0.0.0/8), * or none; got {item!r}"
+                ) from None
     return items
 
 
@@ -297,7 +438,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def app_from_env():  # type: ignore[no-untyped-def]
+def app_from_env() -> Any:
     """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
     from mockserver.app import create_app
     from mockserver.transport import configure as configure_protocol
@@ -370,8 +511,11 @@ def _fit_connections(wanted: int, workers: int) -> int:
             pass
     if soft != resource.RLIM_INFINITY and soft < needed:
         fitted = max(1, soft - reserve)
-        print(f"mockserver: warning: the open-files limit is {soft}, so --max-connections is {fitted} instead of "
-              f"{wanted} (raise it with ulimit -n)", file=sys.stderr)
+        print(
+            f"mockserver: warning: the open-files limit is {soft}, so --max-connections is {fitted} instead of "
+            f"{wanted} (raise it with ulimit -n)",
+            file=sys.stderr,
+        )
         return fitted
     return wanted
 
@@ -413,16 +557,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     loop = event_loop(args.loop, args.workers)
     if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
-        print("mockserver: error: --loop uvloop needs the uvloop package (pip install uvloop; it has no Windows "
-              "build); or use --loop asyncio.", file=sys.stderr)
+        print(
+            "mockserver: error: --loop uvloop needs the uvloop package (pip install uvloop; it has no Windows "
+            "build); or use --loop asyncio.",
+            file=sys.stderr,
+        )
         return 2
     log_config = configure_logs(args.log_format, args.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = args.log_format, args.log_level
     settings = replace(settings, max_connections=_fit_connections(settings.max_connections, args.workers))
     # The app reads forwarded headers itself (--forwarded-allow-ips), once, for the loopback rule
     # and the URLs it writes; uvicorn's own rewriting of the client address is off.
-    served = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False, log_config=log_config,
-                  loop=loop, http=GuardedHTTP, proxy_headers=False, timeout_graceful_shutdown=10)
+    served = dict(
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        log_config=log_config,
+        loop=loop,
+        http=GuardedHTTP,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
 
     if args.workers > 1:
         # Workers share jobs, journal, fault rules, sessions and the link key through the state

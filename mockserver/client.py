@@ -1,9 +1,9 @@
 """A small client for the ``/__mock`` control plane, for tests and CI scripts (standard library only).
 
-    control = MockControl("http://127.0.0.1:8000", session="test-42")
-    control.add_fault(vendor="botpress", status=503, times=2)
-    ...  # exercise your client with headers=control.session_headers()
-    assert control.count(vendor="botpress", status=503) == 2
+control = MockControl("http://127.0.0.1:8000", session="test-42")
+control.add_fault(vendor="botpress", status=503, times=2)
+...  # exercise your client with headers=control.session_headers()
+assert control.count(vendor="botpress", status=503) == 2
 """
 
 from __future__ import annotations
@@ -68,8 +68,13 @@ class MockControlError(Exception):
 
 
 class MockControl:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", session: str | None = None, timeout: float = 10,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        session: str | None = None,
+        timeout: float = 10,
+        admin_token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
@@ -110,17 +115,35 @@ class MockControl:
         self._call("POST", "/reset", query={"session": self.session})
 
     # --- journal -------------------------------------------------------------------------------
-    def journal(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
-                status: int | None = None, since: str | None = None, until: str | None = None,
-                limit: int = MAX_JOURNAL_PAGE) -> list[JournalEntry]:
+    def journal(
+        self,
+        *,
+        vendor: str | None = None,
+        operation_id: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = MAX_JOURNAL_PAGE,
+    ) -> list[JournalEntry]:
         """Journaled requests of this session (or all, without a session), oldest first: the most
         recent ``limit`` of them (every kept one by default)."""
         query = self._filters(vendor, operation_id, method, status, since, until) | {"limit": limit}
         return self._call("GET", "/journal", query=query)["entries"]
 
-    def count(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
-              status: int | None = None, since: str | None = None, until: str | None = None) -> int:
-        return self._call("GET", "/journal/count", query=self._filters(vendor, operation_id, method, status, since, until))["count"]
+    def count(
+        self,
+        *,
+        vendor: str | None = None,
+        operation_id: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> int:
+        return self._call("GET", "/journal/count", query=self._filters(vendor, operation_id, method, status, since, until))[
+            "count"
+        ]
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal", query={"session": self.session})
@@ -132,16 +155,47 @@ class MockControl:
         return self._call("GET", f"/world/{quote(vendor, safe='')}", query={"seed": seed})["entities"]
 
     # --- faults --------------------------------------------------------------------------------
-    def add_fault(self, *, vendor: str | None = None, operation_id: str | None = None, method: str | None = None,
-                  path: str | None = None, headers: dict[str, str] | None = None, status: int | None = None,
-                  rate_limit: bool = False, latency_ms: int | tuple[int, int] | None = None, drop: bool = False,
-                  malformed: bool = False, probability: float = 1.0, times: int | None = None) -> FaultRule:
+    def add_fault(
+        self,
+        *,
+        vendor: str | None = None,
+        operation_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+        rate_limit: bool = False,
+        latency_ms: int | tuple[int, int] | None = None,
+        drop: bool = False,
+        malformed: bool = False,
+        probability: float = 1.0,
+        times: int | None = None,
+    ) -> FaultRule:
         """Add a fault rule (scoped to this client's session, if it has one); returns it with its id."""
-        match = {k: v for k, v in {"vendor": vendor, "operationId": operation_id, "method": method, "path": path,
-                                   "headers": headers, "session": self.session}.items() if v is not None}
+        match = {
+            k: v
+            for k, v in {
+                "vendor": vendor,
+                "operationId": operation_id,
+                "method": method,
+                "path": path,
+                "headers": headers,
+                "session": self.session,
+            }.items()
+            if v is not None
+        }
         latency: Any = {"min": latency_ms[0], "max": latency_ms[1]} if isinstance(latency_ms, tuple) else latency_ms
-        action = {k: v for k, v in {"status": status, "rateLimit": rate_limit or None, "latencyMs": latency,
-                                    "drop": drop or None, "malformed": malformed or None}.items() if v is not None}
+        action = {
+            k: v
+            for k, v in {
+                "status": status,
+                "rateLimit": rate_limit or None,
+                "latencyMs": latency,
+                "drop": drop or None,
+                "malformed": malformed or None,
+            }.items()
+            if v is not None
+        }
         rule: dict[str, Any] = {"match": match, "action": action, "probability": probability}
         if times is not None:
             rule["times"] = times
@@ -164,10 +218,24 @@ class MockControl:
             raise ValueError("this client has no session: MockControl(url, session='...') or .for_session('...')")
         return self.session
 
-    def _filters(self, vendor: str | None, operation_id: str | None, method: str | None, status: int | None,
-                 since: str | None, until: str | None) -> dict[str, Any]:
-        return {"vendor": vendor, "operationId": operation_id, "method": method, "status": status,
-                "since": since, "until": until, "session": self.session}
+    def _filters(
+        self,
+        vendor: str | None,
+        operation_id: str | None,
+        method: str | None,
+        status: int | None,
+        since: str | None,
+        until: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "vendor": vendor,
+            "operationId": operation_id,
+            "method": method,
+            "status": status,
+            "since": since,
+            "until": until,
+            "session": self.session,
+        }
 
     def _call(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> Any:
         url = f"{self.base_url}/__mock{path}"

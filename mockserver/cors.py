@@ -41,7 +41,11 @@ class CORSMiddleware:
             return
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             requested = headers.get(b"access-control-request-headers", b"").decode("latin-1")
-            preflight = [*allowed, (b"access-control-allow-methods", ALLOWED_METHODS.encode()), (b"access-control-max-age", b"600")]
+            preflight = [
+                *allowed,
+                (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
+                (b"access-control-max-age", b"600"),
+            ]
             if requested:
                 preflight.append((b"access-control-allow-headers", requested.encode("latin-1")))
             await send({"type": "http.response.start", "status": 204, "headers": preflight})
@@ -50,8 +54,10 @@ class CORSMiddleware:
 
         async def send_with_cors(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *allowed,
-                                                  (b"access-control-expose-headers", EXPOSED)]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *allowed, (b"access-control-expose-headers", EXPOSED)],
+                }
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -67,5 +73,8 @@ class CORSMiddleware:
 
 
 def _echo(origin: str) -> list[tuple[bytes, bytes]]:
-    return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
-            (b"access-control-allow-credentials", b"true")]
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-credentials", b"true"),
+    ]

@@ -60,8 +60,10 @@ def read_fixtures(directories: Iterable[Path]) -> list[Fixture]:
     for fixture in fixtures:
         key = (fixture.vendor, fixture.operation_id, fixture.name)
         if key in names:
-            raise FixtureError(f"{fixture.source}: fixture {fixture.name!r} of {fixture.vendor}.{fixture.operation_id} "
-                               f"is also defined in {names[key]}; names must be unique per operation")
+            raise FixtureError(
+                f"{fixture.source}: fixture {fixture.name!r} of {fixture.vendor}.{fixture.operation_id} "
+                f"is also defined in {names[key]}; names must be unique per operation"
+            )
         names[key] = fixture.source
     return fixtures
 
@@ -81,12 +83,24 @@ def _read(path: Path) -> list[Fixture]:
         missing = [k for k in ("vendor", "operationId", "name", "body") if k not in item]
         unknown = set(item) - {"vendor", "operationId", "name", "body", "status", "headers", "match", "description"}
         if missing or unknown:
-            raise FixtureError(f"{where}: " + (f"missing {', '.join(missing)}" if missing else f"unknown field(s) {sorted(unknown)}")
-                               + "; a fixture has vendor, operationId, name, body and optionally status, headers, match, description")
+            raise FixtureError(
+                f"{where}: "
+                + (f"missing {', '.join(missing)}" if missing else f"unknown field(s) {sorted(unknown)}")
+                + "; a fixture has vendor, operationId, name, body and optionally status, headers, match, description"
+            )
         status = item.get("status")
         if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
             raise FixtureError(f"{where}: status must be an HTTP status code, got {status!r}")
-        result.append(Fixture(where, str(item["vendor"]), str(item["operationId"]), str(item["name"]), status,
-                              item["body"], {str(k): str(v) for k, v in (item.get("headers") or {}).items()},
-                              dict(item.get("match") or {})))
+        result.append(
+            Fixture(
+                where,
+                str(item["vendor"]),
+                str(item["operationId"]),
+                str(item["name"]),
+                status,
+                item["body"],
+                {str(k): str(v) for k, v in (item.get("headers") or {}).items()},
+                dict(item.get("match") or {}),
+            )
+        )
     return result

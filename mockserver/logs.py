@@ -50,10 +50,18 @@ def configure(log_format: str = "text", level: str = "info") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"line": {"()": formatter, "fmt": "%(asctime)s %(levelname)s %(message)s"}},
         "filters": {"not_dropped": {"()": "mockserver.logs._NotDropped"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "line",
-                                "filters": ["not_dropped"]}},
-        "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
-                    for name in ("uvicorn", "uvicorn.error", "mockserver.requests")},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "line",
+                "filters": ["not_dropped"],
+            }
+        },
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "mockserver.requests")
+        },
     }
     # uvicorn logs access lines whenever "uvicorn.access" has a handler, its parents' included; under
     # --workers each worker rebuilt its loggers and "uvicorn" lent it one. Those lines carry the
@@ -81,14 +89,17 @@ class QuietAcceptErrors:
             if now - self._last >= self.every:
                 self._last = now
                 logging.getLogger("uvicorn.error").warning(
-                    "out of file descriptors: new connections wait (%s); raise the limit (ulimit -n) or lower "
-                    "--max-connections", error.strerror)
+                    "out of file descriptors: new connections wait (%s); raise the limit (ulimit -n) or lower --max-connections",
+                    error.strerror,
+                )
             return
         loop.default_exception_handler(context)
 
 
 def request_line(fields: dict[str, Any]) -> None:
     if logger.isEnabledFor(logging.INFO):
-        text = (f"{fields['method']} {fields['path']} {fields['status']} {fields['durationMs']:.1f}ms "
-                f"{fields.get('operationId') or '-'}" + (" (connection dropped)" if fields.get("dropped") else ""))
+        text = (
+            f"{fields['method']} {fields['path']} {fields['status']} {fields['durationMs']:.1f}ms "
+            f"{fields.get('operationId') or '-'}" + (" (connection dropped)" if fields.get("dropped") else "")
+        )
         logger.info(text, extra={"request": fields})

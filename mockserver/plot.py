@@ -64,8 +64,9 @@ def render(out: Path, seed: int = 0, now: datetime | None = None) -> Path:
     axes[1][0].set_title("ChatBot.com: busiest periods (90 days)")
     fig.colorbar(image, ax=axes[1][0], label="conversations")
 
-    records = fetch(app, "botpress", "/v1/admin/bots/bot_demo/analytics", now,
-                    startDate=window["from"], endDate=window["to"])["records"]
+    records = fetch(app, "botpress", "/v1/admin/bots/bot_demo/analytics", now, startDate=window["from"], endDate=window["to"])[
+        "records"
+    ]
     dates = [datetime.fromisoformat(r["startDateTimeUtc"][:10]) for r in records]
     axes[1][1].plot(dates, [r["sessions"] for r in records], label="sessions")
     axes[1][1].plot(dates, [r["newUsers"] for r in records], label="new users")

@@ -33,8 +33,12 @@ def job_preferences(preferences: dict[str, str], default_duration: float) -> tup
     """(duration in seconds, outcome) for a job created with these preferences."""
     outcome = preferences.get("job", "completed")
     if outcome not in JOB_OUTCOMES:
-        raise Problem(INVALID_PARAMETER, f"Prefer job={shorten(outcome)} is not supported; use job=completed or job=failed.",
-                      "header", "Prefer")
+        raise Problem(
+            INVALID_PARAMETER,
+            f"Prefer job={shorten(outcome)} is not supported; use job=completed or job=failed.",
+            "header",
+            "Prefer",
+        )
     raw = preferences.get("job-duration")
     if raw is None:
         return default_duration, outcome
@@ -43,8 +47,9 @@ def job_preferences(preferences: dict[str, str], default_duration: float) -> tup
     except ValueError:
         duration = -1.0
     if not 0 <= duration <= 86400:
-        raise Problem(INVALID_PARAMETER, f"Prefer job-duration must be seconds between 0 and 86400, got {shorten(raw)}.",
-                      "header", "Prefer")
+        raise Problem(
+            INVALID_PARAMETER, f"Prefer job-duration must be seconds between 0 and 86400, got {shorten(raw)}.", "header", "Prefer"
+        )
     return duration, outcome
 
 
@@ -68,8 +73,12 @@ def response_control(preferences: dict[str, str]) -> ResponseControl:
         if raw is None:
             return None
         if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
-            raise Problem(INVALID_PARAMETER, f"Prefer {name} must be an integer from {low} to {high}, got {shorten(raw)}.",
-                          "header", "Prefer")
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Prefer {name} must be an integer from {low} to {high}, got {shorten(raw)}.",
+                "header",
+                "Prefer",
+            )
         return int(raw)
 
     dynamic = preferences.get("dynamic", "true").lower()

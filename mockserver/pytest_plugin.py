@@ -33,8 +33,9 @@ from mockserver.client import MockControl
 
 
 class RunningMockServer:
-    def __init__(self, url: str, process: subprocess.Popen[bytes] | None = None, log: Path | None = None,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self, url: str, process: subprocess.Popen[bytes] | None = None, log: Path | None = None, admin_token: str | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self.process = process
         self.log = log  # the server's output, when this plugin started it
@@ -60,8 +61,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockserver-seed", type=int, default=0, help="seed of the mock's synthetic data (default 0)")
     group.addoption("--mockserver-now", default=None, help="fixed clock for the mock, e.g. 2025-06-01T12:00:00Z")
     group.addoption("--mockserver-url", default=None, help="use this running mock server instead of starting one")
-    group.addoption("--mockserver-admin-token", default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
-                    help="the control plane's token of a server started with --admin-token (env MOCKSERVER_ADMIN_TOKEN)")
+    group.addoption(
+        "--mockserver-admin-token",
+        default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
+        help="the control plane's token of a server started with --admin-token (env MOCKSERVER_ADMIN_TOKEN)",
+    )
 
 
 def start_server(seed: int = 0, now: str | None = None, *extra: str) -> RunningMockServer:
@@ -78,8 +82,9 @@ def start_server(seed: int = 0, now: str | None = None, *extra: str) -> RunningM
     fd, name = tempfile.mkstemp(prefix="mockserver-", suffix=".log")
     log = Path(name)
     with os.fdopen(fd, "wb") as out:
-        process = subprocess.Popen([*args, *extra], stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            [*args, *extra], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -27,8 +27,13 @@ def check_id(name: str, value: str) -> None:
     The engine calls this after schema validation, so a value that breaks the schema gets its 400.
     """
     if _NOT_AN_ID.search(value):
-        raise Problem(NOT_FOUND, f"Not found: path parameter '{name}' names nothing, as {shorten(value)} is not a single "
-                      "id (it holds '/', '\\', a control character, or is '.' or '..').", "path", name)
+        raise Problem(
+            NOT_FOUND,
+            f"Not found: path parameter '{name}' names nothing, as {shorten(value)} is not a single "
+            "id (it holds '/', '\\', a control character, or is '.' or '..').",
+            "path",
+            name,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,13 +99,19 @@ class Router:
 
 def _decode(name: str, raw: str) -> str:
     if _BAD_ESCAPE.search(raw):
-        raise Problem(INVALID_PARAMETER, f"Path parameter '{name}' has malformed percent-encoding: {shorten(raw)} ('%' "
-                      "must start a two-digit hex escape; write a literal '%' as %25).", "path", name)
+        raise Problem(
+            INVALID_PARAMETER,
+            f"Path parameter '{name}' has malformed percent-encoding: {shorten(raw)} ('%' "
+            "must start a two-digit hex escape; write a literal '%' as %25).",
+            "path",
+            name,
+        )
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise Problem(INVALID_PARAMETER, f"Path parameter '{name}' is not valid UTF-8 once percent-decoded: "
-                      f"{shorten(raw)}.", "path", name) from None
+        raise Problem(
+            INVALID_PARAMETER, f"Path parameter '{name}' is not valid UTF-8 once percent-decoded: {shorten(raw)}.", "path", name
+        ) from None
 
 
 def _compile(path: str, operations: dict[str, Operation]) -> Route:
@@ -112,9 +123,7 @@ def _compile(path: str, operations: dict[str, Operation]) -> Route:
             pattern.append(segment)
             names.append(())
             continue
-        regex = "".join(
-            "([^/]+?)" if i % 2 else re.escape(text) for i, text in enumerate(_PARAM.split(segment))
-        )
+        regex = "".join("([^/]+?)" if i % 2 else re.escape(text) for i, text in enumerate(_PARAM.split(segment)))
         pattern.append(re.compile(regex))
         names.append(tuple(found))
     return Route(path, tuple(pattern), tuple(names), operations)

@@ -70,6 +70,7 @@ class Settings:
 
 def settings_to_json(settings: Settings) -> str:
     """Serialise settings for worker processes (``--workers``), which rebuild them with ``settings_from_json``."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
             return str(value)

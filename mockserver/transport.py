@@ -75,9 +75,14 @@ class GuardedHTTP(HttpToolsProtocol):
                 pass
         super().connection_made(transport)  # type: ignore[arg-type]
         if len(self.connections) > ProtocolLimits.max_connections:
-            self._refuse("/", UNAVAILABLE, f"This server holds at most {ProtocolLimits.max_connections} connections "
-                         "per worker (--max-connections); try again shortly, or reuse a connection.", retry_after=True,
-                         linger=REFUSED_LINGER)
+            self._refuse(
+                "/",
+                UNAVAILABLE,
+                f"This server holds at most {ProtocolLimits.max_connections} connections "
+                "per worker (--max-connections); try again shortly, or reuse a connection.",
+                retry_after=True,
+                linger=REFUSED_LINGER,
+            )
             return
         self._head_timer = self.loop.call_later(ProtocolLimits.head_timeout, self._head_too_slow)
 
@@ -142,16 +147,23 @@ class GuardedHTTP(HttpToolsProtocol):
         super().on_message_complete()
 
     def _head_too_large(self) -> None:
-        self._refuse(self._path(), HEADERS_TOO_LARGE, f"The request's line and headers are over "
-                     f"{ProtocolLimits.max_head_bytes} bytes, the most this server takes (--max-head-bytes). "
-                     "Send fewer or shorter headers.")
+        self._refuse(
+            self._path(),
+            HEADERS_TOO_LARGE,
+            f"The request's line and headers are over "
+            f"{ProtocolLimits.max_head_bytes} bytes, the most this server takes (--max-head-bytes). "
+            "Send fewer or shorter headers.",
+        )
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
         if self.transport.is_closing():
             return
-        self._refuse(self._path(), REQUEST_TIMEOUT, f"The request's head did not arrive within "
-                     f"{ProtocolLimits.head_timeout:g} s (--head-timeout).")
+        self._refuse(
+            self._path(),
+            REQUEST_TIMEOUT,
+            f"The request's head did not arrive within {ProtocolLimits.head_timeout:g} s (--head-timeout).",
+        )
 
     def _body_too_slow(self) -> None:
         self._body_timer = None
@@ -160,8 +172,12 @@ class GuardedHTTP(HttpToolsProtocol):
         cycle = getattr(self, "cycle", None)
         if cycle is not None and not cycle.response_started:
             cycle.disconnected = True  # the app's answer, if it comes, goes nowhere: this one is sent
-            self._refuse(self._path(), REQUEST_TIMEOUT, f"The request's body did not arrive within "
-                         f"{ProtocolLimits.body_timeout:g} s of its head (--body-timeout); was its Content-Length right?")
+            self._refuse(
+                self._path(),
+                REQUEST_TIMEOUT,
+                f"The request's body did not arrive within "
+                f"{ProtocolLimits.body_timeout:g} s of its head (--body-timeout); was its Content-Length right?",
+            )
         else:
             self.transport.close()
 
@@ -183,8 +199,13 @@ class GuardedHTTP(HttpToolsProtocol):
             status, body, content_type, headers = STATUS_BY_KIND[kind], f'{{"error": "{kind}"}}'.encode(), "application/json", {}
         if retry_after:
             headers["Retry-After"] = "1"
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}", f"content-type: {content_type or 'application/json'}",
-                 f"content-length: {len(body)}", "connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+        lines = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
+            f"content-type: {content_type or 'application/json'}",
+            f"content-length: {len(body)}",
+            "connection: close",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         # A lingering close: closing with the client's bytes unread would send a reset, and the
         # client, still sending its huge head, could lose the answer. Half-close, discard what

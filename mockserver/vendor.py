@@ -58,8 +58,16 @@ def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
 
 
 class VendorService:
-    def __init__(self, profile: Profile, spec: ApiSpec, settings: Settings, state: State, link_key: Callable[[], str],
-                 fixtures: list[Fixture] | None = None, cache: AnswerCache | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        spec: ApiSpec,
+        settings: Settings,
+        state: State,
+        link_key: Callable[[], str],
+        fixtures: list[Fixture] | None = None,
+        cache: AnswerCache | None = None,
+    ) -> None:
         self.profile = profile
         self.spec = spec
         self.seed = settings.seed
@@ -80,26 +88,46 @@ class VendorService:
         self._by_id = {op.operation_id: op for op in spec.operations}
         # Header names that carry this vendor's credentials (masked in the journal).
         self.secret_headers = SECRET_HEADERS | {
-            str(scheme.get("name", "")).lower() for scheme in spec.security_schemes.values()
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"}
+            str(scheme.get("name", "")).lower()
+            for scheme in spec.security_schemes.values()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+        }
         self.fixtures: dict[str, list[Fixture]] = {}
         for fixture in fixtures or []:
             self._check_fixture(fixture, compiler)
             self.fixtures.setdefault(fixture.operation_id, []).append(fixture)
-        answering = Answering(profile, self.generator, self.fixtures, self._by_id, self._cache, state,
-                              settings.job_duration, link_key, settings.download_ttl)
+        answering = Answering(
+            profile,
+            self.generator,
+            self.fixtures,
+            self._by_id,
+            self._cache,
+            state,
+            settings.job_duration,
+            link_key,
+            settings.download_ttl,
+        )
         stages: dict[str, tuple[Stage, ...]] = {
-            op.operation_id: (Faults(op.operation_id), Security(self._validators[op.operation_id].security, profile.authorize, op),
-                              Parameters(self._validators[op.operation_id]), ResponseControl(), answering)
-            for op in spec.operations}
-        self.pipeline = Pipeline(profile.name, self.seed, Route(self.router, profile.title), stages, Respond(self.seed),
-                                 self.error)
+            op.operation_id: (
+                Faults(op.operation_id),
+                Security(self._validators[op.operation_id].security, profile.authorize, op),
+                Parameters(self._validators[op.operation_id]),
+                ResponseControl(),
+                answering,
+            )
+            for op in spec.operations
+        }
+        self.pipeline = Pipeline(
+            profile.name, self.seed, Route(self.router, profile.title), stages, Respond(self.seed), self.error
+        )
 
     def _check_fixture(self, fixture: Fixture, compiler: SchemaCompiler) -> None:
         operation = self._by_id.get(fixture.operation_id)
         if operation is None:
-            raise FixtureError(f"{fixture.source}: {self.profile.name} has no operation {fixture.operation_id!r}; "
-                               f"its operations: {', '.join(self._by_id)}")
+            raise FixtureError(
+                f"{fixture.source}: {self.profile.name} has no operation {fixture.operation_id!r}; "
+                f"its operations: {', '.join(self._by_id)}"
+            )
         status = fixture.status or operation.success_status
         declared = operation.response_for(status)
         if declared is None or not operation.declares(status) and status != operation.success_status:
@@ -112,8 +140,10 @@ class VendorService:
             error = most_specific(compiler.compile(schema).iter_errors(fixture.body))
             if error is not None:
                 pointer = "/" + "/".join(str(p) for p in error.absolute_path)
-                raise FixtureError(f"{fixture.source}: body at {pointer} does not fit the {status} response of "
-                                   f"{fixture.operation_id}: {error.message}")
+                raise FixtureError(
+                    f"{fixture.source}: body at {pointer} does not fit the {status} response of "
+                    f"{fixture.operation_id}: {error.message}"
+                )
 
     def served_spec(self, base_url: str) -> bytes:
         """The spec as JSON with ``servers`` pointing at this mock (cached per base URL)."""
@@ -129,8 +159,15 @@ class VendorService:
         """The answer to one request: a repeated one from the cache, any other worked out."""
         repeat = None
         if self._by_request and request.method == "GET" and not request.faults and "prefer" not in request.headers:
-            repeat = ("request", self.profile.name, request.path, request.query_string, request.seed,
-                      tuple(request.headers.items()), request.body)
+            repeat = (
+                "request",
+                self.profile.name,
+                request.path,
+                request.query_string,
+                request.seed,
+                tuple(request.headers.items()),
+                request.body,
+            )
             kept = self._cache.get(repeat, request.now)
             if kept is not None:
                 return kept.copy()

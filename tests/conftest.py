@@ -70,9 +70,11 @@ def send(client: TestClient, case: Case, **changes: Any) -> httpx.Response:
 def resolve_path(client: Any, case: Case, path: str) -> str:
     """Replace a job placeholder with the id of a job created the way a client creates one."""
     if NEW_EXPORT in path:
-        created = client.post(f"/{case.vendor}{path.split('/export/')[0]}/export",
-                              params={"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-07T23:59:59.999Z"},
-                              headers=AUTH[case.vendor])
+        created = client.post(
+            f"/{case.vendor}{path.split('/export/')[0]}/export",
+            params={"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-07T23:59:59.999Z"},
+            headers=AUTH[case.vendor],
+        )
         return path.replace(NEW_EXPORT, created.json()["id"])
     if NEW_REPORT in path:
         body = {"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-07", "format": "csv"}
@@ -133,7 +135,9 @@ class LiveServer:
         with os.fdopen(fd, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *args],
-                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -181,8 +185,22 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", folder], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                folder,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

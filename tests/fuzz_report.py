@@ -1,6 +1,6 @@
 """Write docs/fuzz-long.md from the summaries ``make fuzz-long`` recorded (one JSON line per run).
 
-    python -m tests.fuzz_report RECORD.jsonl --out docs/fuzz-long.md --command "make fuzz-long"
+python -m tests.fuzz_report RECORD.jsonl --out docs/fuzz-long.md --command "make fuzz-long"
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ def render(runs: list[dict], command: str) -> str:
         "| --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for run in runs:
-        out.append(f"| {run['vendor']} | {run['seed']} | {run['examples']:,} | {run['exit']} | {run['seconds']:,.0f}"
-                   f" | {cases(run['summary'])} | {verdict(run['summary'])} |")
+        out.append(
+            f"| {run['vendor']} | {run['seed']} | {run['examples']:,} | {run['exit']} | {run['seconds']:,.0f}"
+            f" | {cases(run['summary'])} | {verdict(run['summary'])} |"
+        )
     out += ["", "## Summaries as schemathesis printed them", ""]
     for run in runs:
         out += [f"### {run['vendor']}, seed {run['seed']}", "", "```", run["summary"], "```", ""]

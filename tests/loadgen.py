@@ -74,8 +74,13 @@ def _encode(port: int, method: str, target: str, headers: dict[str, str], expect
 
 
 async def run(port: int, requests: list[Request], connections: int, seconds: float) -> dict[str, Any]:
-    stats: dict[str, Any] = {"statuses": Counter(), "unexpected": Counter(), "errors": Counter(), "latencies": [],
-                             "per_connection": []}
+    stats: dict[str, Any] = {
+        "statuses": Counter(),
+        "unexpected": Counter(),
+        "errors": Counter(),
+        "latencies": [],
+        "per_connection": [],
+    }
     deadline = time.monotonic() + seconds
     started = time.monotonic()
     await asyncio.gather(*(_connection(port, requests, i * 7, deadline, stats) for i in range(connections)))
@@ -87,12 +92,17 @@ async def run(port: int, requests: list[Request], connections: int, seconds: flo
 
     total = sum(stats["statuses"].values())
     return {
-        "connections": connections, "seconds": round(elapsed, 2), "requests": total,
+        "connections": connections,
+        "seconds": round(elapsed, 2),
+        "requests": total,
         "per_second": round(total / elapsed, 1) if elapsed else 0.0,
         "statuses": {str(k): v for k, v in sorted(stats["statuses"].items())},
         "server_errors": sum(v for k, v in stats["statuses"].items() if k >= 500),
-        "unexpected": dict(stats["unexpected"].most_common(20)), "errors": dict(stats["errors"].most_common(20)),
-        "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": percentile(1.0),
+        "unexpected": dict(stats["unexpected"].most_common(20)),
+        "errors": dict(stats["errors"].most_common(20)),
+        "p50_ms": percentile(0.5),
+        "p99_ms": percentile(0.99),
+        "max_ms": percentile(1.0),
         "fewest_per_connection": min(stats["per_connection"], default=0),
     }
 

@@ -39,14 +39,22 @@ def fresh_requests(count: int, seed: int = 1) -> list[list[Any]]:
         day = first + timedelta(days=rng.randrange(700))
         prefer = {"Prefer": f"seed={rng.randrange(50)}"}
         if i % 3:
-            target = f"/botpress/v1/admin/bots/bot_{rng.randrange(5000)}/analytics?startDate={day}&endDate={day + timedelta(days=6)}"
+            target = (
+                f"/botpress/v1/admin/bots/bot_{rng.randrange(5000)}/analytics?startDate={day}&endDate={day + timedelta(days=6)}"
+            )
             found.append(["GET", target, {**AUTH["botpress"], **prefer}, 200])
         else:
             target = f"/chatbotcom/reports/conversations?from={day}&to={day + timedelta(days=30)}&dimension=day"
             found.append(["GET", target, {**AUTH["chatbotcom"], **prefer}, 200])
         if i % 50 == 0:
-            found.append(["POST", f"/chatcaptain/v1/chatbots/soak_{i % 97}/statistics/export?from={day}T00:00:00Z&to={day}T23:59:59Z",
-                          {**AUTH["chatcaptain"], "Prefer": "job-duration=0"}, 202])
+            found.append(
+                [
+                    "POST",
+                    f"/chatcaptain/v1/chatbots/soak_{i % 97}/statistics/export?from={day}T00:00:00Z&to={day}T23:59:59Z",
+                    {**AUTH["chatcaptain"], "Prefer": "job-duration=0"},
+                    202,
+                ]
+            )
         if i % 200 == 0:
             found.append(["PUT", f"/__mock/sessions/soak-{i}", {}, 200, {"seed": i}])
     return found
@@ -83,9 +91,24 @@ def main(argv: list[str] | None = None) -> int:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        result = subprocess.run([sys.executable, "-m", "tests.loadgen", "--port", str(server.port), "--connections",
-                                 str(args.connections), "--seconds", str(seconds), str(file)],
-                                capture_output=True, text=True, cwd=ROOT, timeout=seconds + 300)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.loadgen",
+                "--port",
+                str(server.port),
+                "--connections",
+                str(args.connections),
+                "--seconds",
+                str(seconds),
+                str(file),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=seconds + 300,
+        )
         stop.set()
         sampler.join()
         samples.append((time.monotonic() - started, rss_mb(server.process.pid)))
@@ -101,13 +124,21 @@ def main(argv: list[str] | None = None) -> int:
     held = late_peak <= halfway * 1.10
     clean = not summary["errors"] and not summary["server_errors"] and not summary["unexpected"]
     Path(args.out).write_text(_report(args, summary, samples, halfway, late_peak, held and clean))
-    print(f"soak: {summary['requests']} requests, RSS {samples[0][1]:.0f} -> {halfway:.0f} (halfway) -> "
-          f"{samples[-1][1]:.0f} MB (peak after halfway {late_peak:.0f}); {'passed' if held and clean else 'FAILED'}")
+    print(
+        f"soak: {summary['requests']} requests, RSS {samples[0][1]:.0f} -> {halfway:.0f} (halfway) -> "
+        f"{samples[-1][1]:.0f} MB (peak after halfway {late_peak:.0f}); {'passed' if held and clean else 'FAILED'}"
+    )
     return 0 if held and clean else 1
 
 
-def _report(args: argparse.Namespace, summary: dict[str, Any], samples: list[tuple[float, float]], halfway: float,
-            late_peak: float, passed: bool) -> str:
+def _report(
+    args: argparse.Namespace,
+    summary: dict[str, Any],
+    samples: list[tuple[float, float]],
+    halfway: float,
+    late_peak: float,
+    passed: bool,
+) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rows = "\n".join(f"| {at / 60:5.1f} | {rss:6.1f} |" for at, rss in samples[:: max(len(samples) // 20, 1)])
     return f"""# Soak test
@@ -122,11 +153,11 @@ ChatCaptain exports (the job store), new sessions and the journal. Passing means
 
 | figure | value |
 | --- | ---: |
-| requests | {summary['requests']:,} |
-| requests per second | {summary['per_second']:,} |
-| statuses | {", ".join(f"{k}: {v:,}" for k, v in summary['statuses'].items())} |
-| errors, 5xx, unexpected statuses | {len(summary['errors'])}, {summary['server_errors']}, {len(summary['unexpected'])} |
-| latency p50 / p99 | {summary['p50_ms']} ms / {summary['p99_ms']} ms |
+| requests | {summary["requests"]:,} |
+| requests per second | {summary["per_second"]:,} |
+| statuses | {", ".join(f"{k}: {v:,}" for k, v in summary["statuses"].items())} |
+| errors, 5xx, unexpected statuses | {len(summary["errors"])}, {summary["server_errors"]}, {len(summary["unexpected"])} |
+| latency p50 / p99 | {summary["p50_ms"]} ms / {summary["p99_ms"]} ms |
 | RSS at start, halfway, end | {samples[0][1]:.1f} MB, {halfway:.1f} MB, {samples[-1][1]:.1f} MB |
 | highest RSS after halfway | {late_peak:.1f} MB ({(late_peak / halfway - 1) * 100:+.1f}% of halfway) |
 

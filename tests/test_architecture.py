@@ -40,9 +40,12 @@ def unit_of(path: Path) -> str:
 def runtime_imports(path: Path) -> set[str]:
     """Units of mockserver this file imports, outside ``if TYPE_CHECKING:`` blocks."""
     tree = ast.parse(path.read_text())
-    type_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
-                 and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
-                 for node in ast.walk(block)}
+    type_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for node in ast.walk(block)
+    }
     found = set()
     for node in ast.walk(tree):
         if id(node) in type_only:

@@ -64,8 +64,9 @@ def test_bad_environment_values_are_reported_like_bad_options() -> None:
         ({"MOCKSERVER_STATE": "mysql://db"}, "--state expects memory, sqlite:///path/to/state.db or redis://host:port/db"),
     ):
         command = "serve" if "LOG_LEVEL" in next(iter(env)) else "routes"
-        result = subprocess.run([sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60,
-                                env={**os.environ, **env})
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+        )
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
@@ -85,12 +86,31 @@ def test_a_users_own_spec_is_served_in_full(tmp_path: Path) -> None:
                 "get": {
                     "operationId": "getBot",
                     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["bot"], "additionalProperties": False,
-                        "properties": {"bot": {"type": "object", "required": ["id", "name"], "properties": {
-                            "id": {"type": "string"}, "name": {"type": "string"},
-                            "tags": {"type": "array", "items": {"type": "string"}, "nullable": True}}}},
-                    }}}}},
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["bot"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "bot": {
+                                                "type": "object",
+                                                "required": ["id", "name"],
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                    "tags": {"type": "array", "items": {"type": "string"}, "nullable": True},
+                                                },
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
                 }
             }
         },
@@ -121,8 +141,11 @@ def test_the_vendors_own_botpress_document_as_a_replacement_keeps_the_rules() ->
     vendor_file = Path(__file__).parent.parent / "specs" / "botpress.yaml"
     server = LiveServer("--spec", f"botpress={vendor_file}", "--vendor", "botpress")
     try:
-        bad = httpx.get(f"{server.url}/v1/admin/bots/b1/analytics", params={"startDate": "abc", "endDate": "2025-01-02"},
-                        headers=AUTH["botpress"])
+        bad = httpx.get(
+            f"{server.url}/v1/admin/bots/b1/analytics",
+            params={"startDate": "abc", "endDate": "2025-01-02"},
+            headers=AUTH["botpress"],
+        )
         assert bad.status_code == 400 and bad.json()["type"] == "InvalidQuery" and "startDate" in bad.json()["message"]
     finally:
         server.stop()
@@ -174,8 +197,12 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-format", "json"],
-                                   stdout=sink, stderr=sink, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-format", "json"],
+            stdout=sink,
+            stderr=sink,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert run("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "20").returncode == 0
             httpx.get(f"http://127.0.0.1:{port}/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"])
@@ -189,7 +216,9 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
     requests = [e for e in lines if "path" in e]
     vendor_requests = [e for e in requests if not e["path"].startswith("/__mock/")]
     assert [(e["path"], e["status"], e["operationId"]) for e in vendor_requests] == [
-        ("/chatbotcom/reports/conversations", 200, "getConversationsReport"), ("/chatbotcom/reports/nope", 404, None)]
+        ("/chatbotcom/reports/conversations", 200, "getConversationsReport"),
+        ("/chatbotcom/reports/nope", 404, None),
+    ]
     assert any(e["path"] == "/__mock/ready" and e["status"] == 200 for e in requests)  # the control plane too
     assert all(e["durationMs"] > 0 and e["method"] == "GET" for e in requests)
     assert any(e.get("logger", "").startswith("uvicorn") for e in lines)
@@ -200,8 +229,13 @@ def test_either_event_loop_serves_the_same_bytes() -> None:
     for loop in ("asyncio", "uvloop"):
         server = LiveServer("--loop", loop, "--now", "2025-06-01T12:00:00Z")
         try:
-            answers.append(httpx.get(f"{server.url}/botpress/v1/admin/bots/bot_1/analytics", headers=AUTH["botpress"],
-                                     params={"startDate": "2025-05-01", "endDate": "2025-05-07"}).content)
+            answers.append(
+                httpx.get(
+                    f"{server.url}/botpress/v1/admin/bots/bot_1/analytics",
+                    headers=AUTH["botpress"],
+                    params={"startDate": "2025-05-01", "endDate": "2025-05-07"},
+                ).content
+            )
         finally:
             server.stop()
     assert answers[0] == answers[1] and b'"records"' in answers[0]

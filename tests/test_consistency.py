@@ -40,6 +40,7 @@ def iso(moment: datetime) -> str:
 
 # --- ChatBot.com -------------------------------------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, first=DAYS, length=st.integers(1, 120))
 def test_chatbotcom_days_add_up_to_months_and_summary_matches_data(seed: int, first: date, length: int) -> None:
@@ -52,8 +53,12 @@ def test_chatbotcom_days_add_up_to_months_and_summary_matches_data(seed: int, fi
         per_month[point["date"][:7]] += point["value"]
     assert {p["date"][:7]: p["value"] for p in months["data"]} == dict(per_month)
     values = [p["value"] for p in days["data"]]
-    assert days["summary"] == {"total": sum(values), "min": min(values), "max": max(values),
-                               "avg": round(sum(values) / len(values), 2)}
+    assert days["summary"] == {
+        "total": sum(values),
+        "min": min(values),
+        "max": max(values),
+        "avg": round(sum(values) / len(values), 2),
+    }
     # Zero-filled: one point per day, bounds inclusive, days after "now" (the tests' clock) included.
     assert len(days["data"]) == (last - first).days + 1
     assert not any(p["value"] for p in days["data"] if p["date"][:10] > TODAY.isoformat())
@@ -74,8 +79,13 @@ def test_chatbotcom_hours_add_up_to_days(seed: int, day: date, start_hour: int, 
 
 
 @CHECK
-@given(seed=SEEDS, first=DAYS, length=st.integers(0, 40), group=st.sampled_from(["source", "storyId"]),
-       report=st.sampled_from(["conversations", "conversations.paid", "conversations.messages"]))
+@given(
+    seed=SEEDS,
+    first=DAYS,
+    length=st.integers(0, 40),
+    group=st.sampled_from(["source", "storyId"]),
+    report=st.sampled_from(["conversations", "conversations.paid", "conversations.messages"]),
+)
 def test_chatbotcom_groups_add_up_to_the_ungrouped_series(seed: int, first: date, length: int, group: str, report: str) -> None:
     window = {"from": first.isoformat(), "to": (first + timedelta(days=length)).isoformat()}
     plain = get(seed, "chatbotcom", f"/reports/{report}", **window)
@@ -134,8 +144,9 @@ ADDITIVE = {  # overview component -> channel component (the overview is their s
 
 
 @CHECK
-@given(seed=SEEDS, chatbot=CHATBOTS, first=DAYS, start_hour=HOURS, length=st.integers(1, 45),
-       interval=st.sampled_from([86400, 3600]))
+@given(
+    seed=SEEDS, chatbot=CHATBOTS, first=DAYS, start_hour=HOURS, length=st.integers(1, 45), interval=st.sampled_from([86400, 3600])
+)
 def test_chatcaptain_channel_reports_add_up_to_the_overview(
     seed: int, chatbot: str, first: date, start_hour: int, length: int, interval: int
 ) -> None:
@@ -148,8 +159,9 @@ def test_chatcaptain_channel_reports_add_up_to_the_overview(
     totals: dict[str, int] = defaultdict(int)
     languages: dict[str, int] = defaultdict(int)
     for channel in channels:
-        report = get(seed, "chatcaptain", f"{base}/reports/channel", channelId=channel["id"],
-                     components="1,2,4,9,12", **window)["components"]
+        report = get(seed, "chatcaptain", f"{base}/reports/channel", channelId=channel["id"], components="1,2,4,9,12", **window)[
+            "components"
+        ]
         for overview_name, channel_name in ADDITIVE.items():
             totals[overview_name] += report[channel_name]["total"]
         for row in report["CONVERSATION_LANGUAGES_FOR_CHANNEL_ID"]:
@@ -165,12 +177,19 @@ def test_chatcaptain_channel_reports_add_up_to_the_overview(
     assert all(b["date"] > a["date"] for a, b in zip(series, series[1:]))
     trend = overview["CONVERSATION_COUNT_PERIODIC_TREND"]
     assert trend["current"] == overview["CONVERSATION_COUNT"]["total"]
-    previous = get(seed, "chatcaptain", f"{base}/reports/overview", components="1", interval=interval,
-                   **{"from": trend["previousFrom"], "to": trend["previousTo"]})["components"]
+    previous = get(
+        seed,
+        "chatcaptain",
+        f"{base}/reports/overview",
+        components="1",
+        interval=interval,
+        **{"from": trend["previousFrom"], "to": trend["previousTo"]},
+    )["components"]
     assert trend["previous"] == previous["CONVERSATION_COUNT"]["total"]
 
 
 # --- General Bots ------------------------------------------------------------------------------
+
 
 @CHECK
 @given(seed=SEEDS, first=DAYS, length=st.integers(0, 120))
@@ -191,11 +210,19 @@ def test_generalbots_breakdowns_add_up_to_usage(seed: int, first: date, length: 
     duration = get(seed, "generalbots", f"{base}/conversations/duration", **window)
     satisfaction = get(seed, "generalbots", f"{base}/engagement/satisfaction", **window)
     assert metrics["total_conversations"] == resolution["total_conversations"] == usage["total_conversations"]
-    assert resolution["resolved"] + resolution["escalated"] + resolution["abandoned"] + resolution["open"] == resolution["total_conversations"]
+    assert (
+        resolution["resolved"] + resolution["escalated"] + resolution["abandoned"] + resolution["open"]
+        == resolution["total_conversations"]
+    )
     assert duration["conversations"] == metrics["ended_conversations"]
     assert sum(satisfaction["distribution"].values()) == satisfaction["responses"]
     if duration["conversations"]:
-        assert duration["min_duration_seconds"] <= duration["median_duration_seconds"] <= duration["p90_duration_seconds"] <= duration["max_duration_seconds"]
+        assert (
+            duration["min_duration_seconds"]
+            <= duration["median_duration_seconds"]
+            <= duration["p90_duration_seconds"]
+            <= duration["max_duration_seconds"]
+        )
 
 
 @CHECK
@@ -207,16 +234,23 @@ def test_generalbots_bot_filter_splits_the_instance(seed: int, first: date, leng
 
     window = {"start_date": first.isoformat(), "end_date": (first + timedelta(days=length)).isoformat()}
     everyone = get(seed, "generalbots", "/api/v1/analytics/usage", **window)["total_conversations"]
-    per_bot = [get(seed, "generalbots", "/api/v1/analytics/usage", bot_id=b.id, **window)["total_conversations"]
-               for b in bots_for(seed)]
+    per_bot = [
+        get(seed, "generalbots", "/api/v1/analytics/usage", bot_id=b.id, **window)["total_conversations"] for b in bots_for(seed)
+    ]
     assert sum(per_bot) == everyone
 
 
 # --- Botpress ----------------------------------------------------------------------------------
 
+
 @CHECK
-@given(seed=SEEDS, bot=st.text("abcdefghij_0123456789", min_size=1, max_size=12), first=DAYS,
-       length=st.integers(0, 20), start_hour=HOURS)
+@given(
+    seed=SEEDS,
+    bot=st.text("abcdefghij_0123456789", min_size=1, max_size=12),
+    first=DAYS,
+    length=st.integers(0, 20),
+    start_hour=HOURS,
+)
 def test_botpress_records_are_consistent(seed: int, bot: str, first: date, length: int, start_hour: int) -> None:
     start = datetime(first.year, first.month, first.day, start_hour, tzinfo=timezone.utc)
     end = start + timedelta(days=length, hours=5)
@@ -247,8 +281,13 @@ def test_prefer_seed_answers_like_a_server_started_with_that_seed(seed: int) -> 
     for case in [c for c in CASES if c.id not in STATEFUL]:
         query = resolve_query(started, case, case.query)
         theirs = started.request(case.method, f"/{case.vendor}{case.path}", params=query, headers=case.headers, json=case.body)
-        ours = client_for(0).request(case.method, f"/{case.vendor}{case.path}", params=query,
-                                     headers={**case.headers, "Prefer": f"seed={seed}"}, json=case.body)
+        ours = client_for(0).request(
+            case.method,
+            f"/{case.vendor}{case.path}",
+            params=query,
+            headers={**case.headers, "Prefer": f"seed={seed}"},
+            json=case.body,
+        )
         assert ours.status_code == theirs.status_code and ours.content == theirs.content, case.id
 
 

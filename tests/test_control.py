@@ -35,13 +35,21 @@ def control(server: LiveServer) -> Iterator[MockControl]:
 
 
 def test_the_journal_records_requests_with_secrets_masked(server: LiveServer, control: MockControl) -> None:
-    httpx.get(server.url + BOTPRESS, params=BOTPRESS_QUERY, headers={**AUTH["botpress"], "Authorization": "Bearer sk-live-123456789"})
-    httpx.post(server.url + "/generalbots/api/v1/analytics/reports", headers=AUTH["generalbots"],
-               json={"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-02", "format": "csv"})
+    httpx.get(
+        server.url + BOTPRESS, params=BOTPRESS_QUERY, headers={**AUTH["botpress"], "Authorization": "Bearer sk-live-123456789"}
+    )
+    httpx.post(
+        server.url + "/generalbots/api/v1/analytics/reports",
+        headers=AUTH["generalbots"],
+        json={"type": "usage", "start_date": "2025-05-01", "end_date": "2025-05-02", "format": "csv"},
+    )
     httpx.get(server.url + "/chatbotcom/reports/nope", headers=AUTH["chatbotcom"])
     entries = control.journal()
     assert [(e["vendor"], e["operationId"], e["status"]) for e in entries] == [
-        ("botpress", "getBotAnalytics", 200), ("generalbots", "createReport", 200), ("chatbotcom", None, 404)]
+        ("botpress", "getBotAnalytics", 200),
+        ("generalbots", "createReport", 200),
+        ("chatbotcom", None, 404),
+    ]
     first = entries[0]
     assert first["headers"]["authorization"] == "****6789" and "sk-live" not in json.dumps(entries)
     assert first["route"] == "/v1/admin/bots/{id}/analytics" and first["query"] == {k: [v] for k, v in BOTPRESS_QUERY.items()}
@@ -118,8 +126,9 @@ def test_two_sessions_in_parallel_do_not_see_each_other(server: LiveServer, cont
         thread.join()
     assert results == {"alice": [500] * 20, "bob": [200] * 20}
     assert alice.count() == 20 and bob.count() == 20 and bob.count(status=500) == 0
-    realtime = httpx.get(server.url + "/generalbots/api/v1/analytics/realtime",
-                         headers={**AUTH["generalbots"], **bob.session_headers()}).json()
+    realtime = httpx.get(
+        server.url + "/generalbots/api/v1/analytics/realtime", headers={**AUTH["generalbots"], **bob.session_headers()}
+    ).json()
     assert realtime["timestamp"] == "2025-01-15T08:00:00.000Z"  # bob's clock
     seeded = httpx.get(server.url + "/chatbotcom/reports/conversations", headers={**AUTH["chatbotcom"], **bob.session_headers()})
     plain = httpx.get(server.url + "/chatbotcom/reports/conversations", headers={**AUTH["chatbotcom"], "Prefer": "seed=12"})
@@ -174,8 +183,17 @@ def test_without_a_token_only_loopback_clients_may_use_the_control_plane() -> No
 
     async def call(client: str) -> int:
         sent: list[dict] = []
-        scope = {"type": "http", "method": "GET", "path": "/__mock/faults", "raw_path": b"/__mock/faults",
-                 "query_string": b"", "headers": [], "client": (client, 5000), "scheme": "http", "server": ("10.0.0.1", 8000)}
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/__mock/faults",
+            "raw_path": b"/__mock/faults",
+            "query_string": b"",
+            "headers": [],
+            "client": (client, 5000),
+            "scheme": "http",
+            "server": ("10.0.0.1", 8000),
+        }
 
         async def receive() -> dict:
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -192,13 +210,20 @@ def test_without_a_token_only_loopback_clients_may_use_the_control_plane() -> No
 
 def test_the_world_lists_ids_the_vendor_apis_cannot(server: LiveServer, control: MockControl) -> None:
     bots = control.world("generalbots")["bots"]
-    usage = {bot["id"]: httpx.get(server.url + USAGE, params={"bot_id": bot["id"], "days": 30},
-                                  headers=AUTH["generalbots"]).json()["total_conversations"] for bot in bots}
+    usage = {
+        bot["id"]: httpx.get(server.url + USAGE, params={"bot_id": bot["id"], "days": 30}, headers=AUTH["generalbots"]).json()[
+            "total_conversations"
+        ]
+        for bot in bots
+    }
     instance = httpx.get(server.url + USAGE, params={"days": 30}, headers=AUTH["generalbots"]).json()["total_conversations"]
     assert all(usage.values()) and sum(usage.values()) == instance  # the listed bots are the instance
     stories = control.world("chatbotcom")["stories"]
-    report = httpx.get(server.url + "/chatbotcom/reports/conversations.interactions", params={"storyId": stories[0]["id"]},
-                       headers=AUTH["chatbotcom"]).json()
+    report = httpx.get(
+        server.url + "/chatbotcom/reports/conversations.interactions",
+        params={"storyId": stories[0]["id"]},
+        headers=AUTH["chatbotcom"],
+    ).json()
     assert report and any(row["value"] for row in report)
     assert control.world("generalbots", seed=4) != control.world("generalbots")  # another seed, another instance
     with pytest.raises(MockControlError) as missing:

@@ -32,8 +32,10 @@ def faults(server: LiveServer) -> list[dict]:
 
 
 def test_a_web_page_can_neither_preflight_nor_post_to_the_control_plane(server: LiveServer) -> None:
-    preflight = httpx.options(f"{server.url}/__mock/faults", headers={
-        "Origin": EVIL, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    preflight = httpx.options(
+        f"{server.url}/__mock/faults",
+        headers={"Origin": EVIL, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
     assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
     # A "simple" request needs no preflight: a page can send it, so it must be refused outright.
     rule = {"match": {"vendor": "botpress"}, "action": {"status": 500}}
@@ -48,8 +50,9 @@ def test_a_web_page_can_neither_preflight_nor_post_to_the_control_plane(server: 
 
 
 def test_the_vendor_apis_keep_answering_web_pages(server: LiveServer) -> None:
-    answer = httpx.get(f"{server.url}/generalbots/api/v1/analytics/usage?days=7",
-                       headers={"Origin": EVIL, "Authorization": "Bearer any-token"})
+    answer = httpx.get(
+        f"{server.url}/generalbots/api/v1/analytics/usage?days=7", headers={"Origin": EVIL, "Authorization": "Bearer any-token"}
+    )
     assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*"
 
 
@@ -79,8 +82,9 @@ def test_names_the_user_allows_pass() -> None:
         live.stop()
 
 
-@pytest.mark.parametrize("forwarded", ["unknown", "_hidden", "10.9.9.9", "127.0.0.1, 10.9.9.9", "10.9.9.9, 127.0.0.1",
-                                       "not an address"])
+@pytest.mark.parametrize(
+    "forwarded", ["unknown", "_hidden", "10.9.9.9", "127.0.0.1, 10.9.9.9", "10.9.9.9, 127.0.0.1", "not an address"]
+)
 def test_a_forwarded_client_that_is_not_loopback_is_refused(server: LiveServer, forwarded: str) -> None:
     answer = httpx.post(f"{server.url}/__mock/reset", headers={"X-Forwarded-For": forwarded})
     assert answer.status_code == 403 and "loopback clients only" in answer.json()["message"]
@@ -103,8 +107,9 @@ def test_with_no_trusted_proxy_forwarding_headers_are_ignored() -> None:
 
 def test_with_an_admin_token_only_listed_origins_get_cors(guarded: LiveServer) -> None:
     token = {"Authorization": "Bearer admin-token-0123456789"}
-    preflight = httpx.options(f"{guarded.url}/__mock/faults", headers={
-        "Origin": "https://dash.example", "Access-Control-Request-Method": "POST"})
+    preflight = httpx.options(
+        f"{guarded.url}/__mock/faults", headers={"Origin": "https://dash.example", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.headers["access-control-allow-origin"] == "https://dash.example"
     listed = httpx.get(f"{guarded.url}/__mock/faults", headers={"Origin": "https://dash.example", **token})
     assert listed.status_code == 200 and listed.headers["access-control-allow-origin"] == "https://dash.example"

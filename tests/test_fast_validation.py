@@ -16,17 +16,40 @@ from mockserver.validation.schema import SchemaCompiler
 APP = create_app(Settings())
 PARAMETERS = [(vendor.spec, op, p) for vendor in APP.vendors.values() for op in vendor.spec.operations for p in op.parameters]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.dates().map(str), st.datetimes().map(lambda d: d.isoformat() + "Z"),
-    st.uuids().map(str), st.sampled_from(["1974-1-1", "2025-02-30", "2025-01-31T00:00:00+01:00", "0", "-1", "3600",
-                                          "86400", "last7days", "day", "messenger", "5b07ffafc2376e30306d9b16", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.dates().map(str),
+    st.datetimes().map(lambda d: d.isoformat() + "Z"),
+    st.uuids().map(str),
+    st.sampled_from(
+        [
+            "1974-1-1",
+            "2025-02-30",
+            "2025-01-31T00:00:00+01:00",
+            "0",
+            "-1",
+            "3600",
+            "86400",
+            "last7days",
+            "day",
+            "messenger",
+            "5b07ffafc2376e30306d9b16",
+            "",
+        ]
+    ),
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=4))
 
 
 def test_every_bundled_parameter_has_a_fast_check() -> None:
-    missing = [f"{spec.source}: {op.operation_id}.{p.name}" for spec, op, p in PARAMETERS
-               if compile_check(p.schema, lambda ref, spec=spec: resolve_pointer(spec.root, ref)) is None]
+    missing = [
+        f"{spec.source}: {op.operation_id}.{p.name}"
+        for spec, op, p in PARAMETERS
+        if compile_check(p.schema, lambda ref, spec=spec: resolve_pointer(spec.root, ref)) is None
+    ]
     assert not missing, missing
 
 
@@ -34,7 +57,7 @@ def test_every_bundled_parameter_has_a_fast_check() -> None:
 @given(index=st.integers(0, len(PARAMETERS) - 1), value=VALUES, enum_pick=st.integers(0, 50))
 def test_fast_checks_agree_with_jsonschema(index: int, value: Any, enum_pick: int) -> None:
     spec, operation, parameter = PARAMETERS[index]
-    resolve = (lambda ref: resolve_pointer(spec.root, ref))
+    resolve = lambda ref: resolve_pointer(spec.root, ref)
     fast = compile_check(parameter.schema, resolve)
     assert fast is not None
     slow = SchemaCompiler(spec.root).compile(parameter.schema)

@@ -94,16 +94,37 @@ def test_a_fifth_vendor_is_served_fuzzed_and_hostile_tested_with_nothing_else_to
     (copy / "mockserver" / "profiles" / "toyvendor.py").write_text(MODULE)
     env = {**os.environ, "PYTHONPATH": str(copy), "MOCKSERVER_FUZZ_EXAMPLES": "10"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-m", "fuzz or not fuzz", "-k", "toyvendor",
-         "tests/test_pipeline.py", "tests/test_limits.py", "tests/test_hostile_input.py", "tests/test_masking.py",
-         "tests/test_schemathesis.py"],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rA",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "fuzz or not fuzz",
+            "-k",
+            "toyvendor",
+            "tests/test_pipeline.py",
+            "tests/test_limits.py",
+            "tests/test_hostile_input.py",
+            "tests/test_masking.py",
+            "tests/test_schemathesis.py",
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     print(output[-3000:])  # kept in the test's report: which toy tests ran
     assert result.returncode == 0, output[-4000:]
     passed = int(re.search(r"(\d+) passed", output).group(1))  # type: ignore[union-attr]
     assert passed >= 12, output[-2000:]
     # And the whole server still starts with it, listing it beside the others.
-    routes = subprocess.run([sys.executable, "-m", "mockserver", "routes"], cwd=copy, env=env, capture_output=True,
-                            text=True, timeout=60)
+    routes = subprocess.run(
+        [sys.executable, "-m", "mockserver", "routes"], cwd=copy, env=env, capture_output=True, text=True, timeout=60
+    )
     assert "toyvendor\tGET\t/v1/widgets/{widgetId}/stats\tgetWidgetStats" in routes.stdout, routes.stderr

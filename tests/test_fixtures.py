@@ -19,11 +19,14 @@ from tests.conftest import HOST, NOW, LiveServer, check_response, send
 BY_ID = {case.id: case for case in CASES}
 
 
-@pytest.mark.parametrize(("case_id", "name"), [
-    ("chatbotcom.getConversationsReport", "empty"),
-    ("chatbotcom.getInteractionsPopularityReport", "empty"),
-    ("botpress.getBotAnalytics", "year-of-records"),
-])
+@pytest.mark.parametrize(
+    ("case_id", "name"),
+    [
+        ("chatbotcom.getConversationsReport", "empty"),
+        ("chatbotcom.getInteractionsPopularityReport", "empty"),
+        ("botpress.getBotAnalytics", "year-of-records"),
+    ],
+)
 def test_bundled_fixtures_are_answered_by_name_and_fit_the_spec(client: TestClient, case_id: str, name: str) -> None:
     case = BY_ID[case_id]
     response = send(client, case, headers={**case.headers, "Prefer": f"example={name}"})
@@ -34,8 +37,10 @@ def test_bundled_fixtures_are_answered_by_name_and_fit_the_spec(client: TestClie
 
 
 def test_the_failed_export_fixture(client: TestClient) -> None:
-    response = client.get("/chatcaptain/v1/chatbots/any/statistics/export/any-id",
-                          headers={**AUTH["chatcaptain"], "Prefer": "example=export-failed"})
+    response = client.get(
+        "/chatcaptain/v1/chatbots/any/statistics/export/any-id",
+        headers={**AUTH["chatcaptain"], "Prefer": "example=export-failed"},
+    )
     assert response.status_code == 200 and response.json()["status"] == "failed" and response.json()["error"]
 
 
@@ -48,11 +53,17 @@ def write(directory: Path, name: str, fixture: object) -> Path:
 
 def test_a_users_fixture_answers_when_its_parameters_match(tmp_path: Path) -> None:
     story = "5b07ffafc2376e30306d9b16"
-    write(tmp_path, "story.json", {
-        "vendor": "chatbotcom", "operationId": "getInteractionsPopularityReport", "name": "one-story",
-        "match": {"storyId": story},
-        "body": [{"name": "Hello", "id": story, "usage": 100, "value": 3}],
-    })
+    write(
+        tmp_path,
+        "story.json",
+        {
+            "vendor": "chatbotcom",
+            "operationId": "getInteractionsPopularityReport",
+            "name": "one-story",
+            "match": {"storyId": story},
+            "body": [{"name": "Hello", "id": story, "usage": 100, "value": 3}],
+        },
+    )
     with TestClient(create_app(Settings(now=NOW, fixture_dirs=(tmp_path,))), base_url=HOST) as client:
         path = "/chatbotcom/reports/conversations.interactions"
         matched = client.get(path, params={"storyId": story}, headers=AUTH["chatbotcom"])
@@ -62,23 +73,47 @@ def test_a_users_fixture_answers_when_its_parameters_match(tmp_path: Path) -> No
     assert other.json() != matched.json()
 
 
-@pytest.mark.parametrize(("fixture", "words"), [
-    ({"vendor": "chatbotcom", "operationId": "getConversationsReport", "name": "bad",
-      "body": {"data": [{"date": "2025-01-01T00:00:00.000Z", "value": -1}], "summary": {"total": 0, "min": 0, "max": 0, "avg": 0}}},
-     "body at /data/0/value does not fit the 200 response of getConversationsReport: -1 is less than the minimum of 0"),
-    ({"vendor": "chatbotcom", "operationId": "getNothing", "name": "x", "body": {}}, "chatbotcom has no operation 'getNothing'"),
-    ({"vendor": "acme", "operationId": "x", "name": "x", "body": {}}, "unknown vendor 'acme'"),
-    ({"vendor": "chatbotcom", "operationId": "getConversationsReport", "body": {}}, "missing name"),
-    ({"vendor": "chatbotcom", "operationId": "getConversationsReport", "name": "x", "match": {"color": "red"},
-      "body": {"data": [], "summary": {"total": 0, "min": 0, "max": 0, "avg": 0}}}, "match names unknown parameter(s) ['color']"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "words"),
+    [
+        (
+            {
+                "vendor": "chatbotcom",
+                "operationId": "getConversationsReport",
+                "name": "bad",
+                "body": {
+                    "data": [{"date": "2025-01-01T00:00:00.000Z", "value": -1}],
+                    "summary": {"total": 0, "min": 0, "max": 0, "avg": 0},
+                },
+            },
+            "body at /data/0/value does not fit the 200 response of getConversationsReport: -1 is less than the minimum of 0",
+        ),
+        (
+            {"vendor": "chatbotcom", "operationId": "getNothing", "name": "x", "body": {}},
+            "chatbotcom has no operation 'getNothing'",
+        ),
+        ({"vendor": "acme", "operationId": "x", "name": "x", "body": {}}, "unknown vendor 'acme'"),
+        ({"vendor": "chatbotcom", "operationId": "getConversationsReport", "body": {}}, "missing name"),
+        (
+            {
+                "vendor": "chatbotcom",
+                "operationId": "getConversationsReport",
+                "name": "x",
+                "match": {"color": "red"},
+                "body": {"data": [], "summary": {"total": 0, "min": 0, "max": 0, "avg": 0}},
+            },
+            "match names unknown parameter(s) ['color']",
+        ),
+    ],
+)
 def test_an_invalid_fixture_stops_the_server_naming_file_and_problem(tmp_path: Path, fixture: dict, words: str) -> None:
     path = write(tmp_path, "broken.json", fixture)
     with pytest.raises(FixtureError) as caught:
         create_app(Settings(fixture_dirs=(tmp_path,)))
     assert str(path) in str(caught.value) and words in str(caught.value)
-    result = subprocess.run([sys.executable, "-m", "mockserver", "routes", "--fixtures", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "routes", "--fixtures", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and words in result.stderr
 
 
@@ -104,6 +139,7 @@ def test_rules_seed_and_clock_come_from_a_config_file(tmp_path: Path) -> None:
     finally:
         server.stop()
     config.write_text("seed: 1\nfaults:\n  - action: {status: 200}\n")
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "config faults[0]" in result.stderr and "400 to 599" in result.stderr

@@ -74,8 +74,10 @@ def over_the_wire(port: int, case: Hostile) -> Answer:
     headers = {"host": f"127.0.0.1:{port}", "connection": "close", **headers_of(case)}
     if case.body is not None:
         headers["content-length"] = str(len(case.body))
-    head = b"".join(name.encode() + b": " + (value if isinstance(value, bytes) else value.encode("latin-1")) + b"\r\n"
-                    for name, value in headers.items())
+    head = b"".join(
+        name.encode() + b": " + (value if isinstance(value, bytes) else value.encode("latin-1")) + b"\r\n"
+        for name, value in headers.items()
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(case.method.encode() + b" " + target + b" HTTP/1.1\r\n" + head + b"\r\n" + (case.body or b""))
         response = http.client.HTTPResponse(sock)
@@ -122,15 +124,29 @@ def test_the_server_keeps_serving_after_all_of_it(server: LiveServer) -> None:
 UNKNOWN_BOT = "4b609fdb-e5f3-1fe8-bea1-edf7f41ea422"
 
 
-@pytest.mark.parametrize(("path", "extra"), [
-    ("usage", {}), ("usage/monthly", {}), ("conversations", {}), ("conversations/volume", {"group_by": "month"}),
-    ("conversations/duration", {}), ("conversations/resolution", {}), ("engagement", {}), ("engagement/satisfaction", {}),
-])
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("usage", {}),
+        ("usage/monthly", {}),
+        ("conversations", {}),
+        ("conversations/volume", {"group_by": "month"}),
+        ("conversations/duration", {}),
+        ("conversations/resolution", {}),
+        ("engagement", {}),
+        ("engagement/satisfaction", {}),
+    ],
+)
 def test_an_unknown_bot_over_two_thousand_years_counts_zero(client: TestClient, path: str, extra: dict[str, str]) -> None:
     # The spec: an unknown bot_id is not an error, its figures are zero. The range reaches back to
     # year 121, so an answer that walked the range day by day would take many seconds.
-    query = {"bot_id": UNKNOWN_BOT, "start_date": "0121-10-18", "end_date": "2025-01-05",
-             "user_id": "bb7a12fc-3cd6-5e39-902e-b49f9b0e80d3", **extra}
+    query = {
+        "bot_id": UNKNOWN_BOT,
+        "start_date": "0121-10-18",
+        "end_date": "2025-01-05",
+        "user_id": "bb7a12fc-3cd6-5e39-902e-b49f9b0e80d3",
+        **extra,
+    }
     response = client.get(f"/generalbots/api/v1/analytics/{path}", params=query, headers=AUTH["generalbots"])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -143,7 +159,11 @@ def test_an_unknown_bot_over_two_thousand_years_counts_zero(client: TestClient, 
 FAR_CLOCK = "9000-12-31T23:59:59-23:59"
 FAR_REQUESTS = [
     ("botpress", "/botpress/v1/admin/bots/bot_1/analytics?startDate=9000-12-25&endDate=9001-01-01", 200),
-    ("chatcaptain", "/chatcaptain/v1/chatbots/b/statistics/reports/overview?from=9000-12-01T00:00:00Z&to=9000-12-31T00:00:00Z&interval=86400&components=2,5,9", 200),
+    (
+        "chatcaptain",
+        "/chatcaptain/v1/chatbots/b/statistics/reports/overview?from=9000-12-01T00:00:00Z&to=9000-12-31T00:00:00Z&interval=86400&components=2,5,9",
+        200,
+    ),
     ("chatcaptain", "/chatcaptain/v1/chatbots/b/statistics/channels", 200),
     ("chatbotcom", "/chatbotcom/reports/conversations?dimension=month", 200),
     ("chatbotcom", "/chatbotcom/reports/conversations.heatmap", 200),
@@ -169,10 +189,16 @@ def test_a_botpress_range_of_millions_of_days_is_refused_with_the_limit(client: 
     assert response.json()["type"] == "InvalidQuery" and "the limit is 50000" in message, message
 
 
-@pytest.mark.parametrize(("now", "status"), [
-    ("1970-01-01T00:00:00+05:00", 200), ("9000-12-31T23:59:59-23:59", 200),
-    ("1969-12-31T23:59:59-05:00", 400), ("0431-05-05T05:41:44.2+21:24", 400), ("9001-01-01T00:00:00Z", 400),
-])
+@pytest.mark.parametrize(
+    ("now", "status"),
+    [
+        ("1970-01-01T00:00:00+05:00", 200),
+        ("9000-12-31T23:59:59-23:59", 200),
+        ("1969-12-31T23:59:59-05:00", 400),
+        ("0431-05-05T05:41:44.2+21:24", 400),
+        ("9001-01-01T00:00:00Z", 400),
+    ],
+)
 def test_a_session_clock_is_bounded_by_the_year_as_written(client: TestClient, now: str, status: int) -> None:
     response = client.put("/__mock/sessions/clock", json={"now": now})
     assert response.status_code == status, response.text

@@ -28,8 +28,9 @@ RANGE = {"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-14T23:59:59.999Z"}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[httpx.Client]:
-    live = LiveServer("--workers", "2", "--job-duration", "0.4", "--download-ttl", "1",
-                      "--now", NOW.isoformat().replace("+00:00", "Z"))
+    live = LiveServer(
+        "--workers", "2", "--job-duration", "0.4", "--download-ttl", "1", "--now", NOW.isoformat().replace("+00:00", "Z")
+    )
     with httpx.Client(base_url=live.url, timeout=10) as client:
         yield client
     live.stop()
@@ -63,14 +64,18 @@ def test_chatcaptain_export_lifecycle_and_csv_match_the_reports(server: httpx.Cl
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert set(rows[0]) == {"date", "channelId", "channelName", "channelType", "conversations", "messages", "interactions"}
-    overview = server.get(f"{CC}/reports/overview", headers=AUTH["chatcaptain"],
-                          params={**RANGE, "interval": 86400, "components": "1,7,14"}).json()["components"]
+    overview = server.get(
+        f"{CC}/reports/overview", headers=AUTH["chatcaptain"], params={**RANGE, "interval": 86400, "components": "1,7,14"}
+    ).json()["components"]
     assert sum(int(r["conversations"]) for r in rows) == overview["CONVERSATION_COUNT"]["total"]
     assert sum(int(r["messages"]) for r in rows) == overview["MESSAGE_COUNT"]["total"]
     assert sum(int(r["interactions"]) for r in rows) == overview["INTERACTION_COUNT"]["total"]
     channel = rows[0]["channelId"]
-    series = server.get(f"{CC}/reports/channel", headers=AUTH["chatcaptain"],
-                        params={**RANGE, "interval": 86400, "components": "2", "channelId": channel}).json()
+    series = server.get(
+        f"{CC}/reports/channel",
+        headers=AUTH["chatcaptain"],
+        params={**RANGE, "interval": 86400, "components": "2", "channelId": channel},
+    ).json()
     expected = [(p["date"], p["value"]) for p in series["components"]["CONVERSATION_COUNT_INTERVAL_FOR_CHANNEL_ID"]["series"]]
     assert [(r["date"], int(r["conversations"])) for r in rows if r["channelId"] == channel] == expected
 
@@ -120,8 +125,11 @@ def test_generalbots_report_lifecycle_and_file_match_daily_usage(server: httpx.C
     assert states[-1]["status"] == "completed" and states[-1]["completed_at"] and states[-1]["error"] is None
     file = server.get(states[-1]["download_url"])
     assert file.status_code == 200
-    daily = server.get(f"{GB}/usage/daily", params={"start_date": "2025-05-01", "end_date": "2025-05-10"},
-                       headers={"Authorization": jwt("analytics_viewer")}).json()["data"]
+    daily = server.get(
+        f"{GB}/usage/daily",
+        params={"start_date": "2025-05-01", "end_date": "2025-05-10"},
+        headers={"Authorization": jwt("analytics_viewer")},
+    ).json()["data"]
     expected = [(d["date"], d["conversations"], d["messages"]) for d in daily]
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(file.text)))
@@ -139,9 +147,14 @@ def test_generalbots_report_lifecycle_and_file_match_daily_usage(server: httpx.C
 
 def test_generalbots_reports_list_newest_first_and_paginate(server: httpx.Client) -> None:
     admin = {"Authorization": "Bearer opaque-token-acts-as-admin"}
-    ids = [server.post(f"{GB}/reports", headers=admin, json={"type": t, "start_date": "2025-04-01",
-                                                             "end_date": "2025-04-30", "format": "json"}).json()["id"]
-           for t in ("usage", "conversations", "engagement")]
+    ids = [
+        server.post(
+            f"{GB}/reports",
+            headers=admin,
+            json={"type": t, "start_date": "2025-04-01", "end_date": "2025-04-30", "format": "json"},
+        ).json()["id"]
+        for t in ("usage", "conversations", "engagement")
+    ]
     first = server.get(f"{GB}/reports", params={"per_page": 2}, headers=admin).json()
     second = server.get(f"{GB}/reports", params={"per_page": 2, "page": 2}, headers=admin).json()
     assert [r["id"] for r in first["reports"]] == ids[::-1][:2]

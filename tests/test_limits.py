@@ -82,11 +82,15 @@ def test_a_body_shorter_than_its_length_is_cut_off(server: LiveServer, vendor: s
         check_refusal(vendor, 408, read_answer(sock), "--body-timeout")
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"",  # a connection that never says anything
-    b"GET /\r\n",  # an HTTP/0.9 request line
-    b"POST /botpress/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",  # no last chunk
-], ids=["silent", "HTTP/0.9", "endless chunks"])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"",  # a connection that never says anything
+        b"GET /\r\n",  # an HTTP/0.9 request line
+        b"POST /botpress/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",  # no last chunk
+    ],
+    ids=["silent", "HTTP/0.9", "endless chunks"],
+)
 def test_a_connection_that_never_finishes_its_request_is_closed(server: LiveServer, request_bytes: bytes) -> None:
     with connect(server) as sock:
         sock.sendall(request_bytes)

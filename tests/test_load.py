@@ -52,9 +52,24 @@ def test_200_connections_for_a_minute_without_an_error(server: LiveServer, tmp_p
     requests = traffic(server)
     file = tmp_path / "requests.json"
     file.write_text(json.dumps(requests))
-    result = subprocess.run([sys.executable, "-m", "tests.loadgen", "--port", str(server.port), "--connections",
-                             str(CONNECTIONS), "--seconds", str(SECONDS), str(file)],
-                            capture_output=True, text=True, timeout=SECONDS + 120, cwd=Path(__file__).parent.parent)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.loadgen",
+            "--port",
+            str(server.port),
+            "--connections",
+            str(CONNECTIONS),
+            "--seconds",
+            str(SECONDS),
+            str(file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SECONDS + 120,
+        cwd=Path(__file__).parent.parent,
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     print(json.dumps(summary))  # the figures, with -s

@@ -28,8 +28,19 @@ def journal(test_client: TestClient) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_credential_headers_are_masked_on_every_vendor(vendor: str) -> None:
     with client() as test_client:
-        headers = {name: SECRET for name in ("x-chatcaptain-key", "X-Auth-Token", "X-Access-Token", "Api-Key",
-                                             "X-Amz-Security-Token", "Authorization", "Cookie", "X-Api-Key")}
+        headers = {
+            name: SECRET
+            for name in (
+                "x-chatcaptain-key",
+                "X-Auth-Token",
+                "X-Access-Token",
+                "Api-Key",
+                "X-Amz-Security-Token",
+                "Authorization",
+                "Cookie",
+                "X-Api-Key",
+            )
+        }
         test_client.get(f"/{vendor}/anything", headers=headers)
         (entry,) = journal(test_client)
         assert SECRET not in json.dumps(entry)
@@ -39,25 +50,33 @@ def test_credential_headers_are_masked_on_every_vendor(vendor: str) -> None:
 @pytest.mark.parametrize("name", ["api_key", "token", "access_token", "key", "signature", "password", "client_secret"])
 def test_credentials_in_the_query_are_masked(name: str) -> None:
     with client() as test_client:
-        test_client.get("/generalbots/api/v1/analytics/usage", params={"days": 7, name: SECRET},
-                        headers={"Authorization": "Bearer any-token"})
+        test_client.get(
+            "/generalbots/api/v1/analytics/usage", params={"days": 7, name: SECRET}, headers={"Authorization": "Bearer any-token"}
+        )
         (entry,) = journal(test_client)
         assert SECRET not in json.dumps(entry) and entry["query"][name] == ["****cdef"]
         assert entry["query"]["days"] == ["7"]
 
 
-@pytest.mark.parametrize(("value", "kept"), [
-    ("s3cr", "****"), ("Bearer s3cr", "****"), ("eleven-char", "****"), ("Bearer twelve-chars", "****hars"),
-    (SECRET, "****cdef"),
-])
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("s3cr", "****"),
+        ("Bearer s3cr", "****"),
+        ("eleven-char", "****"),
+        ("Bearer twelve-chars", "****hars"),
+        (SECRET, "****cdef"),
+    ],
+)
 def test_a_short_credential_keeps_nothing(value: str, kept: str) -> None:
     assert mask(value) == kept
 
 
 def test_a_four_character_token_is_not_journaled_whole() -> None:
     with client(tokens=frozenset({"s3cr"})) as test_client:
-        answer = test_client.get("/chatbotcom/reports/conversations", params={"from": "2025-03-01"},
-                                 headers={"Authorization": "Bearer s3cr"})
+        answer = test_client.get(
+            "/chatbotcom/reports/conversations", params={"from": "2025-03-01"}, headers={"Authorization": "Bearer s3cr"}
+        )
         assert answer.status_code == 200
         (entry,) = journal(test_client)
         assert "s3cr" not in json.dumps(entry)
@@ -71,8 +90,11 @@ def test_a_refused_short_token_is_not_echoed_whole() -> None:
 
 def test_a_huge_entry_is_cut_with_a_visible_marker() -> None:
     with client(journal_entry_bytes=4096) as test_client:
-        test_client.post("/generalbots/api/v1/analytics/reports", headers={"Authorization": "Bearer t", "X-Big": "x" * 50_000},
-                         content=b"y" * 50_000)
+        test_client.post(
+            "/generalbots/api/v1/analytics/reports",
+            headers={"Authorization": "Bearer t", "X-Big": "x" * 50_000},
+            content=b"y" * 50_000,
+        )
         (entry,) = journal(test_client)
         assert len(json.dumps(entry)) < 2 * 4096
         assert "…[cut " in entry["headers"]["x-big"] and "…[cut " in entry["body"]

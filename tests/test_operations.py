@@ -17,8 +17,9 @@ def test_every_operation_of_every_vendor_with_cases_has_one() -> None:
     # A vendor without hand-written cases is still fuzzed (test_schemathesis), checked for its
     # pipeline order (test_pipeline) and its limits (test_limits, test_hostile_input).
     with_cases = {case.vendor for case in CASES}
-    served = {f"{name}.{op.operation_id}" for name, v in app_for().vendors.items() for op in v.spec.operations
-              if name in with_cases}
+    served = {
+        f"{name}.{op.operation_id}" for name, v in app_for().vendors.items() for op in v.spec.operations if name in with_cases
+    }
     assert served == set(BY_ID), f"operations without a case: {served - set(BY_ID)}; stale cases: {set(BY_ID) - served}"
     assert with_cases <= set(app_for().vendors)
 
@@ -116,8 +117,11 @@ def test_with_tokens_configured_an_unknown_api_key_is_401() -> None:
 
 # Part days, long ranges and days before a bot existed: the paths of Botpress's generator that
 # one case per operation does not reach.
-_BOTPRESS_RANGES = [("bot_1", "2025-05-31T05:30:00.000Z", "2025-06-01T11:59:59.999Z"),
-                    ("bot_7", "2021-12-30", "2022-02-02"), ("support-bot", "2024-05-01", "2025-04-30")]
+_BOTPRESS_RANGES = [
+    ("bot_1", "2025-05-31T05:30:00.000Z", "2025-06-01T11:59:59.999Z"),
+    ("bot_7", "2021-12-30", "2022-02-02"),
+    ("support-bot", "2024-05-01", "2025-04-30"),
+]
 # sha256 over every non-stateful case's answer (status and bytes) under seeds 0 and 7, per vendor.
 # A change here changes the synthetic world users' snapshot tests were written against: make it
 # only on purpose, say so in the release notes, and record the new digest.
@@ -138,8 +142,11 @@ def _answers_digest(vendor: str) -> str:
                 digest.update(f"{case.id} {response.status_code}\n".encode() + response.content)
             if vendor == "botpress":
                 for bot, start, end in _BOTPRESS_RANGES:
-                    response = client.get(f"/botpress/v1/admin/bots/{bot}/analytics", params={"startDate": start, "endDate": end},
-                                          headers=AUTH["botpress"])
+                    response = client.get(
+                        f"/botpress/v1/admin/bots/{bot}/analytics",
+                        params={"startDate": start, "endDate": end},
+                        headers=AUTH["botpress"],
+                    )
                     digest.update(f"{bot} {start} {end} {response.status_code}\n".encode() + response.content)
     return digest.hexdigest()
 
@@ -148,4 +155,5 @@ def _answers_digest(vendor: str) -> str:
 def test_the_same_seed_gives_the_same_bytes_as_the_release_before(vendor: str) -> None:
     assert _answers_digest(vendor) == STABLE_DIGESTS[vendor], (
         f"{vendor}'s answers for a fixed seed changed: users' recorded expectations break. If that is "
-        "intended, record the new digest in STABLE_DIGESTS and say so in the release notes.")
+        "intended, record the new digest in STABLE_DIGESTS and say so in the release notes."
+    )

@@ -20,19 +20,28 @@ def get(vendor: str, path: str, status: int = 200, **params: Any) -> Any:
     return response.json()
 
 
-@pytest.mark.parametrize(("period", "first", "last", "points"), [
-    ("today", "2025-06-01T00", "2025-06-01T12", 13),
-    ("yesterday", "2025-05-31T00", "2025-05-31T23", 24),
-    ("last7days", "2025-05-26T00", "2025-06-01T12", 24 * 6 + 13),
-])
+@pytest.mark.parametrize(
+    ("period", "first", "last", "points"),
+    [
+        ("today", "2025-06-01T00", "2025-06-01T12", 13),
+        ("yesterday", "2025-05-31T00", "2025-05-31T23", 24),
+        ("last7days", "2025-05-26T00", "2025-06-01T12", 24 * 6 + 13),
+    ],
+)
 def test_chatbotcom_periods_end_at_now(period: str, first: str, last: str, points: int) -> None:
     data = get("chatbotcom", "/reports/conversations", period=period, dimension="hour")["data"]
     assert (data[0]["date"][:13], data[-1]["date"][:13], len(data)) == (first, last, points)
 
 
-@pytest.mark.parametrize(("period", "months"), [("thisMonth", ["2025-06"]), ("lastMonth", ["2025-05"]),
-                                                ("last3Months", ["2025-04", "2025-05", "2025-06"]),
-                                                ("thisYear", [f"2025-0{m}" for m in range(1, 7)])])
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [
+        ("thisMonth", ["2025-06"]),
+        ("lastMonth", ["2025-05"]),
+        ("last3Months", ["2025-04", "2025-05", "2025-06"]),
+        ("thisYear", [f"2025-0{m}" for m in range(1, 7)]),
+    ],
+)
 def test_chatbotcom_calendar_periods(period: str, months: list[str]) -> None:
     data = get("chatbotcom", "/reports/conversations", period=period, dimension="month")["data"]
     assert [p["date"][:7] for p in data] == months
@@ -57,14 +66,17 @@ def test_an_answer_over_the_point_limit_is_a_400_saying_how_to_narrow_it() -> No
     assert "limit is 50000" in message and "Narrow the range or choose a coarser bucket" in message
 
 
-@pytest.mark.parametrize(("params", "first_day", "count"), [
-    ({"days": 7}, "2025-05-26", 7),
-    ({"period": "week"}, "2025-05-26", 7),  # ISO week: from Monday
-    ({"period": "month"}, "2025-06-01", 1),
-    ({}, "2025-05-03", 30),
-    ({"start_date": "2025-05-10", "end_date": "2025-05-01"}, "2025-05-01", 10),  # bounds swapped
-    ({"start_date": "2025-05-30", "days": 3, "period": "year"}, "2025-05-30", 3),  # dates win
-])
+@pytest.mark.parametrize(
+    ("params", "first_day", "count"),
+    [
+        ({"days": 7}, "2025-05-26", 7),
+        ({"period": "week"}, "2025-05-26", 7),  # ISO week: from Monday
+        ({"period": "month"}, "2025-06-01", 1),
+        ({}, "2025-05-03", 30),
+        ({"start_date": "2025-05-10", "end_date": "2025-05-01"}, "2025-05-01", 10),  # bounds swapped
+        ({"start_date": "2025-05-30", "days": 3, "period": "year"}, "2025-05-30", 3),  # dates win
+    ],
+)
 def test_generalbots_range_precedence(params: dict[str, Any], first_day: str, count: int) -> None:
     data = get("generalbots", "/api/v1/analytics/usage/daily", **params)["data"]
     assert (data[0]["date"], len(data)) == (first_day, count)

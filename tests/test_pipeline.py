@@ -34,12 +34,14 @@ def test_every_operation_runs_the_stages_in_the_readme_order(vendor: str) -> Non
 
 @pytest.mark.parametrize(("vendor", "operation_id", "method", "path"), secured_operations())
 @pytest.mark.parametrize("also", ["a bad Prefer", "a query that is not UTF-8", "a bad parameter", "a bad body"])
-def test_no_credentials_is_a_401_whatever_else_is_wrong(vendor: str, operation_id: str, method: str, path: str,
-                                                        also: str) -> None:
+def test_no_credentials_is_a_401_whatever_else_is_wrong(
+    vendor: str, operation_id: str, method: str, path: str, also: str
+) -> None:
     headers = {"Prefer": "code=abc, example=nope"} if also == "a bad Prefer" else {}
     query = {"a query that is not UTF-8": "?x=%ff%fe", "a bad parameter": "?days=-5&from=yesterday&limit=x"}.get(also, "")
     content = b"{not json" if also == "a bad body" else None
     with TestClient(app_for(), base_url=HOST) as client:
-        answer = client.request(method, f"/{vendor}{path}{query}", headers={**headers, "content-type": "application/json"},
-                                content=content)
+        answer = client.request(
+            method, f"/{vendor}{path}{query}", headers={**headers, "content-type": "application/json"}, content=content
+        )
     assert answer.status_code == 401, f"{operation_id}: {answer.status_code} {answer.text[:200]}"

@@ -12,8 +12,13 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-                          capture_output=True, text=True, timeout=300, cwd=EXAMPLES)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=EXAMPLES,
+    )
 
 
 def test_the_example_tests_pass_with_the_plugin() -> None:

@@ -11,8 +11,15 @@ from tests.cases import CASES, STATEFUL, Case
 from tests.conftest import HOST, app_for, check_response, send
 
 BY_ID = {case.id: case for case in CASES}
-ONE_PER_VENDOR = [BY_ID[i] for i in ("botpress.getBotAnalytics", "chatcaptain.StatisticsController_getOverviewReport",
-                                     "chatbotcom.getConversationsReport", "generalbots.getUsage")]
+ONE_PER_VENDOR = [
+    BY_ID[i]
+    for i in (
+        "botpress.getBotAnalytics",
+        "chatcaptain.StatisticsController_getOverviewReport",
+        "chatbotcom.getConversationsReport",
+        "generalbots.getUsage",
+    )
+]
 
 
 def prefer(client: TestClient, case: Case, value: str):  # type: ignore[no-untyped-def]
@@ -72,12 +79,15 @@ def test_delay_holds_the_answer(client: TestClient) -> None:
     assert response.status_code == 200 and time.monotonic() - started >= 0.3
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    ("code=abc", "Prefer code must be an integer from 100 to 599, got 'abc'"),
-    ("delay=999999", "Prefer delay must be an integer from 0 to 60000"),
-    ("dynamic=maybe", "Prefer dynamic must be true or false"),
-    ("seed=-1", "Prefer seed must be an integer from 0"),
-])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("code=abc", "Prefer code must be an integer from 100 to 599, got 'abc'"),
+        ("delay=999999", "Prefer delay must be an integer from 0 to 60000"),
+        ("dynamic=maybe", "Prefer dynamic must be true or false"),
+        ("seed=-1", "Prefer seed must be an integer from 0"),
+    ],
+)
 def test_bad_preferences_are_400s_that_say_what_is_allowed(client: TestClient, value: str, words: str) -> None:
     response = prefer(client, BY_ID["generalbots.getUsage"], value)
     assert response.status_code == 400 and words in response.json()["message"]

@@ -36,7 +36,10 @@ def test_botpress_spec_is_the_vendor_document_plus_the_overlay(client: TestClien
     assert set(operation["responses"]) == {"200", "default", "400", "401", "403", "404", "413", "415", "429", "500"}
     assert served["components"]["schemas"]["BotpressError"]["required"] == ["id", "code", "type", "message"]
     # The success schema is untouched.
-    assert served["components"]["responses"]["getBotAnalyticsResponse"] == published["components"]["responses"]["getBotAnalyticsResponse"]
+    assert (
+        served["components"]["responses"]["getBotAnalyticsResponse"]
+        == published["components"]["responses"]["getBotAnalyticsResponse"]
+    )
 
 
 def test_unknown_path_under_a_vendor_is_404_in_that_vendors_body(client: TestClient) -> None:
@@ -70,9 +73,7 @@ def test_undeclared_method_is_405_with_allow(client: TestClient) -> None:
 def test_percent_encoded_slash_stays_inside_the_id(client: TestClient) -> None:
     # %2F keeps the route (one path segment), but no vendor id holds a '/': the id names nothing.
     case = CASES[0]
-    response = client.get(
-        "/botpress/v1/admin/bots/team%2Fbot/analytics", params=case.query, headers=case.headers
-    )
+    response = client.get("/botpress/v1/admin/bots/team%2Fbot/analytics", params=case.query, headers=case.headers)
     assert response.status_code == 404
     body = response.json()
     assert body["type"] == "ResourceNotFound" and "path parameter 'id' names nothing" in body["message"]
@@ -109,8 +110,9 @@ def test_body_errors_name_the_field_and_what_is_allowed(client: TestClient) -> N
     assert response.status_code == 400
     assert "'format'" in response.json()["message"] and "'pdf'" in response.json()["message"]
     assert '"docx"' in response.json()["message"]
-    extra = client.post("/generalbots/api/v1/analytics/reports", json={**body, "format": "pdf", "x": 1},
-                        headers=AUTH["generalbots"])
+    extra = client.post(
+        "/generalbots/api/v1/analytics/reports", json={**body, "format": "pdf", "x": 1}, headers=AUTH["generalbots"]
+    )
     assert extra.status_code == 400 and "'x'" in extra.json()["message"]
     del body["format"]
     missing = client.post("/generalbots/api/v1/analytics/reports", json=body, headers=AUTH["generalbots"])
@@ -137,9 +139,14 @@ def test_repeated_array_parameter_is_accepted(client: TestClient) -> None:
 def test_cors_for_browsers_any_origin_without_credentials(client: TestClient) -> None:
     simple = client.get("/generalbots/api/v1/analytics/usage", headers={**AUTH["generalbots"], "Origin": "http://localhost:3000"})
     assert simple.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in simple.headers
-    preflight = client.options("/generalbots/api/v1/analytics/usage", headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization, x-mock-session"})
+    preflight = client.options(
+        "/generalbots/api/v1/analytics/usage",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization, x-mock-session",
+        },
+    )
     assert preflight.status_code == 204 and "GET" in preflight.headers["access-control-allow-methods"]
     assert preflight.headers["access-control-allow-headers"] == "authorization, x-mock-session"
 
@@ -153,7 +160,10 @@ def test_cors_with_listed_origins_echoes_them_with_credentials() -> None:
     assert allowed.headers["access-control-allow-credentials"] == "true" and allowed.headers["vary"] == "Origin"
     assert "access-control-allow-origin" not in other.headers
     with TestClient(create_app(Settings(now=NOW, cors_origins=())), base_url=HOST) as closed:
-        assert "access-control-allow-origin" not in closed.get("/botpress/openapi.json", headers={"Origin": "http://app.test"}).headers
+        assert (
+            "access-control-allow-origin"
+            not in closed.get("/botpress/openapi.json", headers={"Origin": "http://app.test"}).headers
+        )
 
 
 def test_options_on_a_known_path_lists_the_methods(client: TestClient) -> None:

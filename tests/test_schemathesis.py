@@ -38,6 +38,8 @@ def credential_header(vendor: str) -> str:
         if scheme.get("type") in ("http", "oauth2", "openIdConnect"):
             return f"Authorization: Bearer {TOKEN}"
     return f"Authorization: Bearer {TOKEN}"
+
+
 # The repository's schemathesis settings, as a user running `st` in the repository gets them.
 CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 
@@ -47,8 +49,7 @@ CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_schemathesis_all_checks_pass(live_server: LiveServer, vendor: str, seed: int, tmp_path: Path) -> None:
     header = credential_header(vendor)
-    _schemathesis(vendor, f"{live_server.url}/{vendor}", f"{live_server.url}/{vendor}/openapi.json", seed, tmp_path,
-                  "-H", header)
+    _schemathesis(vendor, f"{live_server.url}/{vendor}", f"{live_server.url}/{vendor}/openapi.json", seed, tmp_path, "-H", header)
 
 
 @pytest.mark.fuzz
@@ -69,14 +70,44 @@ def _schemathesis(name: str, base_url: str, spec_url: str, seed: int, folder: Pa
     examples = os.environ.get("MOCKSERVER_FUZZ_EXAMPLES", "25")
     started = time.monotonic()
     result = subprocess.run(
-        [st, "--config-file", str(CONFIG), "run", spec_url, "--url", base_url, "--checks", "all", *options,
-         "-n", examples, "--seed", str(seed), "--phases", "examples,coverage,fuzzing,stateful"],
-        capture_output=True, text=True, timeout=3600, cwd=folder,
+        [
+            st,
+            "--config-file",
+            str(CONFIG),
+            "run",
+            spec_url,
+            "--url",
+            base_url,
+            "--checks",
+            "all",
+            *options,
+            "-n",
+            examples,
+            "--seed",
+            str(seed),
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=folder,
     )
     if record := os.environ.get("MOCKSERVER_FUZZ_RECORD"):
         with open(record, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"vendor": name, "seed": seed, "examples": int(examples), "exit": result.returncode,
-                                  "seconds": round(time.monotonic() - started, 1), "summary": _summary(result.stdout)}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "vendor": name,
+                        "seed": seed,
+                        "examples": int(examples),
+                        "exit": result.returncode,
+                        "seconds": round(time.monotonic() - started, 1),
+                        "summary": _summary(result.stdout),
+                    }
+                )
+                + "\n"
+            )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert "failure" not in summary and "error" not in summary, result.stdout[-6000:]
@@ -88,5 +119,5 @@ def _summary(output: str) -> str:
     lines = output.strip().splitlines()
     stateful = [" ".join(line.split()) for line in lines if line.strip().startswith(("Scenarios:", "API Links:"))]
     starts = [i for i, line in enumerate(lines) if "SUMMARY" in line]
-    closing = lines[starts[-1] + 1:] if starts else lines[-30:]
+    closing = lines[starts[-1] + 1 :] if starts else lines[-30:]
     return "\n".join(([f"Stateful phase: {'; '.join(stateful)}", ""] if stateful else []) + closing).strip()

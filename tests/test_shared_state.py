@@ -192,7 +192,11 @@ def test_sigterm_lets_requests_in_flight_finish(workers: str) -> None:
 
 
 def test_an_unreachable_redis_stops_the_server_at_start_with_a_clear_message() -> None:
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--state", "redis://127.0.0.1:1/0"],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--state", "redis://127.0.0.1:1/0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "the Redis state store at redis://127.0.0.1:1/0 failed" in result.stderr and "refused" in result.stderr

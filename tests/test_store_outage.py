@@ -17,8 +17,10 @@ from tests.conftest import LiveServer, RedisServer
 from tests.test_hostile_input import error_message
 
 REQUESTS = {
-    "botpress": ("/botpress/v1/admin/bots/bot_1/analytics?startDate=2025-01-01&endDate=2025-01-07",
-                 {"Authorization": "Bearer any-token", "x-workspace-id": "w"}),
+    "botpress": (
+        "/botpress/v1/admin/bots/bot_1/analytics?startDate=2025-01-01&endDate=2025-01-07",
+        {"Authorization": "Bearer any-token", "x-workspace-id": "w"},
+    ),
     "generalbots": ("/generalbots/api/v1/analytics/usage?days=7", {"Authorization": "Bearer any-token"}),
 }
 
@@ -105,7 +107,7 @@ def test_servers_agree_on_links_after_redis_lost_its_data(redis_server: RedisSer
         try:
             for maker, checker in ((first, second), (second, first)):
                 link = download_link(maker)
-                path = link[link.index("/__mock/"):]
+                path = link[link.index("/__mock/") :]
                 assert httpx.get(checker.url + path).status_code == 200
         finally:
             second.stop()
@@ -118,7 +120,7 @@ def test_a_shared_secret_signs_links_alike_whatever_the_store(redis_server: Redi
     servers = [LiveServer("--state", redis_server.url, "--secret", "team-secret-0123456789") for _ in range(2)]
     try:
         link = download_link(servers[0])
-        path = link[link.index("/__mock/"):]
+        path = link[link.index("/__mock/") :]
         assert httpx.get(servers[1].url + path).status_code == 200
         stranger = LiveServer("--state", redis_server.url, "--secret", "another-secret-0123456789")
         try:

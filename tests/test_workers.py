@@ -67,18 +67,26 @@ def test_workers_die_with_a_killed_supervisor_and_leave_no_temporary_state(tmp_p
     log = (tmp_path / "server.log").open("wb")
     supervisor = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(tmp_path)})
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
 
     def ready() -> bool:
         try:
             return httpx.get(f"http://127.0.0.1:{port}/__mock/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+
     try:
         until(ready, 30)
         assert list(tmp_path.glob("mockserver-*")), "the workers share a temporary state directory"
-        workers = [pid for pid in children(supervisor.pid) if "app_from_env" in Path(f"/proc/{pid}/cmdline").read_text()
-                   or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()]
+        workers = [
+            pid
+            for pid in children(supervisor.pid)
+            if "app_from_env" in Path(f"/proc/{pid}/cmdline").read_text()
+            or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
         assert workers
         supervisor.kill()  # kill -9: the supervisor can clean nothing up
         supervisor.wait(10)

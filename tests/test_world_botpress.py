@@ -35,7 +35,9 @@ def iso(moment: datetime) -> str:
 
 def records(seed: int, bot: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Records for [start, end) given as an inclusive end, as the Botpress document asks."""
-    body = get(seed, "botpress", f"/v1/admin/bots/{bot}/analytics", startDate=iso(start), endDate=iso(end - timedelta(milliseconds=1)))
+    body = get(
+        seed, "botpress", f"/v1/admin/bots/{bot}/analytics", startDate=iso(start), endDate=iso(end - timedelta(milliseconds=1))
+    )
     return body["records"]
 
 

@@ -42,8 +42,9 @@ def client() -> Iterator[TestClient]:
 
 
 def fetch(client: TestClient, seed: int, report: str, params: dict[str, Any]) -> Any:
-    response = client.get(f"/chatbotcom/reports/{report}", params=params,
-                          headers={**AUTH["chatbotcom"], "Prefer": f"seed={seed}"})
+    response = client.get(
+        f"/chatbotcom/reports/{report}", params=params, headers={**AUTH["chatbotcom"], "Prefer": f"seed={seed}"}
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -111,9 +112,16 @@ def created(seed: int) -> datetime:
 
 # --- Buckets and summaries ---------------------------------------------------------------------
 
+
 @CHECK
-@given(seed=SEEDS, first=DAYS | NEAR_NOW, days=st.integers(0, 150), start_hour=st.integers(0, 23),
-       dimension=st.sampled_from(["hour", "day", "month", "year", "hour"]), report=st.sampled_from(COUNTS))
+@given(
+    seed=SEEDS,
+    first=DAYS | NEAR_NOW,
+    days=st.integers(0, 150),
+    start_hour=st.integers(0, 23),
+    dimension=st.sampled_from(["hour", "day", "month", "year", "hour"]),
+    report=st.sampled_from(COUNTS),
+)
 def test_every_bucket_of_the_range_is_listed_zero_where_nothing_happened(
     client: TestClient, seed: int, first: date, days: int, start_hour: int, dimension: str, report: str
 ) -> None:
@@ -124,7 +132,9 @@ def test_every_bucket_of_the_range_is_listed_zero_where_nothing_happened(
     assert dates == bucket_starts(start, end, dimension)
     values = [p["value"] for p in body["data"]]
     assert body["summary"] == summary_of(values)
-    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "month": timedelta(days=28), "year": timedelta(days=365)}[dimension]
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "month": timedelta(days=28), "year": timedelta(days=365)}[
+        dimension
+    ]
     for point in body["data"]:
         begins = datetime.fromisoformat(point["date"].replace("Z", "+00:00"))
         if begins > NOW or begins + step <= created(seed):
@@ -151,11 +161,14 @@ def test_a_range_across_the_licenses_creation_counts_its_zeros_in_the_summary(cl
 
 def test_a_range_past_now_lists_the_future_days_with_zero(client: TestClient) -> None:
     body = get(client, 3, "conversations.messages", **{"from": "2025-05-29", "to": "2025-06-04"})
-    assert [p["date"][:10] for p in body["data"]] == [f"2025-{d}" for d in ("05-29", "05-30", "05-31", "06-01", "06-02", "06-03", "06-04")]
+    assert [p["date"][:10] for p in body["data"]] == [
+        f"2025-{d}" for d in ("05-29", "05-30", "05-31", "06-01", "06-02", "06-03", "06-04")
+    ]
     assert [p["value"] for p in body["data"]][4:] == [0, 0, 0] and all(p["value"] > 0 for p in body["data"][:4])
 
 
 # --- Granularities -----------------------------------------------------------------------------
+
 
 @CHECK
 @given(seed=SEEDS, first=DAYS, start_hour=st.integers(0, 23), hours=st.integers(1, 80), report=st.sampled_from(COUNTS))
@@ -185,18 +198,26 @@ def test_days_add_up_to_months_and_months_to_years(client: TestClient, seed: int
 
 @CHECK
 @given(seed=SEEDS, first=DAYS, start_hour=st.integers(0, 23), length=st.integers(0, 24 * 1200))
-def test_auto_picks_the_dimension_from_the_requested_span(client: TestClient, seed: int, first: date, start_hour: int, length: int) -> None:
+def test_auto_picks_the_dimension_from_the_requested_span(
+    client: TestClient, seed: int, first: date, start_hour: int, length: int
+) -> None:
     start = midnight(first) + timedelta(hours=start_hour)
     end = start + timedelta(hours=length)
     window = {"from": iso(start), "to": iso(end)}
     span = end - start
-    expected = "hour" if span <= timedelta(hours=48) else "day" if span <= timedelta(days=90) else (
-        "month" if span <= timedelta(days=1095) else "year")
+    expected = (
+        "hour"
+        if span <= timedelta(hours=48)
+        else "day"
+        if span <= timedelta(days=90)
+        else ("month" if span <= timedelta(days=1095) else "year")
+    )
     auto = fetch(client, seed, "conversations", {**window, "dimension": "auto"}).content
     assert auto == fetch(client, seed, "conversations", {**window, "dimension": expected}).content
 
 
 # --- Groups and filters ------------------------------------------------------------------------
+
 
 @st.composite
 def selections(draw: Any, seed: int) -> dict[str, Any]:
@@ -222,8 +243,11 @@ def test_groups_add_up_to_the_ungrouped_series_and_filters_select_the_same_cells
 ) -> None:
     selection = data.draw(selections(seed))
     group = data.draw(st.sampled_from(["source", "storyId"]))
-    window = {"from": first.isoformat(), "to": (first + timedelta(days=days if not hourly else min(days, 3))).isoformat(),
-              "dimension": "hour" if hourly else "day"}
+    window = {
+        "from": first.isoformat(),
+        "to": (first + timedelta(days=days if not hourly else min(days, 3))).isoformat(),
+        "dimension": "hour" if hourly else "day",
+    }
     filters = {k: v for k, v in selection.items() if k in ("source", "storyId")}
     plain = get(client, seed, report, **window, **filters)
     split = get(client, seed, report, **window, **filters, group=group)
@@ -232,7 +256,7 @@ def test_groups_add_up_to_the_ungrouped_series_and_filters_select_the_same_cells
     everything = SOURCES if group == "source" else stories_of(seed)
     keys = sorted({k.lower() for k in named}) if named else sorted(everything)
     assert [p[group] for p in split["data"]] == keys * len(plain["data"])
-    assert [p["date"] for p in split["data"][::len(keys)]] == [p["date"] for p in plain["data"]]
+    assert [p["date"] for p in split["data"][:: len(keys)]] == [p["date"] for p in plain["data"]]
     series = grouped(split["data"], group)
     totals: dict[str, int] = defaultdict(int)
     for values in series.values():
@@ -258,16 +282,22 @@ def test_the_sources_and_the_stories_add_up_to_the_same_license(client: TestClie
 
 # --- Figures -----------------------------------------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, first=DAYS, days=st.integers(0, 40), hourly=st.booleans(), data=st.data())
 def test_paid_never_exceeds_conversations_and_avg_is_messages_per_conversation(
     client: TestClient, seed: int, first: date, days: int, hourly: bool, data: Any
 ) -> None:
-    params = {"from": first.isoformat(), "to": (first + timedelta(days=min(days, 4) if hourly else days)).isoformat(),
-              "dimension": "hour" if hourly else "day", **data.draw(selections(seed))}
+    params = {
+        "from": first.isoformat(),
+        "to": (first + timedelta(days=min(days, 4) if hourly else days)).isoformat(),
+        "dimension": "hour" if hourly else "day",
+        **data.draw(selections(seed)),
+    }
     conversations, paid, messages, average = (
         get(client, seed, report, **params)["data"]
-        for report in ("conversations", "conversations.paid", "conversations.messages", "conversations.avg"))
+        for report in ("conversations", "conversations.paid", "conversations.messages", "conversations.avg")
+    )
     assert len(conversations) == len(paid) == len(messages) == len(average)
     for c, p, m, a in zip(conversations, paid, messages, average):
         assert c["date"] == p["date"] == m["date"] == a["date"]
@@ -280,9 +310,16 @@ def test_paid_never_exceeds_conversations_and_avg_is_messages_per_conversation(
 
 # --- Heatmap -----------------------------------------------------------------------------------
 
+
 @CHECK
-@given(seed=SEEDS, first=DAYS, days=st.integers(0, 60), offset=st.integers(-720, 720) | st.sampled_from([0, 60, -300, 330, 720]),
-       source=st.sampled_from([None, *SOURCES]), story=st.booleans())
+@given(
+    seed=SEEDS,
+    first=DAYS,
+    days=st.integers(0, 60),
+    offset=st.integers(-720, 720) | st.sampled_from([0, 60, -300, 330, 720]),
+    source=st.sampled_from([None, *SOURCES]),
+    story=st.booleans(),
+)
 def test_the_heatmap_is_7_by_24_and_adds_up_to_the_conversations_of_the_range(
     client: TestClient, seed: int, first: date, days: int, offset: int, source: str | None, story: bool
 ) -> None:
@@ -304,7 +341,9 @@ def test_the_heatmap_is_7_by_24_and_adds_up_to_the_conversations_of_the_range(
 
 @FEW
 @given(seed=SEEDS, first=DAYS, days=st.integers(0, 30), hours=st.integers(-12, 12))
-def test_a_whole_hour_offset_turns_the_heatmap_by_that_many_hours(client: TestClient, seed: int, first: date, days: int, hours: int) -> None:
+def test_a_whole_hour_offset_turns_the_heatmap_by_that_many_hours(
+    client: TestClient, seed: int, first: date, days: int, hours: int
+) -> None:
     params = {"from": first.isoformat(), "to": (first + timedelta(days=days)).isoformat()}
     utc = [cell["value"] for row in get(client, seed, "conversations.heatmap", **params) for cell in row]
     local = [cell["value"] for row in get(client, seed, "conversations.heatmap", offset=60 * hours, **params) for cell in row]
@@ -321,9 +360,12 @@ def test_the_heatmap_reads_weekdays_from_sunday(client: TestClient) -> None:
 
 # --- Interactions ------------------------------------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, first=DAYS, days=st.integers(0, 90), one=st.booleans())
-def test_interactions_share_100_percent_and_follow_the_conversations(client: TestClient, seed: int, first: date, days: int, one: bool) -> None:
+def test_interactions_share_100_percent_and_follow_the_conversations(
+    client: TestClient, seed: int, first: date, days: int, one: bool
+) -> None:
     window = {"from": first.isoformat(), "to": (first + timedelta(days=days)).isoformat()}
     story = stories_of(seed)[0]
     filters = {"storyId": story.upper()} if one else {}
@@ -332,8 +374,15 @@ def test_interactions_share_100_percent_and_follow_the_conversations(client: Tes
     assert [r["value"] for r in rows] == sorted((r["value"] for r in rows), reverse=True)
     counts = get(client, seed, "conversations", **window, **filters)["summary"]["total"]
     assert sum(r["value"] for r in rows if r.get("type") == "welcome") == counts
-    messages = get(client, seed, "conversations.messages", group="storyId", dimension="year", **window,
-                   **({"storyId": [story]} if one else {}))["data"]
+    messages = get(
+        client,
+        seed,
+        "conversations.messages",
+        group="storyId",
+        dimension="year",
+        **window,
+        **({"storyId": [story]} if one else {}),
+    )["data"]
     per_story: dict[str, int] = defaultdict(int)
     for point in messages:
         per_story[point["storyId"]] += point["value"]
@@ -343,16 +392,27 @@ def test_interactions_share_100_percent_and_follow_the_conversations(client: Tes
 
 # --- Requests and answers ----------------------------------------------------------------------
 
+
 @FEW
-@given(seed=SEEDS, other=SEEDS, first=st.dates(date(2024, 1, 1), date(2025, 5, 1)), days=st.integers(0, 30),
-       report=st.sampled_from([*COUNTS, "conversations.avg", "conversations.heatmap", "conversations.interactions"]))
+@given(
+    seed=SEEDS,
+    other=SEEDS,
+    first=st.dates(date(2024, 1, 1), date(2025, 5, 1)),
+    days=st.integers(0, 30),
+    report=st.sampled_from([*COUNTS, "conversations.avg", "conversations.heatmap", "conversations.interactions"]),
+)
 def test_the_same_request_gives_the_same_bytes_and_another_seed_other_numbers(
     client: TestClient, seed: int, other: int, first: date, days: int, report: str
 ) -> None:
     params = {"from": first.isoformat(), "to": (first + timedelta(days=days)).isoformat()}
     before = fetch(client, seed, report, params).content
     for noise in ("conversations", "conversations.heatmap", "conversations.avg"):
-        fetch(client, other, noise, {"from": "2023-01-01", "to": "2023-03-01", "group": "storyId"} if noise != "conversations.heatmap" else {})
+        fetch(
+            client,
+            other,
+            noise,
+            {"from": "2023-01-01", "to": "2023-03-01", "group": "storyId"} if noise != "conversations.heatmap" else {},
+        )
         fetch(client, seed, noise, {"period": "thisYear"})
     assert fetch(client, seed, report, params).content == before
     if other != seed:
@@ -361,8 +421,10 @@ def test_the_same_request_gives_the_same_bytes_and_another_seed_other_numbers(
 
 def test_the_vendors_date_forms_and_story_ids_in_either_case(client: TestClient) -> None:
     story = stories_of(5)[1]
+
     def body(**params: Any) -> bytes:
         return fetch(client, 5, "conversations", params).content
+
     assert body(**{"from": "2025-3-7", "to": "2025-3-9"}) == body(**{"from": "2025-03-07", "to": "2025-03-09T23:59:59.999Z"})
     assert body(to="2025-05-31") == body(**{"from": "1974-1-1", "to": "2025-05-31"})
     assert body(to="2025-05-31", dimension="year")[:60].startswith(b'{"data":[{"date":"1974-01-01T00:00:00.000Z","value":0}')
@@ -378,8 +440,13 @@ def test_dates_that_are_no_calendar_day_are_a_400(client: TestClient, value: str
 
 
 @FEW
-@given(seed=SEEDS, years=st.integers(0, 40), dimension=st.sampled_from(["hour", "day", "month"]),
-       group=st.sampled_from([None, "source", "storyId"]), named=st.integers(0, 9))
+@given(
+    seed=SEEDS,
+    years=st.integers(0, 40),
+    dimension=st.sampled_from(["hour", "day", "month"]),
+    group=st.sampled_from([None, "source", "storyId"]),
+    named=st.integers(0, 9),
+)
 def test_the_size_limit_counts_the_points_the_answer_would_hold(
     client: TestClient, seed: int, years: int, dimension: str, group: str | None, named: int
 ) -> None:
@@ -395,8 +462,9 @@ def test_the_size_limit_counts_the_points_the_answer_would_hold(
         else:
             keys = 7 if group == "source" else len(stories_of(seed))
     points = len(bucket_starts(start, end, dimension)) if dimension != "hour" else ((end - start) // timedelta(hours=1) + 1)
-    response = client.get("/chatbotcom/reports/conversations", params=params,
-                          headers={**AUTH["chatbotcom"], "Prefer": f"seed={seed}"})
+    response = client.get(
+        "/chatbotcom/reports/conversations", params=params, headers={**AUTH["chatbotcom"], "Prefer": f"seed={seed}"}
+    )
     if points * keys > 50_000:
         assert response.status_code == 400
         assert f"would hold {points * keys} points" in response.text and "limit is 50000" in response.text

@@ -29,8 +29,9 @@ from tests.conftest import HOST, NOW, app_for
 CHECK = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEEDS = st.integers(min_value=0, max_value=2**63 - 1)
 # Any text that is one path segment: no '/', '\', control characters or surrogates, not '.' or '..'.
-CHATBOTS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="/\\"),
-                   min_size=1, max_size=24).filter(lambda s: s not in (".", ".."))
+CHATBOTS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="/\\"), min_size=1, max_size=24
+).filter(lambda s: s not in (".", ".."))
 INTERVALS = st.sampled_from([86400, 3600])
 # Channels are created in 2022-2023 and the tests' clock is 2025-06-01T12:00Z: timeframes start
 # anywhere from late 2021 to a month past the clock, at any millisecond.
@@ -50,8 +51,11 @@ OVERVIEW_OF = {  # overview component -> the channel component it sums (ids in t
     "INTERACTION_COUNT": "INTERACTION_COUNT_FOR_CHANNEL_ID",
     "INTERACTION_COUNT_INTERVAL": "INTERACTION_COUNT_INTERVAL_FOR_CHANNEL_ID",
 }
-SERIES_OF = {"CONVERSATION_COUNT_INTERVAL": "CONVERSATION_COUNT", "MESSAGE_COUNT_INTERVAL": "MESSAGE_COUNT",
-             "INTERACTION_COUNT_INTERVAL": "INTERACTION_COUNT"}
+SERIES_OF = {
+    "CONVERSATION_COUNT_INTERVAL": "CONVERSATION_COUNT",
+    "MESSAGE_COUNT_INTERVAL": "MESSAGE_COUNT",
+    "INTERACTION_COUNT_INTERVAL": "INTERACTION_COUNT",
+}
 # Median component -> (smallest, largest) value an item can have.
 MEDIAN_BOUNDS = {
     "CONVERSATION_MESSAGE_COUNT_MEDIAN_FOR_CHANNEL_ID": ("median", 1, 40),
@@ -113,9 +117,12 @@ def overview(seed: int, chatbot: str, start: datetime, end: datetime, interval: 
     return ok(seed, f"{base(chatbot)}/reports/overview", components=components, **window(start, end, interval))["components"]
 
 
-def report(seed: int, chatbot: str, channel: str, start: datetime, end: datetime, interval: int, components: str) -> dict[str, Any]:
-    return ok(seed, f"{base(chatbot)}/reports/channel", channelId=channel, components=components,
-              **window(start, end, interval))["components"]
+def report(
+    seed: int, chatbot: str, channel: str, start: datetime, end: datetime, interval: int, components: str
+) -> dict[str, Any]:
+    return ok(seed, f"{base(chatbot)}/reports/channel", channelId=channel, components=components, **window(start, end, interval))[
+        "components"
+    ]
 
 
 @st.composite
@@ -148,6 +155,7 @@ def merged(rows: list[dict[str, Any]], key: str, value: str) -> dict[str, int]:
 
 
 # --- the overview is the sum of the channel reports ------------------------------------------------
+
 
 @CHECK
 @given(seed=SEEDS, chatbot=CHATBOTS, interval=INTERVALS, data=st.data())
@@ -203,17 +211,21 @@ def test_overview_is_the_sum_of_the_channel_reports(seed: int, chatbot: str, int
 
 # --- periodic trends ----------------------------------------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, chatbot=CHATBOTS, interval=INTERVALS, data=st.data())
-def test_a_trend_compares_with_the_equally_long_period_just_before(seed: int, chatbot: str, interval: int,
-                                                                   data: st.DataObject) -> None:
+def test_a_trend_compares_with_the_equally_long_period_just_before(
+    seed: int, chatbot: str, interval: int, data: st.DataObject
+) -> None:
     listed = channels(seed, chatbot)
     start, end = data.draw(timeframes(anchors_of(listed), interval))
     now = overview(seed, chatbot, start, end, interval, "1,5,7,9,14,16")
     before_from, before_to = None, None
-    for trend, count in (("CONVERSATION_COUNT_PERIODIC_TREND", "CONVERSATION_COUNT"),
-                         ("MESSAGE_COUNT_PERIODIC_TREND", "MESSAGE_COUNT"),
-                         ("INTERACTION_COUNT_PERIODIC_TREND", "INTERACTION_COUNT")):
+    for trend, count in (
+        ("CONVERSATION_COUNT_PERIODIC_TREND", "CONVERSATION_COUNT"),
+        ("MESSAGE_COUNT_PERIODIC_TREND", "MESSAGE_COUNT"),
+        ("INTERACTION_COUNT_PERIODIC_TREND", "INTERACTION_COUNT"),
+    ):
         found = now[trend]
         assert found["current"] == now[count]["total"]
         before_from, before_to = parse(found["previousFrom"]), parse(found["previousTo"])
@@ -224,9 +236,11 @@ def test_a_trend_compares_with_the_equally_long_period_just_before(seed: int, ch
             assert found["changePercent"] is None
     assert before_from is not None and before_to is not None
     then = overview(seed, chatbot, before_from, before_to, interval, "1,7,14")
-    for trend, count in (("CONVERSATION_COUNT_PERIODIC_TREND", "CONVERSATION_COUNT"),
-                         ("MESSAGE_COUNT_PERIODIC_TREND", "MESSAGE_COUNT"),
-                         ("INTERACTION_COUNT_PERIODIC_TREND", "INTERACTION_COUNT")):
+    for trend, count in (
+        ("CONVERSATION_COUNT_PERIODIC_TREND", "CONVERSATION_COUNT"),
+        ("MESSAGE_COUNT_PERIODIC_TREND", "MESSAGE_COUNT"),
+        ("INTERACTION_COUNT_PERIODIC_TREND", "INTERACTION_COUNT"),
+    ):
         assert now[trend]["previous"] == then[count]["total"], trend
     voice = [c for c in listed if c["type"] in VOICE]
     channel = data.draw(st.sampled_from(voice or listed))
@@ -237,6 +251,7 @@ def test_a_trend_compares_with_the_equally_long_period_just_before(seed: int, ch
 
 
 # --- medians and call components ------------------------------------------------------------------------
+
 
 @CHECK
 @given(seed=SEEDS, chatbot=CHATBOTS, data=st.data())
@@ -280,6 +295,7 @@ def test_medians_are_floats_inside_their_bins_and_calls_only_happen_on_voice_cha
 
 # --- channels: unknown ids, creation and deactivation -----------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, chatbot=CHATBOTS, other=st.text(min_size=1, max_size=30))
 def test_a_channel_that_is_not_listed_is_404(seed: int, chatbot: str, other: str) -> None:
@@ -288,8 +304,14 @@ def test_a_channel_that_is_not_listed_is_404(seed: int, chatbot: str, other: str
     for channel in (other, *(c["id"] for c in channels(seed, chatbot + "-other"))):
         if channel in listed:
             continue
-        response = call(seed, f"{base(chatbot)}/reports/channel", channelId=channel, interval=86400, components="1",
-                        **window(NOW - timedelta(days=7), NOW))
+        response = call(
+            seed,
+            f"{base(chatbot)}/reports/channel",
+            channelId=channel,
+            interval=86400,
+            components="1",
+            **window(NOW - timedelta(days=7), NOW),
+        )
         assert response.status_code == 404, response.text
         body = response.json()
         assert body["statusCode"] == 404 and body["error"] == "Not Found" and "Channel" in body["message"]
@@ -336,6 +358,7 @@ def test_a_channel_counts_nothing_before_its_creation_or_after_its_deactivation(
 
 # --- errors ---------------------------------------------------------------------------------------------
 
+
 @CHECK
 @given(seed=SEEDS, chatbot=CHATBOTS, data=st.data())
 def test_to_before_from_is_a_400_naming_both_for_every_operation_with_a_timeframe(
@@ -360,8 +383,13 @@ def test_to_before_from_is_a_400_naming_both_for_every_operation_with_a_timefram
 
 def test_a_series_of_more_than_50000_points_is_a_400_but_decades_by_day_are_answered() -> None:
     chatbot = base("6790b2f1c2a4e5d3f8a1b234")
-    hourly = call(0, f"{chatbot}/reports/overview", interval=3600, components="2",
-                  **window(datetime(2019, 1, 1, tzinfo=timezone.utc), datetime(2025, 1, 1, tzinfo=timezone.utc)))
+    hourly = call(
+        0,
+        f"{chatbot}/reports/overview",
+        interval=3600,
+        components="2",
+        **window(datetime(2019, 1, 1, tzinfo=timezone.utc), datetime(2025, 1, 1, tzinfo=timezone.utc)),
+    )
     assert hourly.status_code == 400 and "limit is 50000" in hourly.json()["message"]
     export = call(0, f"{chatbot}/export", "POST", **{"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59.999Z"})
     assert export.status_code == 400 and "limit is 50000" in export.json()["message"]
@@ -374,13 +402,18 @@ def test_a_series_of_more_than_50000_points_is_a_400_but_decades_by_day_are_answ
 
 
 def test_a_body_over_the_limit_is_a_413_in_the_nestjs_shape() -> None:
-    response = client().post(f"{base('b')}/export", params=window(NOW - timedelta(days=1), NOW),
-                             headers={**AUTH["chatcaptain"], "content-type": "application/json"}, content=b"x" * (2**20 + 1))
+    response = client().post(
+        f"{base('b')}/export",
+        params=window(NOW - timedelta(days=1), NOW),
+        headers={**AUTH["chatcaptain"], "content-type": "application/json"},
+        content=b"x" * (2**20 + 1),
+    )
     assert response.status_code == 413
     assert response.json() == {"statusCode": 413, "message": response.json()["message"], "error": "Payload Too Large"}
 
 
 # --- determinism ----------------------------------------------------------------------------------------
+
 
 @settings(max_examples=25, deadline=None)
 @given(seed=SEEDS, chatbot=CHATBOTS, interval=INTERVALS, others=st.lists(CHATBOTS, min_size=1, max_size=3), data=st.data())
@@ -408,6 +441,7 @@ def test_the_same_request_gives_the_same_bytes_and_another_seed_other_numbers(
 
 # --- the export file and the fixed entities -------------------------------------------------------------------
 
+
 @pytest.fixture
 def jobs_client() -> Iterator[TestClient]:
     with TestClient(app_for(), base_url=HOST) as test_client:
@@ -428,7 +462,9 @@ def test_the_export_file_holds_the_daily_series_of_every_channel(
     assert status["status"] == "completed"
     rows = list(csv.DictReader(io.StringIO(jobs_client.get(status["downloadUrl"]).text)))
     for channel in listed:
-        points = report(seed, chatbot, channel["id"], start, end, 86400, "2")["CONVERSATION_COUNT_INTERVAL_FOR_CHANNEL_ID"]["series"]
+        points = report(seed, chatbot, channel["id"], start, end, 86400, "2")["CONVERSATION_COUNT_INTERVAL_FOR_CHANNEL_ID"][
+            "series"
+        ]
         mine = [(r["date"], int(r["conversations"])) for r in rows if r["channelId"] == channel["id"]]
         assert mine == [(p["date"], p["value"]) for p in points]
 

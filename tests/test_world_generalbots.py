@@ -111,9 +111,12 @@ USERS = st.one_of(st.none(), st.uuids(version=4).map(str))
 
 @CHECK
 @given(seed=SEEDS, window=ranges(), group_by=st.sampled_from(["hour", "day", "week", "month"]), bot=BOT_CHOICE, user=USERS)
-def test_series_add_up_to_the_totals_and_outcomes_add_up(client: TestClient, seed: int, window: dict[str, str],
-                                                         group_by: str, bot: int | None, user: str | None) -> None:
-    span = datetime.fromisoformat(window["end_date"].replace("Z", "+00:00")) - datetime.fromisoformat(window["start_date"].replace("Z", "+00:00"))
+def test_series_add_up_to_the_totals_and_outcomes_add_up(
+    client: TestClient, seed: int, window: dict[str, str], group_by: str, bot: int | None, user: str | None
+) -> None:
+    span = datetime.fromisoformat(window["end_date"].replace("Z", "+00:00")) - datetime.fromisoformat(
+        window["start_date"].replace("Z", "+00:00")
+    )
     assume(group_by != "hour" or span <= timedelta(days=2000))
     query = {**window, "bot_id": pick_bot(seed, bot), "user_id": user}
     usage = get(client, "/usage", seed, **query)
@@ -183,8 +186,9 @@ ADDITIVE = {
 
 @FEW
 @given(seed=SEEDS, window=ranges(most_days=800), user=USERS)
-def test_per_bot_figures_add_up_to_the_instance_and_to_the_user(client: TestClient, seed: int, window: dict[str, str],
-                                                                user: str | None) -> None:
+def test_per_bot_figures_add_up_to_the_instance_and_to_the_user(
+    client: TestClient, seed: int, window: dict[str, str], user: str | None
+) -> None:
     ids = bot_ids(seed)
     for path, fields in ADDITIVE.items():
         whole = get(client, path, seed, user_id=user, **window)
@@ -195,7 +199,9 @@ def test_per_bot_figures_add_up_to_the_instance_and_to_the_user(client: TestClie
             for score in "12345":
                 assert sum(p["distribution"][score] for p in parts) == whole["distribution"][score]
         if path == "/engagement":  # the average daily actives add up too (up to rounding)
-            assert math.isclose(sum(p["avg_daily_active_users"] for p in parts), whole["avg_daily_active_users"], abs_tol=0.01 * len(ids))
+            assert math.isclose(
+                sum(p["avg_daily_active_users"] for p in parts), whole["avg_daily_active_users"], abs_tol=0.01 * len(ids)
+            )
         unknown = get(client, path, seed, bot_id=UNKNOWN_BOT, user_id=user, **window)
         assert not any(unknown[f] for f in fields), unknown
         if user is not None:  # a user talks to one bot: the other bots have nothing of theirs
@@ -232,8 +238,13 @@ def test_example_users_and_bots_of_the_world_have_activity(client: TestClient) -
         assert bot["created"] <= "2023-12-31" and bot["channels"][0] == "web"
     assert world["users"]
     for user in world["users"]:
-        assert get(client, "/usage", 7, user_id=user["id"], start_date=user["first_seen"], end_date=user["first_seen"])["new_users"] == 1
-        spring = get(client, "/usage", 7, user_id=user["id"], bot_id=user["bot_id"], start_date="2025-01-01", end_date="2025-05-31")
+        assert (
+            get(client, "/usage", 7, user_id=user["id"], start_date=user["first_seen"], end_date=user["first_seen"])["new_users"]
+            == 1
+        )
+        spring = get(
+            client, "/usage", 7, user_id=user["id"], bot_id=user["bot_id"], start_date="2025-01-01", end_date="2025-05-31"
+        )
         assert spring["total_conversations"] >= 5 and spring["active_users"] == 1
 
 
@@ -272,10 +283,10 @@ def test_distinct_users_stay_within_their_bounds_and_ignore_days_without_data(
 
 
 @CHECK
-@given(seed=SEEDS, window=ranges(most_days=300), group_by=st.sampled_from(["day", "week", "month"]), bot=BOT_CHOICE,
-       user=USERS)
-def test_retention_cohorts_are_the_new_users_of_their_intervals(client: TestClient, seed: int, window: dict[str, str],
-                                                                group_by: str, bot: int | None, user: str | None) -> None:
+@given(seed=SEEDS, window=ranges(most_days=300), group_by=st.sampled_from(["day", "week", "month"]), bot=BOT_CHOICE, user=USERS)
+def test_retention_cohorts_are_the_new_users_of_their_intervals(
+    client: TestClient, seed: int, window: dict[str, str], group_by: str, bot: int | None, user: str | None
+) -> None:
     query = {**window, "bot_id": pick_bot(seed, bot), "user_id": user}
     days = len(get(client, "/usage/daily", seed, **query)["data"])
     assume(group_by != "day" or days <= 150)
@@ -302,8 +313,12 @@ def test_retention_cohorts_are_the_new_users_of_their_intervals(client: TestClie
 
 # --- now, and the hour holding it ---------------------------------------------------------------
 
-CLOCKS = [NOW, datetime(2025, 6, 1, 12, 30, 15, tzinfo=timezone.utc), datetime(2025, 3, 3, 0, 5, tzinfo=timezone.utc),
-          datetime(2024, 11, 30, 23, 59, 59, 999000, tzinfo=timezone.utc)]
+CLOCKS = [
+    NOW,
+    datetime(2025, 6, 1, 12, 30, 15, tzinfo=timezone.utc),
+    datetime(2025, 3, 3, 0, 5, tzinfo=timezone.utc),
+    datetime(2024, 11, 30, 23, 59, 59, 999000, tzinfo=timezone.utc),
+]
 
 
 @FEW
@@ -311,16 +326,31 @@ CLOCKS = [NOW, datetime(2025, 6, 1, 12, 30, 15, tzinfo=timezone.utc), datetime(2
 def test_now_is_one_instant_for_every_range(seed: int, clock: datetime, bot: int | None) -> None:
     today, bot_id = clock.date().isoformat(), pick_bot(seed, bot)
     with TestClient(app(clock), base_url=HOST) as client:
-        same = [get(client, "/usage", seed, bot_id=bot_id, **q)["total_conversations"] for q in (
-            {"start_date": today, "end_date": today}, {"period": "today"}, {"days": 1},
-            {"start_date": today, "end_date": "2031-01-01"}, {"start_date": today})]
+        same = [
+            get(client, "/usage", seed, bot_id=bot_id, **q)["total_conversations"]
+            for q in (
+                {"start_date": today, "end_date": today},
+                {"period": "today"},
+                {"days": 1},
+                {"start_date": today, "end_date": "2031-01-01"},
+                {"start_date": today},
+            )
+        ]
         assert len(set(same)) == 1, same
         longer = get(client, "/usage", seed, bot_id=bot_id, start_date="2024-01-01")
-        assert longer == {**get(client, "/usage", seed, bot_id=bot_id, start_date="2024-01-01", end_date="2030-06-30"),
-                          "period_end": longer["period_end"]}
-        hours = get(client, "/conversations/volume", seed, group_by="hour", bot_id=bot_id, start_date=today, end_date=today)["data"]
+        assert longer == {
+            **get(client, "/usage", seed, bot_id=bot_id, start_date="2024-01-01", end_date="2030-06-30"),
+            "period_end": longer["period_end"],
+        }
+        hours = get(client, "/conversations/volume", seed, group_by="hour", bot_id=bot_id, start_date=today, end_date=today)[
+            "data"
+        ]
         assert sum(p["conversations"] for p in hours) == same[0]
-        assert all(p["conversations"] == 0 for p in hours if p["timestamp"] >= iso(clock.replace(minute=0, second=0)) and p["timestamp"] > iso(clock))
+        assert all(
+            p["conversations"] == 0
+            for p in hours
+            if p["timestamp"] >= iso(clock.replace(minute=0, second=0)) and p["timestamp"] > iso(clock)
+        )
         # Open conversations are the last 15 minutes' ones: what real time calls active sessions.
         covering = {"start_date": (clock.date() - timedelta(days=1)).isoformat()}
         resolution = get(client, "/conversations/resolution", seed, bot_id=bot_id, **covering)
@@ -348,7 +378,10 @@ def test_realtime_per_bot_figures_add_up_to_the_instance(seed: int, clock: datet
         for c in part["by_channel"]:
             channels[c["channel"]] += c["active_sessions"]
     assert {c["channel"]: c["active_sessions"] for c in active["by_channel"]} == dict(channels)
-    assert whole["active_users"] <= whole["active_sessions"] and whole["timestamp"] == iso(clock)[:20] + f"{clock.microsecond // 1000:03d}Z"
+    assert (
+        whole["active_users"] <= whole["active_sessions"]
+        and whole["timestamp"] == iso(clock)[:20] + f"{clock.microsecond // 1000:03d}Z"
+    )
     responding = [p["avg_response_time_ms"] for p in parts if p["avg_response_time_ms"] is not None]
     if responding:
         assert min(responding) - 0.1 <= whole["avg_response_time_ms"] <= max(responding) + 0.1
@@ -433,14 +466,17 @@ def test_every_error_code_sent_is_declared(client: TestClient) -> None:
             assert "413" in operation["responses"], (method, path)
 
 
-@pytest.mark.parametrize(("path", "query", "limit"), [
-    ("/conversations/volume", {"group_by": "hour", "days": 3650}, 50000),
-    ("/conversations/volume", {"group_by": "hour", "start_date": "2020-01-01", "end_date": "2025-09-14"}, 50000),
-    ("/usage/daily", {"start_date": "0001-01-01", "end_date": "2025-05-31"}, 50000),
-    ("/usage/monthly", {"start_date": "0001-01-01", "end_date": "4200-01-01"}, 50000),
-    ("/engagement/retention", {"group_by": "hour", "days": 7}, 150),
-    ("/engagement/retention", {"group_by": "week", "days": 3650}, 150),
-])
+@pytest.mark.parametrize(
+    ("path", "query", "limit"),
+    [
+        ("/conversations/volume", {"group_by": "hour", "days": 3650}, 50000),
+        ("/conversations/volume", {"group_by": "hour", "start_date": "2020-01-01", "end_date": "2025-09-14"}, 50000),
+        ("/usage/daily", {"start_date": "0001-01-01", "end_date": "2025-05-31"}, 50000),
+        ("/usage/monthly", {"start_date": "0001-01-01", "end_date": "4200-01-01"}, 50000),
+        ("/engagement/retention", {"group_by": "hour", "days": 7}, 150),
+        ("/engagement/retention", {"group_by": "week", "days": 3650}, 150),
+    ],
+)
 def test_too_large_answers_are_a_400_naming_the_limit(client: TestClient, path: str, query: dict[str, Any], limit: int) -> None:
     body = get(client, path, 0, status=400, **query)
     assert body["error"] == "invalid_parameter" and f"the limit is {limit}" in body["message"]
@@ -450,22 +486,34 @@ def test_too_large_answers_are_a_400_naming_the_limit(client: TestClient, path: 
 
 
 def test_a_new_report_is_pending_with_200_and_a_location(client: TestClient) -> None:
-    created = client.post(BASE + "/reports", headers={"Authorization": jwt({"roles": ["admin"]})},
-                          json={"type": "engagement", "start_date": "2025-01-01", "end_date": "2025-01-31", "format": "pdf"})
+    created = client.post(
+        BASE + "/reports",
+        headers={"Authorization": jwt({"roles": ["admin"]})},
+        json={"type": "engagement", "start_date": "2025-01-01", "end_date": "2025-01-31", "format": "pdf"},
+    )
     assert created.status_code == 200 and created.json()["status"] == "pending"
     polled = client.get(created.headers["location"], headers={"Authorization": jwt({"roles": ["admin"]})})
     assert polled.status_code == 200 and polled.json()["id"] == created.json()["id"] and "retry-after" in polled.headers
-    inverted = client.post(BASE + "/reports", headers={"Authorization": jwt({"roles": ["admin"]})},
-                           json={"type": "usage", "start_date": "2025-01-31", "end_date": "2025-01-01", "format": "csv"})
+    inverted = client.post(
+        BASE + "/reports",
+        headers={"Authorization": jwt({"roles": ["admin"]})},
+        json={"type": "usage", "start_date": "2025-01-31", "end_date": "2025-01-01", "format": "csv"},
+    )
     assert (inverted.json()["start_date"], inverted.json()["end_date"]) == ("2025-01-01", "2025-01-31")
 
 
 def test_answers_just_under_the_limits_are_served(client: TestClient) -> None:
-    assert len(get(client, "/conversations/volume", 0, group_by="hour", start_date="2020-01-01", end_date="2025-09-13")["data"]) == 49_992
+    assert (
+        len(get(client, "/conversations/volume", 0, group_by="hour", start_date="2020-01-01", end_date="2025-09-13")["data"])
+        == 49_992
+    )
     assert len(get(client, "/usage/daily", 0, days=3650)["data"]) == 3650
     assert len(get(client, "/engagement/retention", 0, group_by="day", days=150)["cohorts"]) == 150
-    report = client.post(BASE + "/reports", headers={"Authorization": f"Bearer {TOKEN}"},
-                         json={"type": "usage", "start_date": "2000-01-01", "end_date": "2025-01-01", "format": "csv"})
+    report = client.post(
+        BASE + "/reports",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"type": "usage", "start_date": "2000-01-01", "end_date": "2025-01-01", "format": "csv"},
+    )
     assert report.status_code == 400 and report.json()["error"] == "bad_request"
     assert "9133 daily rows" in report.json()["message"] and "the limit is 5000" in report.json()["message"]
 
@@ -491,9 +539,16 @@ def report_rows(client: TestClient, seed: int, body: dict[str, str]) -> tuple[li
 
 
 @RARE
-@given(seed=SEEDS, first=st.dates(min_value=date(2021, 12, 1), max_value=date(2025, 6, 10)), days=st.integers(0, 40),
-       kind=st.sampled_from(["usage", "conversations", "engagement"]), fmt=st.sampled_from(["csv", "json", "pdf"]))
-def test_report_files_hold_the_endpoints_figures(client: TestClient, seed: int, first: date, days: int, kind: str, fmt: str) -> None:
+@given(
+    seed=SEEDS,
+    first=st.dates(min_value=date(2021, 12, 1), max_value=date(2025, 6, 10)),
+    days=st.integers(0, 40),
+    kind=st.sampled_from(["usage", "conversations", "engagement"]),
+    fmt=st.sampled_from(["csv", "json", "pdf"]),
+)
+def test_report_files_hold_the_endpoints_figures(
+    client: TestClient, seed: int, first: date, days: int, kind: str, fmt: str
+) -> None:
     window = {"start_date": first.isoformat(), "end_date": (first + timedelta(days=days)).isoformat()}
     rows, file = report_rows(client, seed, {"type": kind, "format": fmt, **window})
     daily = get(client, "/usage/daily", seed, **window)["data"]
@@ -515,7 +570,8 @@ def test_report_files_hold_the_endpoints_figures(client: TestClient, seed: int, 
         assert [r["conversations"] for r in rows] == [p["conversations"] for p in daily]
     else:
         assert [(r["active_users"], r["new_users"], r["sessions"]) for r in rows] == [
-            (p["active_users"], p["new_users"], p["conversations"]) for p in daily]
+            (p["active_users"], p["new_users"], p["conversations"]) for p in daily
+        ]
         assert sum(r["responses"] for r in rows) == get(client, "/engagement/satisfaction", seed, **window)["responses"]
     if fmt == "json":
         totals = file.json()["totals"]
@@ -524,15 +580,17 @@ def test_report_files_hold_the_endpoints_figures(client: TestClient, seed: int, 
 
 # --- determinism --------------------------------------------------------------------------------
 
-SAMPLE = [("/usage", {"start_date": "2024-02-03T05:06:07Z", "end_date": "2025-06-30"}),
-          ("/usage/daily", {"days": 45, "bot_id": None}),
-          ("/usage/monthly", {"start_date": "2023-01-01"}),
-          ("/conversations/volume", {"group_by": "hour", "days": 3}),
-          ("/conversations/duration", {"period": "year"}),
-          ("/engagement", {"start_date": "2022-01-01", "user_id": "0b9e7c1a-3f7e-4d2b-9a61-5d0c2f8e4b11"}),
-          ("/engagement/retention", {"group_by": "month", "days": 400}),
-          ("/engagement/satisfaction", {"period": "month"}),
-          ("/realtime/active", {})]
+SAMPLE = [
+    ("/usage", {"start_date": "2024-02-03T05:06:07Z", "end_date": "2025-06-30"}),
+    ("/usage/daily", {"days": 45, "bot_id": None}),
+    ("/usage/monthly", {"start_date": "2023-01-01"}),
+    ("/conversations/volume", {"group_by": "hour", "days": 3}),
+    ("/conversations/duration", {"period": "year"}),
+    ("/engagement", {"start_date": "2022-01-01", "user_id": "0b9e7c1a-3f7e-4d2b-9a61-5d0c2f8e4b11"}),
+    ("/engagement/retention", {"group_by": "month", "days": 400}),
+    ("/engagement/satisfaction", {"period": "month"}),
+    ("/realtime/active", {}),
+]
 
 
 def clear_world_caches() -> None:
@@ -547,8 +605,11 @@ def test_same_request_same_bytes_in_any_order_and_a_different_seed_different_num
 ) -> None:
     def fetch(index: int, with_seed: int) -> bytes:
         path, query = SAMPLE[index]
-        response = client.get(BASE + path, params={k: v for k, v in query.items() if v is not None},
-                              headers={"Authorization": f"Bearer {TOKEN}", "Prefer": f"seed={with_seed}"})
+        response = client.get(
+            BASE + path,
+            params={k: v for k, v in query.items() if v is not None},
+            headers={"Authorization": f"Bearer {TOKEN}", "Prefer": f"seed={with_seed}"},
+        )
         assert response.status_code == 200, response.text
         return response.content
 
@@ -573,8 +634,14 @@ def test_a_fresh_process_gives_the_same_bytes(client: TestClient) -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     theirs = json.loads(result.stdout.strip().splitlines()[-1])
-    ours = [client.get(BASE + p, params={k: v for k, v in q.items() if v is not None},
-                       headers={"Authorization": f"Bearer {TOKEN}", "Prefer": "seed=99"}).text for p, q in SAMPLE]
+    ours = [
+        client.get(
+            BASE + p,
+            params={k: v for k, v in q.items() if v is not None},
+            headers={"Authorization": f"Bearer {TOKEN}", "Prefer": "seed=99"},
+        ).text
+        for p, q in SAMPLE
+    ]
     assert ours == theirs
 
 

@@ -88,8 +88,9 @@ class TrustedProxies:
 
 
 class ControlAccess:
-    def __init__(self, admin_token: str | None, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...],
-                 proxies: TrustedProxies) -> None:
+    def __init__(
+        self, admin_token: str | None, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...], proxies: TrustedProxies
+    ) -> None:
         self.admin_token = admin_token
         # A page may call the plane only with the token, and only from an origin the user listed.
         self.origins = frozenset(o for o in cors_origins if o != "*") if admin_token else frozenset()
@@ -102,19 +103,31 @@ class ControlAccess:
             return None  # probes, and signed links (the signature is the key)
         origin = headers.get("origin")
         if headers.get("sec-fetch-site") == "cross-site" and not (origin and origin in self.origins):
-            return Refusal(403, "forbidden", "The control plane does not answer requests web pages send for other "
-                           "sites (Sec-Fetch-Site: cross-site). Call it from a test or a script.")
+            return Refusal(
+                403,
+                "forbidden",
+                "The control plane does not answer requests web pages send for other "
+                "sites (Sec-Fetch-Site: cross-site). Call it from a test or a script.",
+            )
         if origin and origin != "null" and not _same_origin(origin, headers.get("host", "")) and origin not in self.origins:
-            return Refusal(403, "forbidden", f"The control plane does not answer web pages from {origin[:200]!r}: "
-                           "only an origin listed in --cors-origins, with --admin-token set, may call it.")
+            return Refusal(
+                403,
+                "forbidden",
+                f"The control plane does not answer web pages from {origin[:200]!r}: "
+                "only an origin listed in --cors-origins, with --admin-token set, may call it.",
+            )
         if origin == "null" and "null" not in self.origins:
             return Refusal(403, "forbidden", "The control plane does not answer pages of an opaque origin (Origin: null).")
         if self.admin_token is not None:
             given = headers.get("x-mock-admin-token") or headers.get("authorization", "").removeprefix("Bearer ").strip()
             if secrets.compare_digest(given.encode(), self.admin_token.encode()):
                 return None
-            return Refusal(401, "unauthorized", "The control plane needs the admin token: send "
-                           "'Authorization: Bearer <token>' or 'X-Mock-Admin-Token: <token>' (see --admin-token).")
+            return Refusal(
+                401,
+                "unauthorized",
+                "The control plane needs the admin token: send "
+                "'Authorization: Bearer <token>' or 'X-Mock-Admin-Token: <token>' (see --admin-token).",
+            )
         client = scope.get("client")
         peer = client[0] if client else None
         address, known = self.proxies.client(peer, headers)
@@ -122,13 +135,21 @@ class ControlAccess:
         in_process = peer is None or _address(peer) is None and "x-forwarded-for" not in headers
         if not in_process and not (known and address is not None and address.is_loopback):
             shown = headers.get("x-forwarded-for", peer) if not known else str(address)
-            return Refusal(403, "forbidden", f"The control plane answers loopback clients only (this request came from "
-                           f"{str(shown)[:100]}); start the server with --admin-token to use it remotely.")
+            return Refusal(
+                403,
+                "forbidden",
+                f"The control plane answers loopback clients only (this request came from "
+                f"{str(shown)[:100]}); start the server with --admin-token to use it remotely.",
+            )
         if not in_process and not self._host_allowed(headers.get("host"), scope):
             host = (headers.get("host") or "")[:200]
-            return Refusal(403, "forbidden", f"The control plane does not answer to the host name {host!r} (a page "
-                           "reaching it through DNS rebinding would). Use 127.0.0.1 or localhost, or allow the name "
-                           "with --allowed-hosts.")
+            return Refusal(
+                403,
+                "forbidden",
+                f"The control plane does not answer to the host name {host!r} (a page "
+                "reaching it through DNS rebinding would). Use 127.0.0.1 or localhost, or allow the name "
+                "with --allowed-hosts.",
+            )
         return None
 
     def _host_allowed(self, host: str | None, scope: Mapping[str, Any]) -> bool:
@@ -142,7 +163,7 @@ class ControlAccess:
 def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:
-        text = text[1:text.index("]")]  # [::1] or [::1]:port
+        text = text[1 : text.index("]")]  # [::1] or [::1]:port
     elif text.count(":") == 1:
         text = text.split(":")[0]  # 10.0.0.1:port
     try:
@@ -154,7 +175,7 @@ def _address(text: str) -> Address | None:
 def _host_name(host: str) -> str:
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:host.index("]")] if "]" in host else host
+        return host[1 : host.index("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 

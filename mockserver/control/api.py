@@ -45,8 +45,13 @@ class Session:
 class ControlPlane:
     """The ``/__mock`` endpoints over the state store: what one worker changes, every worker sees."""
 
-    def __init__(self, state: State, operations: Mapping[str, frozenset[str]],
-                 download: Callable[[str, str, str, str], Answer], world: Callable[[str, int], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        state: State,
+        operations: Mapping[str, frozenset[str]],
+        download: Callable[[str, str, str, str], Answer],
+        world: Callable[[str, int], dict[str, Any]],
+    ) -> None:
         self.state = state
         self.journal = Journal(state)
         self.faults = FaultRules(state, operations)
@@ -62,14 +67,19 @@ class ControlPlane:
         match["properties"]["vendor"]["enum"] = sorted(operations)
         match["properties"]["operationId"]["enum"] = sorted(set().union(*operations.values()))
         match["if"] = {"required": ["vendor", "operationId"]}  # then the operation is that vendor's
-        match["then"] = {"anyOf": [{"properties": {"vendor": {"const": vendor}, "operationId": {"enum": sorted(ids)}}}
-                                   for vendor, ids in sorted(operations.items())]}
+        match["then"] = {
+            "anyOf": [
+                {"properties": {"vendor": {"const": vendor}, "operationId": {"enum": sorted(ids)}}}
+                for vendor, ids in sorted(operations.items())
+            ]
+        }
         self._spec = json.dumps(self._document).encode()
         spec = build_spec(self._document, str(SPEC))
         self._router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
-        self._validators = {op.operation_id: RequestValidator(op, spec, compiler, frozenset(), 1_048_576)
-                            for op in spec.operations}
+        self._validators = {
+            op.operation_id: RequestValidator(op, spec, compiler, frozenset(), 1_048_576) for op in spec.operations
+        }
 
     def session(self, session_id: str) -> Session | None:
         stored = self.state.session(session_id)
@@ -84,8 +94,11 @@ class ControlPlane:
             if operation is None and method == "OPTIONS":
                 return Answer(204, b"", None, {"Allow": match.route.allow})
             if operation is None:
-                raise Problem(METHOD_NOT_ALLOWED, f"{method} is not allowed on {match.route.template}; "
-                              f"allowed: {match.route.allow}.", headers={"Allow": match.route.allow})
+                raise Problem(
+                    METHOD_NOT_ALLOWED,
+                    f"{method} is not allowed on {match.route.template}; allowed: {match.route.allow}.",
+                    headers={"Allow": match.route.allow},
+                )
             query = parse_qs(query_string, keep_blank_values=True)
             valid = self._validators[operation.operation_id].validate(match.path_params, query, {}, {}, content_type, body)
             if operation.operation_id == "download":
@@ -106,8 +119,7 @@ class ControlPlane:
         try:
             self.state.ping()
         except StateUnavailable as exc:
-            return _json(503, {"status": "unavailable", "reason": str(exc), "vendors": dict(self.vendors)},
-                         {"Retry-After": "1"})
+            return _json(503, {"status": "unavailable", "reason": str(exc), "vendors": dict(self.vendors)}, {"Retry-After": "1"})
         return _json(200, {"status": "ok", "vendors": dict(self.vendors)})
 
     def _reset(self, params: dict[str, Any], body: Any) -> Answer:
@@ -116,7 +128,7 @@ class ControlPlane:
 
     def _listJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802 - named after the operationId
         entries = self.journal.select(_filters(params))
-        return _json(200, {"total": len(entries), "entries": entries[-params.get("limit", 100):]})
+        return _json(200, {"total": len(entries), "entries": entries[-params.get("limit", 100) :]})
 
     def _countJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"count": len(self.journal.select(_filters(params)))})
@@ -166,8 +178,9 @@ class ControlPlane:
     def spec_json(self) -> bytes:
         return self._spec
 
-    def install(self, faults: Iterable[Mapping[str, Any]], sessions: Mapping[str, Mapping[str, Any]],
-                replace: bool = False) -> None:
+    def install(
+        self, faults: Iterable[Mapping[str, Any]], sessions: Mapping[str, Mapping[str, Any]], replace: bool = False
+    ) -> None:
         """Rules and sessions from the start-up config, checked like the API checks them.
 
         They are part of the server's initial state: ``reset`` puts them back. Their ids are fixed
@@ -211,7 +224,6 @@ def _config_session(session_id: Any, values: Any) -> Session:
     raw = values.get("now")
     now = clock(raw.isoformat() if isinstance(raw, datetime) else str(raw), f"config sessions.{session_id}.now") if raw else None
     return Session(str(session_id), seed, now)
-
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

@@ -55,10 +55,12 @@ class FaultRules:
         vendor, operation = rule.match.get("vendor"), rule.match.get("operationId")
         if vendor is not None and vendor not in self._operations:
             raise ConfigError(f"'match.vendor' {vendor!r} is not served here; vendors: {', '.join(self._operations)}")
-        known = self._operations.get(vendor) if vendor else frozenset().union(*self._operations.values())
+        known = self._operations.get(vendor, frozenset()) if vendor else frozenset().union(*self._operations.values())
         if operation is not None and operation not in known:
-            raise ConfigError(f"'match.operationId' {operation!r} is no operation of {vendor or 'any vendor served'}; "
-                              "`mockserver routes` lists them")
+            raise ConfigError(
+                f"'match.operationId' {operation!r} is no operation of {vendor or 'any vendor served'}; "
+                "`mockserver routes` lists them"
+            )
         try:
             stored = self._state.add_rule(rule.body(), rule_id, replace)
         except StateFull as exc:
@@ -68,8 +70,11 @@ class FaultRules:
     def public(self, session: str | None = None) -> list[dict[str, Any]]:
         """Every rule with its counters, or the rules of one session."""
         counters = self._state.counters()
-        return [rule.public(*counters.get(rule.id, (0, 0))) for rule in self._current()
-                if session is None or rule.match.get("session") == session]
+        return [
+            rule.public(*counters.get(rule.id, (0, 0)))
+            for rule in self._current()
+            if session is None or rule.match.get("session") == session
+        ]
 
     def any(self) -> bool:
         """Whether any rule is in force (read on every request: the store keeps this cheap)."""
@@ -83,8 +88,9 @@ class FaultRules:
         the same rules added again draw the same probability streams."""
         self._state.clear_rules(session)
 
-    def pick(self, vendor: str, operation_id: str | None, method: str, path: str,
-             headers: Mapping[str, str], session: str | None) -> FaultRule | None:
+    def pick(
+        self, vendor: str, operation_id: str | None, method: str, path: str, headers: Mapping[str, str], session: str | None
+    ) -> FaultRule | None:
         """The first rule that matches and fires for this request (counting it)."""
         for rule in self._current():
             if not _matches(rule.match, vendor, operation_id, method, path, headers, session):
@@ -123,7 +129,9 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
     match, action = spec.get("match", {}), spec.get("action")
     if not isinstance(match, Mapping) or set(match) - MATCH_KEYS:
         raise ConfigError(f"'match' takes only {sorted(MATCH_KEYS)}")
-    if "headers" in match and not (isinstance(match["headers"], Mapping) and all(isinstance(v, str) for v in match["headers"].values())):
+    if "headers" in match and not (
+        isinstance(match["headers"], Mapping) and all(isinstance(v, str) for v in match["headers"].values())
+    ):
         raise ConfigError("'match.headers' maps header names to exact string values")
     if not isinstance(action, Mapping) or not action or set(action) - ACTION_KEYS:
         raise ConfigError(f"'action' is required and takes only {sorted(ACTION_KEYS)}")
@@ -132,8 +140,13 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
     if isinstance(action.get("latencyMs"), Mapping):
         action["latencyMs"] = {k: _whole(v) for k, v in action["latencyMs"].items()}
     latency = action.get("latencyMs")
-    acts = action.get("status") or action.get("drop") or action.get("malformed") or action.get("rateLimit") or (
-        latency if isinstance(latency, int) else isinstance(latency, Mapping) and latency.get("max"))
+    acts = (
+        action.get("status")
+        or action.get("drop")
+        or action.get("malformed")
+        or action.get("rateLimit")
+        or (latency if isinstance(latency, int) else isinstance(latency, Mapping) and latency.get("max"))
+    )
     if not acts:
         # A rule that does nothing would still stop the rules after it: the first match acts.
         raise ConfigError("'action' does nothing: give a status, rateLimit: true, latencyMs, drop: true or malformed: true")
@@ -143,7 +156,7 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
         raise ConfigError(f"'action.status' must be an error status from 400 to 599, got {status!r}")
     latency = action.get("latencyMs")
     if latency is not None and not _latency_ok(latency):
-        raise ConfigError("'action.latencyMs' is milliseconds (0-60000) or {\"min\": ms, \"max\": ms}")
+        raise ConfigError('\'action.latencyMs\' is milliseconds (0-60000) or {"min": ms, "max": ms}')
     probability = spec.get("probability", 1.0)
     if not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
         raise ConfigError(f"'probability' must be a number from 0 to 1, got {probability!r}")
@@ -169,12 +182,22 @@ def _whole(value: Any) -> Any:
 def _latency_ok(latency: Any) -> bool:
     if isinstance(latency, int):
         return 0 <= latency <= 60_000
-    return (isinstance(latency, Mapping) and set(latency) == {"min", "max"}
-            and all(isinstance(v, int) and 0 <= v <= 60_000 for v in latency.values()))
+    return (
+        isinstance(latency, Mapping)
+        and set(latency) == {"min", "max"}
+        and all(isinstance(v, int) and 0 <= v <= 60_000 for v in latency.values())
+    )
 
 
-def _matches(match: Mapping[str, Any], vendor: str, operation_id: str | None, method: str, path: str,
-             headers: Mapping[str, str], session: str | None) -> bool:
+def _matches(
+    match: Mapping[str, Any],
+    vendor: str,
+    operation_id: str | None,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    session: str | None,
+) -> bool:
     if "vendor" in match and match["vendor"] != vendor:
         return False
     if "operationId" in match and match["operationId"] != operation_id:

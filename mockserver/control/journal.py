@@ -77,8 +77,8 @@ class Journal:
                 moment = parse_date_time(entry["time"])
                 if (since and moment < since) or (until and moment > until):
                     continue
-            found.append(entry)  # type: ignore[arg-type]  # stored as a JournalEntry
-        return found
+            found.append(entry)
+        return found  # type: ignore[return-value]  # stored as JournalEntry dicts
 
     def clear(self, session: str | None = None) -> None:
         self.flush()
@@ -129,8 +129,9 @@ def cut(text: str, keep: int) -> str:
     return text if len(text) <= keep else f"{text[:keep]}…[cut {len(text) - keep} bytes]"
 
 
-def bounded(path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, content_type: str | None,
-            limit: int) -> tuple[str, dict[str, list[str]], dict[str, str], Any]:
+def bounded(
+    path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, content_type: str | None, limit: int
+) -> tuple[str, dict[str, list[str]], dict[str, str], Any]:
     """What the journal keeps of a request: at most about ``limit`` bytes (``--journal-entry-bytes``).
 
     The head (path, query, headers) gets half the budget when it needs it, each long value cut to an
@@ -142,7 +143,11 @@ def bounded(path: str, query: dict[str, list[str]], headers: dict[str, str], bod
         path = cut(path, share)
         query = {cut(k, share): [cut(v, share) for v in values[:16]] for k, values in list(query.items())[:64]}
         headers = {cut(k, share): cut(v, share) for k, v in headers.items()}
-        head = len(path) + sum(len(k) + sum(map(len, v)) for k, v in query.items()) + sum(len(k) + len(v) for k, v in headers.items())
+        head = (
+            len(path)
+            + sum(len(k) + sum(map(len, v)) for k, v in query.items())
+            + sum(len(k) + len(v) for k, v in headers.items())
+        )
     return path, query, headers, readable_body(body, content_type, max(limit - head, 64))
 
 

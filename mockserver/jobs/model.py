@@ -52,9 +52,19 @@ class Job:
 
     def public(self) -> dict[str, Any]:
         """The job as the state store keeps it (JSON-ready)."""
-        return {"id": self.id, "vendor": self.vendor, "kind": self.kind, "owner": self.owner, "params": self.params,
-                "created": self.created, "duration": self.duration, "outcome": self.outcome, "seed": self.seed,
-                "now": self.now, "session": self.session}
+        return {
+            "id": self.id,
+            "vendor": self.vendor,
+            "kind": self.kind,
+            "owner": self.owner,
+            "params": self.params,
+            "created": self.created,
+            "duration": self.duration,
+            "outcome": self.outcome,
+            "seed": self.seed,
+            "now": self.now,
+            "session": self.session,
+        }
 
     @staticmethod
     def _progress(fraction: float) -> int:

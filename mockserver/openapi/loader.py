@@ -36,8 +36,9 @@ def read_document(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_document(path: Path, overlay_path: Path | None = None, *, check: bool = True,
-                  lenient_overlay: bool = False) -> dict[str, Any]:
+def load_document(
+    path: Path, overlay_path: Path | None = None, *, check: bool = True, lenient_overlay: bool = False
+) -> dict[str, Any]:
     """Load an OpenAPI 3.0/3.1 document and apply ``overlay_path`` if given.
 
     ``check`` validates the result against the OpenAPI meta-schema (the bundled specs are checked

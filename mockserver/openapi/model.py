@@ -52,11 +52,7 @@ class Operation:
 
     def response_for(self, status: int) -> ResponseSpec | None:
         """The declared response for ``status``: exact code, then ``4XX``-style range, then default."""
-        return (
-            self.responses.get(str(status))
-            or self.responses.get(f"{str(status)[0]}XX")
-            or self.responses.get("default")
-        )
+        return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
 
     def declares(self, status: int) -> bool:
         return str(status) in self.responses or f"{str(status)[0]}XX" in self.responses
@@ -105,8 +101,7 @@ def build_spec(document: dict[str, Any], source: str) -> ApiSpec:
                     security=tuple(op.get("security", default_security)),
                     request_body=_request_body(root, op.get("requestBody"), source),
                     responses={
-                        str(code): _response(root, resp, str(code), source)
-                        for code, resp in (op.get("responses") or {}).items()
+                        str(code): _response(root, resp, str(code), source) for code, resp in (op.get("responses") or {}).items()
                     },
                     links={
                         str(code): _deref(root, resp, source).get("links", {})

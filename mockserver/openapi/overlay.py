@@ -45,7 +45,7 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], source: str
                 if isinstance(parent, dict):
                     parent.pop(key, None)
                 elif isinstance(parent, list):
-                    parent.pop(int(key))
+                    parent.pop(int(key))  # type: ignore[arg-type]  # a list's part is its index
                 else:
                     raise SpecError(source, f"{where}: cannot remove the document root")
         elif "update" in action:

@@ -31,17 +31,31 @@ from mockserver.validation.schema import shorten
 class Answering:
     """One per vendor: its handlers, fixtures, generator and the shared answer cache."""
 
-    def __init__(self, profile: Profile, generator: ValueGenerator, fixtures: dict[str, list[Fixture]],
-                 operations: dict[str, Operation], cache: AnswerCache, state: State, job_duration: float,
-                 link_key: Callable[[], str], download_ttl: int) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        generator: ValueGenerator,
+        fixtures: dict[str, list[Fixture]],
+        operations: dict[str, Operation],
+        cache: AnswerCache,
+        state: State,
+        job_duration: float,
+        link_key: Callable[[], str],
+        download_ttl: int,
+    ) -> None:
         self.profile, self.generator, self.fixtures, self._by_id, self._cache = profile, generator, fixtures, operations, cache
         self._state, self._job_duration, self._link_key, self._ttl = state, job_duration, link_key, download_ttl
 
     def __call__(self, exchange: Exchange) -> Answer:
         request, operation, valid = exchange.request, exchange.operation, exchange.valid
         assert operation is not None and valid is not None  # routed and validated
-        exchange.key = key = derive(exchange.seed, self.profile.name, operation.operation_id, sorted(valid.params.items()),
-                                    json.dumps(valid.body, sort_keys=True))
+        exchange.key = key = derive(
+            exchange.seed,
+            self.profile.name,
+            operation.operation_id,
+            sorted(valid.params.items()),
+            json.dumps(valid.body, sort_keys=True),
+        )
         call = Call(
             vendor=self.profile.name,
             operation=operation,
@@ -53,8 +67,9 @@ class Answering:
             request_key=key,
             supplied=frozenset(valid.supplied),
             _generate=self._generate,
-            server=ServerContext(request.base_url.removesuffix(request.prefix), self._state, self._job_duration,
-                                 self._link_key, self._ttl),
+            server=ServerContext(
+                request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._link_key, self._ttl
+            ),
             wall=request.wall,
             prefer=exchange.preferences,
             session=request.session,
@@ -79,9 +94,14 @@ class Answering:
                     return self._example(operation, status, controls.example)
             named = [f"{name} ({status})" for status, r in sorted(operation.responses.items()) for name in r.examples]
             named += [f"{f.name} (fixture)" for f in self.fixtures.get(operation.operation_id, ())]
-            raise Problem(INVALID_PARAMETER, f"Prefer example={shorten(controls.example)} is not an example of "
-                          f"{operation.operation_id}; " + (f"its examples: {', '.join(named)}." if named else
-                          "it declares no named examples."), "header", "Prefer")
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Prefer example={shorten(controls.example)} is not an example of "
+                f"{operation.operation_id}; "
+                + (f"its examples: {', '.join(named)}." if named else "it declares no named examples."),
+                "header",
+                "Prefer",
+            )
         for fixture in self.fixtures.get(operation.operation_id, ()):
             if fixture.matches(call.params, call.supplied):
                 return self._fixture(operation, fixture)
@@ -96,11 +116,16 @@ class Answering:
         operation = call.operation
         if not operation.declares(code):
             declared = ", ".join(c for c in sorted(operation.responses) if c != "default")
-            raise Problem(INVALID_PARAMETER, f"Prefer code={code} is not a status {operation.operation_id} declares; "
-                          f"declared: {declared}.", "header", "Prefer")
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Prefer code={code} is not a status {operation.operation_id} declares; declared: {declared}.",
+                "header",
+                "Prefer",
+            )
         if code >= 400:
-            raise Problem(kind_for_status(code), f"Answered with {code} because the request asked for it "
-                          f"(Prefer: code={code}).", code=code)
+            raise Problem(
+                kind_for_status(code), f"Answered with {code} because the request asked for it (Prefer: code={code}).", code=code
+            )
         if code == _success_status(operation):
             return self._answer(call)
         declared_response = operation.response_for(code)
@@ -214,9 +239,8 @@ def _runtime_value(expression: Any, call: Call, body: Any) -> Any:
         return node
     for prefix in ("$request.path.", "$request.query.", "$request.header."):
         if expression.startswith(prefix):
-            return call.params.get(expression[len(prefix):])
+            return call.params.get(expression[len(prefix) :])
     return None
-
 
 
 def _frozen(value: Any) -> Any:

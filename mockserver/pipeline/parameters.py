@@ -23,8 +23,14 @@ class Parameters:
             exchange.query = parse_qs(request.query_string, keep_blank_values=True, errors="strict")
         except UnicodeDecodeError as exc:
             raise Problem(INVALID_PARAMETER, "The query string is not valid UTF-8 once percent-decoded.", "query") from exc
-        exchange.valid = self.validator.validate(match.path_params, exchange.query, request.headers, exchange.cookies,
-                                                 request.headers.get("content-type"), request.body)
+        exchange.valid = self.validator.validate(
+            match.path_params,
+            exchange.query,
+            request.headers,
+            exchange.cookies,
+            request.headers.get("content-type"),
+            request.body,
+        )
         for name, value in match.path_params.items():
             check_id(name, value)
         return None

@@ -23,6 +23,9 @@ class Route:
         if exchange.operation is None and request.method == "OPTIONS":
             return Answer(204, b"", None, {"Allow": match.route.allow}, route=exchange.route)
         if exchange.operation is None:
-            raise Problem(METHOD_NOT_ALLOWED, f"{request.method} is not allowed on {match.route.template}; "
-                          f"allowed: {match.route.allow}.", headers={"Allow": match.route.allow})
+            raise Problem(
+                METHOD_NOT_ALLOWED,
+                f"{request.method} is not allowed on {match.route.template}; allowed: {match.route.allow}.",
+                headers={"Allow": match.route.allow},
+            )
         return None

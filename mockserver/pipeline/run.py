@@ -20,8 +20,15 @@ class Pipeline:
     """``route``, then the routed operation's stages (faults, security, parameters, response control,
     answer) until one answers, then ``respond``. A ``Problem`` from any stage becomes ``error``'s answer."""
 
-    def __init__(self, vendor: str, server_seed: int, route: Route, stages: Mapping[str, Sequence[Stage]],
-                 respond: Respond, error: ErrorBody) -> None:
+    def __init__(
+        self,
+        vendor: str,
+        server_seed: int,
+        route: Route,
+        stages: Mapping[str, Sequence[Stage]],
+        respond: Respond,
+        error: ErrorBody,
+    ) -> None:
         self.vendor, self.server_seed = vendor, server_seed
         self.route, self.stages, self.respond, self.error = route, stages, respond, error
 

@@ -14,8 +14,9 @@ from mockserver.validation.security import SecurityCheck
 
 
 class Security:
-    def __init__(self, check: SecurityCheck, authorize: Callable[[Operation, Mapping[str, str]], None],
-                 operation: Operation) -> None:
+    def __init__(
+        self, check: SecurityCheck, authorize: Callable[[Operation, Mapping[str, str]], None], operation: Operation
+    ) -> None:
         self.check, self.authorize, self.operation = check, authorize, operation
         # An API key may travel in the query: only then is the query read here, leniently (a
         # query that is not UTF-8 is the parameters stage's 400, after this one's 401).

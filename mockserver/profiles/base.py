@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.generation.rng import keyed_random
@@ -77,8 +77,13 @@ class Call:
         try:
             return parse_instant(str(raw), end_of_day=end_of_day)
         except (ValueError, IndexError):
-            raise Problem(INVALID_PARAMETER, f"Invalid query parameter '{name}': expected a date like 2025-01-31 or an "
-                          f"RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(str(raw))}.", "query", name) from None
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Invalid query parameter '{name}': expected a date like 2025-01-31 or an "
+                f"RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(str(raw))}.",
+                "query",
+                name,
+            ) from None
 
     def generate(self, status: int | None = None) -> Any:
         """The schema-driven body for the declared success response (or ``status``)."""
@@ -88,8 +93,9 @@ class Call:
         """A new job; ``Prefer: job=failed`` and ``job-duration=<s>`` choose how it ends and when."""
         duration, outcome = job_preferences(self.prefer, self.server.job_duration)
         self.stateful = True
-        return self.server.state.new_job(Job("", self.vendor, kind, owner, params, self.wall, duration, outcome,
-                                             self.seed, iso_ms(self.now), self.session))
+        return self.server.state.new_job(
+            Job("", self.vendor, kind, owner, params, self.wall, duration, outcome, self.seed, iso_ms(self.now), self.session)
+        )
 
     def job(self, job_id: str) -> Job | None:
         """This vendor's job ``job_id``, if it exists (or still exists: old jobs are dropped)."""
@@ -168,10 +174,13 @@ class Profile:
         raise NotImplementedError(f"{self.name} has no downloadable jobs")
 
 
-def handles(operation_id: str) -> Callable[[Handler], Handler]:
-    """Mark a profile method as the handler of ``operation_id``."""
+HandlerMethod = TypeVar("HandlerMethod", bound=Callable[..., Any])
 
-    def mark(func: Handler) -> Handler:
+
+def handles(operation_id: str) -> Callable[[HandlerMethod], HandlerMethod]:
+    """Mark a profile method as the handler of ``operation_id`` (it is bound, then called with the ``Call``)."""
+
+    def mark(func: HandlerMethod) -> HandlerMethod:
         func.operation_id = operation_id  # type: ignore[attr-defined]
         return func
 

@@ -48,8 +48,17 @@ _PARAMETER_TYPES = {"query": "InvalidQuery", "path": "InvalidIdentifier"}
 
 _CUSTOM_EVENTS = ("order_placed", "handoff_requested", "feedback_submitted")
 # Counts per bot and UTC day; each is split over the day's hours like its sessions.
-FIGURES = ("sessions", "newUsers", "returningUsers", "userMessages", "botMessages", "workflow_completed",
-           *_CUSTOM_EVENTS, "calls", "errors")
+FIGURES = (
+    "sessions",
+    "newUsers",
+    "returningUsers",
+    "userMessages",
+    "botMessages",
+    "workflow_completed",
+    *_CUSTOM_EVENTS,
+    "calls",
+    "errors",
+)
 # USD per token, a mid-range hosted model.
 _PRICE_IN, _PRICE_OUT = 0.15 / 1_000_000, 0.60 / 1_000_000
 # Spread (log scale) of a call's output tokens, input tokens and output speed. A call's latency is
@@ -182,9 +191,13 @@ def _hourly(seed: int, bot_id: str, day: date) -> dict[str, tuple[int, ...]]:
     hours = {name: tuple(apportion(value, shape)) for name, value in today.totals.items() if name not in _LLM_FIGURES}
     # LLM figures follow the calls: no hour has more errors than calls, tokens go with their calls.
     per_call = [quantile_sums(n, _SPREADS) if n else (0.0,) * len(_SPREADS) for n in calls]
-    return {**hours, "calls": calls, "errors": tuple(apportion(today.totals["errors"], calls)),
-            "outputTokens": tuple(apportion(today.totals["outputTokens"], [v[0] for v in per_call])),
-            "inputTokens": tuple(apportion(today.totals["inputTokens"], [v[2] for v in per_call]))}
+    return {
+        **hours,
+        "calls": calls,
+        "errors": tuple(apportion(today.totals["errors"], calls)),
+        "outputTokens": tuple(apportion(today.totals["outputTokens"], [v[0] for v in per_call])),
+        "inputTokens": tuple(apportion(today.totals["inputTokens"], [v[2] for v in per_call])),
+    }
 
 
 @lru_cache(maxsize=4096)
@@ -227,8 +240,17 @@ def _record(today: BotDay, hours: range, start: str, end: str) -> dict[str, Any]
 
 # The spreads whose quantile sums the LLM figures need (see _llm).
 _LATENCY = _SIGMA_OUT + _SIGMA_SPEED
-_SPREADS = (_SIGMA_OUT, 2 * _SIGMA_OUT, _SIGMA_IN, 2 * _SIGMA_IN, _LATENCY, 2 * _LATENCY, _SIGMA_SPEED,
-            2 * _SIGMA_SPEED, _SIGMA_IN + _SIGMA_OUT)
+_SPREADS = (
+    _SIGMA_OUT,
+    2 * _SIGMA_OUT,
+    _SIGMA_IN,
+    2 * _SIGMA_IN,
+    _LATENCY,
+    2 * _LATENCY,
+    _SIGMA_SPEED,
+    2 * _SIGMA_SPEED,
+    _SIGMA_IN + _SIGMA_OUT,
+)
 # The spreads whose extremes they need, in the order _llm unpacks them.
 _REACHES = (_SIGMA_OUT, _SIGMA_IN, _LATENCY, _SIGMA_SPEED)
 _LOG_MS = math.log(1000)
@@ -248,8 +270,12 @@ def _llm(figures: Mapping[str, int], sums: Sequence[float], busiest: int, mu: tu
     total = round(input_tokens * _PRICE_IN + output_tokens * _PRICE_OUT, 6)
     figures_of_calls = {"calls": calls, "errors": figures["errors"], "inputTokens": input_tokens, "outputTokens": output_tokens}
     if not calls:
-        return {**figures_of_calls, "latency": stats(0, 0, 0, 0, 0, 1), "tokensPerSecond": stats(0, 0, 0, 0, 0, 2),
-                "cost": {"sum": total, **stats(0, 0, 0, 0, 0, 8)}}
+        return {
+            **figures_of_calls,
+            "latency": stats(0, 0, 0, 0, 0, 1),
+            "tokensPerSecond": stats(0, 0, 0, 0, 0, 2),
+            "cost": {"sum": total, **stats(0, 0, 0, 0, 0, 8)},
+        }
     mu_out, mu_in, mu_speed = mu
     (out_low, out_high), (in_low, in_high), (lat_low, lat_high), (speed_low, speed_high) = extremes(busiest, _REACHES)
     # Each scale c = e^mu times a quantile sum: the items' sum (spread s), their squares' (2 s).

@@ -23,8 +23,32 @@ from mockserver.synth.calendar import day_start
 
 # Share of a day's conversations starting in each UTC hour: quiet nights, a late-morning peak
 # and a smaller evening one.
-_RAW_DIURNAL = (0.4, 0.3, 0.25, 0.2, 0.25, 0.4, 0.8, 1.5, 2.6, 3.4, 3.8, 3.9,
-                3.6, 3.7, 3.8, 3.6, 3.3, 2.9, 2.6, 2.5, 2.3, 1.8, 1.2, 0.7)
+_RAW_DIURNAL = (
+    0.4,
+    0.3,
+    0.25,
+    0.2,
+    0.25,
+    0.4,
+    0.8,
+    1.5,
+    2.6,
+    3.4,
+    3.8,
+    3.9,
+    3.6,
+    3.7,
+    3.8,
+    3.6,
+    3.3,
+    2.9,
+    2.6,
+    2.5,
+    2.3,
+    1.8,
+    1.2,
+    0.7,
+)
 DIURNAL = tuple(w / sum(_RAW_DIURNAL) for w in _RAW_DIURNAL)
 # Monday..Sunday (date.weekday()): weekends are quieter for business bots.
 WEEKLY = (1.08, 1.1, 1.07, 1.05, 0.98, 0.62, 0.55)

@@ -22,8 +22,15 @@ LAST_MS = timedelta(milliseconds=1)
 MAX_POINTS = 50_000
 
 
-def check_size(start: datetime, end: datetime, dimension: str, groups: int = 1, limit: int = MAX_POINTS,
-               hint: str = "Narrow the range or choose a coarser bucket.", items: str = "points") -> None:
+def check_size(
+    start: datetime,
+    end: datetime,
+    dimension: str,
+    groups: int = 1,
+    limit: int = MAX_POINTS,
+    hint: str = "Narrow the range or choose a coarser bucket.",
+    items: str = "points",
+) -> None:
     """Refuse, with a 400 that says how to narrow it (``hint``: the endpoint's own parameters), an
     answer of ``items`` that would be unreasonably large."""
     points = bucket_count(start, end, dimension) * max(groups, 1)
@@ -70,6 +77,8 @@ def accumulate(
     return sums
 
 
-def zero_filled(start: datetime, end: datetime, dimension: str, sums: Mapping[datetime, Mapping[K, int]], keys: Sequence[K]) -> list[tuple[datetime, K, int]]:
+def zero_filled(
+    start: datetime, end: datetime, dimension: str, sums: Mapping[datetime, Mapping[K, int]], keys: Sequence[K]
+) -> list[tuple[datetime, K, int]]:
     """Every bucket of [start, end] for every key, 0 where nothing happened, ordered by bucket then key."""
     return [(b, key, sums.get(b, {}).get(key, 0)) for b in buckets(start, end, dimension) for key in keys]

@@ -20,8 +20,22 @@ Check = Callable[[Any], bool]
 Resolve = Callable[[str], Any]
 
 # Keywords that never change whether a value is valid.
-_ANNOTATIONS = frozenset({"description", "title", "example", "examples", "default", "deprecated", "readOnly",
-                          "writeOnly", "$comment", "externalDocs", "xml", "discriminator"})
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "title",
+        "example",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+        "externalDocs",
+        "xml",
+        "discriminator",
+    }
+)
 _FORMATS = frozenset({"date", "date-time", "uuid", "email", "ipv4", "ipv6", "regex"})
 
 
@@ -64,19 +78,23 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
         constant = schema["const"]
         parts.append(lambda value: _same(value, constant))
         keys.discard("const")
-    for keyword, test in (("minimum", lambda v, n: v >= n), ("maximum", lambda v, n: v <= n),
-                          ("exclusiveMinimum", lambda v, n: v > n), ("exclusiveMaximum", lambda v, n: v < n)):
+    for keyword, test in (
+        ("minimum", lambda v, n: v >= n),
+        ("maximum", lambda v, n: v <= n),
+        ("exclusiveMinimum", lambda v, n: v > n),
+        ("exclusiveMaximum", lambda v, n: v < n),
+    ):
         if keyword in keys:
             limit = schema[keyword]
             if isinstance(limit, bool) or not isinstance(limit, (int, float)):
                 return None
-            parts.append(lambda value, test=test, limit=limit: not _is_number(value) or test(value, limit))
+            parts.append(lambda value, test=test, limit=limit: not _is_number(value) or test(value, limit))  # type: ignore[misc]
             keys.discard(keyword)
     for keyword, test in (("minLength", lambda v, n: len(v) >= n), ("maxLength", lambda v, n: len(v) <= n)):
         if keyword in keys:
             limit = schema[keyword]
             # jsonschema counts code points, as len() does.
-            parts.append(lambda value, test=test, limit=limit: not isinstance(value, str) or test(value, limit))
+            parts.append(lambda value, test=test, limit=limit: not isinstance(value, str) or test(value, limit))  # type: ignore[misc]
             keys.discard(keyword)
     if "pattern" in keys:
         pattern = re.compile(schema["pattern"])
@@ -114,7 +132,7 @@ def _array_check(schema: dict[str, Any], resolve: Resolve, depth: int) -> Check 
             return False
         if unique and len({_identity(v) for v in value}) != len(value):
             return False
-        return all(item(v) for v in value)  # type: ignore[misc]
+        return all(item(v) for v in value)
 
     return check
 

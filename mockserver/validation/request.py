@@ -51,8 +51,10 @@ class RequestValidator:
         self.operation = operation
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.security = SecurityCheck(operation.security, spec.security_schemes, tokens)
-        self._params = [(ParameterPlan.of(p, self._resolve), _checker(compiler.compile(p.schema), p.schema, self._resolve))
-                        for p in operation.parameters]
+        self._params = [
+            (ParameterPlan.of(p, self._resolve), _checker(compiler.compile(p.schema), p.schema, self._resolve))
+            for p in operation.parameters
+        ]
         body = operation.request_body
         self._body_required = bool(body and body.required)
         self._body_media = {mt.lower(): compiler.compile(schema) for mt, schema in (body.content.items() if body else ())}
@@ -129,8 +131,7 @@ class RequestValidator:
         if validator is None:
             raise Problem(
                 UNSUPPORTED_MEDIA_TYPE,
-                f"Unsupported Content-Type {shorten(content_type or '(none)')}: "
-                f"send {' or '.join(self._body_media)}.",
+                f"Unsupported Content-Type {shorten(content_type or '(none)')}: send {' or '.join(self._body_media)}.",
                 "header",
                 "content-type",
             )
@@ -138,12 +139,17 @@ class RequestValidator:
             try:
                 text = body.decode("utf-8")  # strict: json.loads(bytes) would let encoded surrogates through
             except UnicodeDecodeError as exc:
-                raise Problem(MALFORMED_BODY, f"Request body is not valid UTF-8: byte {body[exc.start]:#04x} at position "
-                              f"{exc.start} ({exc.reason}).", "body") from exc
+                raise Problem(
+                    MALFORMED_BODY,
+                    f"Request body is not valid UTF-8: byte {body[exc.start]:#04x} at position {exc.start} ({exc.reason}).",
+                    "body",
+                ) from exc
             try:
                 value = json.loads(text, parse_constant=_no_constants)
             except RecursionError as exc:
-                raise Problem(MALFORMED_BODY, "Request body is nested too deeply to be a sensible JSON document.", "body") from exc
+                raise Problem(
+                    MALFORMED_BODY, "Request body is nested too deeply to be a sensible JSON document.", "body"
+                ) from exc
             except ValueError as exc:
                 raise Problem(MALFORMED_BODY, f"Request body is not valid JSON: {exc}.", "body") from exc
         else:
@@ -202,7 +208,4 @@ def _body_message(error: Any, resolve: Any) -> str:
             + (" and more" if len(extra) > 5 else "")
             + (f"; allowed properties: {', '.join(allowed)}." if allowed else ".")
         )
-    return (
-        f"Invalid request body: {field_name} must be {expectation(error.schema, resolve)}, "
-        f"got {_show_json(error.instance)}."
-    )
+    return f"Invalid request body: {field_name} must be {expectation(error.schema, resolve)}, got {_show_json(error.instance)}."

@@ -8,15 +8,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:mockserver:spec"
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
 
 FORMAT_CHECKER = FormatChecker(formats=("email", "ipv4", "ipv6", "regex"))
@@ -47,14 +45,10 @@ class SchemaCompiler:
     """Builds validators whose local ``$ref``s resolve against one spec document."""
 
     def __init__(self, root: dict[str, Any]) -> None:
-        self._registry: Registry = Registry().with_resource(
-            SPEC_URI, Resource(contents=root, specification=DRAFT202012)
-        )
+        self._registry: Registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(root))
 
     def compile(self, schema: dict[str, Any]) -> Draft202012Validator:
-        return Draft202012Validator(
-            _absolute_refs(schema), registry=self._registry, format_checker=FORMAT_CHECKER
-        )
+        return Draft202012Validator(_absolute_refs(schema), registry=self._registry, format_checker=FORMAT_CHECKER)
 
 
 def most_specific(errors: Any) -> Any:
@@ -69,7 +63,9 @@ def _absolute_refs(node: Any) -> Any:
     """Copy a schema taken out of the document, pointing its ``#/...`` refs back at the document."""
     if isinstance(node, dict):
         return {
-            key: (SPEC_URI + value if key == "$ref" and isinstance(value, str) and value.startswith("#") else _absolute_refs(value))
+            key: (
+                SPEC_URI + value if key == "$ref" and isinstance(value, str) and value.startswith("#") else _absolute_refs(value)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -118,12 +114,17 @@ def expectation(schema: Any, resolve: Any = None, depth: int = 0) -> str:
         items = schema.get("items")
         words = "a list" + (f" of {expectation(items, resolve, depth + 1)}" if items else "")
     else:
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "a value"
+        words = " or ".join(_TYPE_WORDS.get(t) or str(t) for t in types) or "a value"
     limits = []
     for key, text in (
-        ("minimum", ">= {}"), ("maximum", "<= {}"), ("exclusiveMinimum", "> {}"), ("exclusiveMaximum", "< {}"),
-        ("minLength", "at least {} characters"), ("maxLength", "at most {} characters"),
-        ("minItems", "at least {} items"), ("maxItems", "at most {} items"),
+        ("minimum", ">= {}"),
+        ("maximum", "<= {}"),
+        ("exclusiveMinimum", "> {}"),
+        ("exclusiveMaximum", "< {}"),
+        ("minLength", "at least {} characters"),
+        ("maxLength", "at most {} characters"),
+        ("minItems", "at least {} items"),
+        ("maxItems", "at most {} items"),
         ("pattern", "matching the pattern {}"),
     ):
         if key in schema:

@@ -33,7 +33,8 @@ class SecurityCheck:
         # An empty requirement object ({}) makes security optional.
         self.public = not self._alternatives or any(not alt for alt in self._alternatives)
         self.reads_query = not self.public and any(
-            s.get("type") == "apiKey" and s.get("in") == "query" for alt in self._alternatives for s in alt)
+            s.get("type") == "apiKey" and s.get("in") == "query" for alt in self._alternatives for s in alt
+        )
 
     def check(self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]) -> None:
         if self.public:
@@ -55,8 +56,9 @@ class SecurityCheck:
                     return {"WWW-Authenticate": f'{scheme.get("scheme", "bearer").capitalize()} realm="mockserver"'}
         return {}
 
-    def _check_scheme(self, scheme: dict[str, Any], headers: Mapping[str, str], query: Mapping[str, list[str]],
-                      cookies: Mapping[str, str]) -> tuple[str, str] | None:
+    def _check_scheme(
+        self, scheme: dict[str, Any], headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
+    ) -> tuple[str, str] | None:
         """None when the scheme's credential is there and acceptable, else (reason, message)."""
         kind = scheme.get("type")
         if kind == "http" or kind == "oauth2" or kind == "openIdConnect":
@@ -67,15 +69,16 @@ class SecurityCheck:
             prefix, _, credential = header.partition(" ")
             credential = credential.strip()
             if prefix.lower() != expected.lower() or not credential:
-                return "malformed", (f"Malformed Authorization header: expected '{expected.capitalize()} <token>', "
-                                     f"got '{_mask(header)}'.")
+                return "malformed", (
+                    f"Malformed Authorization header: expected '{expected.capitalize()} <token>', got '{_mask(header)}'."
+                )
             return self._known(credential)
         if kind == "apiKey":
             name, where = scheme.get("name", ""), scheme.get("in", "header")
             if where == "header":
                 value = headers.get(name.lower())
             elif where == "query":
-                value = (query.get(name) or [None])[0]
+                value = (query.get(name) or [""])[0] or None
             else:
                 value = cookies.get(name)
             if not value or not value.strip():
@@ -85,7 +88,10 @@ class SecurityCheck:
 
     def _known(self, credential: str) -> tuple[str, str] | None:
         if self._tokens and credential not in self._tokens:
-            return "unknown", f"Invalid credentials: '{_mask(credential)}' is not one of the tokens this server accepts (--token)."
+            return (
+                "unknown",
+                f"Invalid credentials: '{_mask(credential)}' is not one of the tokens this server accepts (--token).",
+            )
         return None
 
 

@@ -43,12 +43,12 @@ class Buckets:
         if self.count == 0:
             return []
         if self.dimension == "hour":
-            labels = []
+            labels: list[str] = []
             first_hour = self.origin % 24
             for ordinal in range(self.first_day.toordinal(), self.last_day.toordinal() + 1):
                 prefix = date.fromordinal(ordinal).isoformat()
                 labels.extend(prefix + suffix for suffix in _HOUR_TEXT)
-            return labels[first_hour:first_hour + self.count]
+            return labels[first_hour : first_hour + self.count]
         if self.dimension == "day":
             return [date.fromordinal(o).isoformat() + _HOUR_TEXT[0] for o in range(self.origin, self.origin + self.count)]
         if self.dimension == "month":

@@ -77,8 +77,10 @@ def day_hours(lic: License, ordinal: int) -> Hours:
         return (NO_HOURS,) * len(KINDS)
     everyone, paid = _paid_hours(lic, ordinal)
     free = [a - b for a, b in zip(everyone, paid)]
-    return (*carve_all(paid, kinds[:_PAID_KINDS], phases[1:_PAID_KINDS]),
-            *carve_all(free, kinds[_PAID_KINDS:], phases[_PAID_KINDS:]))
+    return (
+        *carve_all(paid, kinds[:_PAID_KINDS], phases[1:_PAID_KINDS]),
+        *carve_all(free, kinds[_PAID_KINDS:], phases[_PAID_KINDS:]),
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -132,7 +134,6 @@ def cell_hours(lic: License, ordinal: int) -> tuple[tuple[Hours, ...], ...]:
     rng = keyed_random(lic.seed, "chatbotcom", "story-hours", ordinal)
     result = []
     for hours, stories in zip(sources, cells):
-        per_kind = [carve_all(hours[k], [s[k] for s in stories], [rng.random() for _ in stories])
-                    for k in range(len(KINDS))]
+        per_kind = [carve_all(hours[k], [s[k] for s in stories], [rng.random() for _ in stories]) for k in range(len(KINDS))]
         result.append(tuple(tuple(per_kind[k][t] for k in range(len(KINDS))) for t in range(len(stories))))
     return tuple(result)

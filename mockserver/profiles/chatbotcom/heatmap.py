@@ -3,6 +3,7 @@ client sends), over the range."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ def heatmap_report(call: Call) -> Any:
             midnight = datetime.combine(date.fromordinal(ordinal), datetime.min.time(), UTC)
             first_hour = 0 if low <= midnight else low.hour
             last_hour = 23 if midnight + timedelta(days=1) - LAST_MS <= high else high.hour
+            values: Sequence[int]
             if selection.level == 0:
                 values = hour_figure(lic, ordinal, 0)
             else:
@@ -43,7 +45,6 @@ def heatmap_report(call: Call) -> Any:
                     grid[(sunday_first + shift) % 7][local] += values[hour]
     busiest = max(max(row) for row in grid)
     return [
-        [{"day": d, "hour": h, "value": v, "usage": round(100 * v / busiest, 2) if busiest else 0}
-         for h, v in enumerate(row)]
+        [{"day": d, "hour": h, "value": v, "usage": round(100 * v / busiest, 2) if busiest else 0} for h, v in enumerate(row)]
         for d, row in enumerate(grid)
     ]

@@ -26,7 +26,7 @@ def interactions_report(call: Call) -> Any:
     buckets = Buckets(start, end, "year")
     conversations, messages = sum_series(lic, start, end, buckets, selection, ("conversations", "messages"), call.now)
     by_key = dict(zip(selection.keys, zip(conversations, messages)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for story in stories:
         started, said = by_key[story.id]
         entries = _interactions_of(lic, story)
@@ -44,8 +44,16 @@ def interactions_report(call: Call) -> Any:
 def _interactions_of(lic: License, story: Story) -> list[tuple[dict[str, Any], float]]:
     """A story's interactions with their share of matches: welcome, regular ones, fallbacks."""
     rng = keyed_random(lic.seed, "chatbotcom", "interactions", story.id)
-    names = ("Greeting", "Order number", "Tracking link", "Refund policy", "Opening hours",
-             "Contact details", "Product info", "Goodbye")
+    names = (
+        "Greeting",
+        "Order number",
+        "Tracking link",
+        "Refund policy",
+        "Opening hours",
+        "Contact details",
+        "Product info",
+        "Goodbye",
+    )
     regular = [
         ({"name": name, "id": object_id(lic.seed, story.id, name)}, rng.uniform(0.3, 1.5))
         for name in rng.sample(names, rng.randint(2, 5))

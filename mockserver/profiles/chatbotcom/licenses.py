@@ -19,8 +19,15 @@ SOURCES = ("messenger", "livechat", "livechat3", "slack", "widget", "app", "cust
 SOURCE_WEIGHTS = (0.16, 0.2, 0.14, 0.05, 0.3, 0.1, 0.05)
 # How much likelier a conversation from this source is to be paid (live chat hand-overs are).
 SOURCE_PAID = (1.0, 1.3, 1.3, 0.8, 1.0, 0.9, 0.7)
-_STORY_NAMES = ("Welcome flow", "Order status", "Returns & refunds", "Pricing questions",
-                "Book a demo", "Shipping times", "Talk to an agent")
+_STORY_NAMES = (
+    "Welcome flow",
+    "Order status",
+    "Returns & refunds",
+    "Pricing questions",
+    "Book a demo",
+    "Shipping times",
+    "Talk to an agent",
+)
 # Messages (from the user and the bot) in a short, a typical and a long conversation.
 LENGTHS = (2, 6, 13)
 # Kinds of conversation: (paid, length index); paid kinds first.
@@ -64,13 +71,16 @@ def license_for(seed: int) -> License:
     weights = [rng.uniform(0.3, 1.0) for _ in range(count)]
     traits = keyed_random(seed, "chatbotcom", "license-traits")
     stories = tuple(
-        Story(object_id(seed, "chatbotcom", "story", i), _STORY_NAMES[i], weights[i],
-              tuple(traits.uniform(0.6, 1.6) for _ in LENGTHS))
+        Story(
+            object_id(seed, "chatbotcom", "story", i),
+            _STORY_NAMES[i],
+            weights[i],
+            tuple(traits.uniform(0.6, 1.6) for _ in LENGTHS),
+        )
         for i in range(count)
     )
     lengths = (traits.uniform(0.12, 0.3), traits.uniform(0.45, 0.6), traits.uniform(0.15, 0.3))
-    return License(seed, Entity.of(seed, "chatbotcom", "license", scale=2.0), stories,
-                   traits.uniform(0.55, 0.85), lengths)
+    return License(seed, Entity.of(seed, "chatbotcom", "license", scale=2.0), stories, traits.uniform(0.55, 0.85), lengths)
 
 
 def weigh(kinds: Counts, weights: Counts) -> int:

@@ -40,9 +40,13 @@ def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:
         text = date(*(int(part) for part in loose.groups())).isoformat() if loose else raw
         return parse_instant(text, end_of_day=end_of_day)
     except (ValueError, IndexError):
-        raise Problem(INVALID_PARAMETER, f"Invalid query parameter '{name}': expected a date like 2025-01-31 or "
-                      f"2025-1-31, or an RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(raw)}.",
-                      "query", name) from None
+        raise Problem(
+            INVALID_PARAMETER,
+            f"Invalid query parameter '{name}': expected a date like 2025-01-31 or "
+            f"2025-1-31, or an RFC 3339 date-time like 2025-01-31T00:00:00Z, got {shorten(raw)}.",
+            "query",
+            name,
+        ) from None
 
 
 def _period(period: str, now: datetime) -> tuple[datetime, datetime]:

@@ -57,7 +57,7 @@ def kinds_on(lic: License, ordinal: int, selection: Selection) -> list[Counts]:
     for members in selection.members:
         sums = [0] * len(KINDS)
         for source, story in members:
-            counts = table[source] if story is None else table[source][story]  # type: ignore[index]
+            counts: Any = table[source] if story is None else table[source][story]
             for k, n in enumerate(counts):
                 sums[k] += n
         result.append(tuple(sums))
@@ -75,7 +75,7 @@ def hours_on(lic: License, ordinal: int, selection: Selection) -> list[Hours]:
     for members in selection.members:
         sums = [[0] * 24 for _ in KINDS]
         for source, story in members:
-            kinds = table[source] if story is None else table[source][story]  # type: ignore[index]
+            kinds: Any = table[source] if story is None else table[source][story]
             for row, hours in zip(sums, kinds):
                 for h, n in enumerate(hours):
                     if n:

@@ -26,8 +26,9 @@ from mockserver.timeutil import UTC
 MAX_POINTS = 50_000
 
 
-def sum_series(lic: License, start: datetime, end: datetime, buckets: Buckets, selection: Selection,
-                figures: Sequence[str], now: datetime) -> list[list[list[int]]]:
+def sum_series(
+    lic: License, start: datetime, end: datetime, buckets: Buckets, selection: Selection, figures: Sequence[str], now: datetime
+) -> list[list[list[int]]]:
     """Per figure, per key, the value of every bucket (0 where nothing happened).
 
     Only days with activity are visited: the license's history (see ``Entity.window``) within
@@ -59,6 +60,7 @@ def sum_series(lic: License, start: datetime, end: datetime, buckets: Buckets, s
             continue
         first_hour = 0 if low <= midnight else low.hour
         last_hour = 23 if midnight + timedelta(days=1) - LAST_MS <= high else high.hour
+        rows: list[list[Sequence[int]]]
         if plain:
             rows = [[hour_figure(lic, ordinal, FIGURE_INDEX[name]) for name in figures]]
         else:
@@ -66,14 +68,14 @@ def sum_series(lic: License, start: datetime, end: datetime, buckets: Buckets, s
         if hourly:
             base = ordinal * 24 - buckets.origin
             for key, per_figure in enumerate(rows):
-                for f, values in enumerate(per_figure):
+                for f, hours in enumerate(per_figure):
                     target = series[f][key]
-                    target[base + first_hour:base + last_hour + 1] = values[first_hour:last_hour + 1]
+                    target[base + first_hour : base + last_hour + 1] = hours[first_hour : last_hour + 1]
         else:
             index = buckets.of_day(day)
             for key, per_figure in enumerate(rows):
-                for f, values in enumerate(per_figure):
-                    series[f][key][index] += sum(values[first_hour:last_hour + 1])
+                for f, hours in enumerate(per_figure):
+                    series[f][key][index] += sum(hours[first_hour : last_hour + 1])
     return series
 
 
@@ -102,8 +104,13 @@ def series_request(call: Call) -> SeriesRequest:
     dimension = call.params.get("dimension", "day")
     if dimension == "auto":
         span = end - start
-        dimension = "hour" if span <= timedelta(hours=48) else "day" if span <= timedelta(days=90) else (
-            "month" if span <= timedelta(days=1095) else "year")
+        dimension = (
+            "hour"
+            if span <= timedelta(hours=48)
+            else "day"
+            if span <= timedelta(days=90)
+            else ("month" if span <= timedelta(days=1095) else "year")
+        )
     group = call.params.get("group")
     selection = Selection.of(lic, group, as_list(call.params.get("source")), as_list(call.params.get("storyId")))
     # Every bucket of the range is listed, for every group value: that is the size of the answer.
@@ -122,8 +129,11 @@ def series_body(request: SeriesRequest, columns: list[list[Any]], decimals: bool
         every = values
     else:
         tags = [f',"{group}":{json.dumps(key)}}}' for key in keys]
-        points = [f'{{"date":"{label}","value":{number(column[i])}{tag}'
-                  for i, label in enumerate(labels) for column, tag in zip(columns, tags)]
+        points = [
+            f'{{"date":"{label}","value":{number(column[i])}{tag}'
+            for i, label in enumerate(labels)
+            for column, tag in zip(columns, tags)
+        ]
         every = [v for i in range(len(labels)) for v in (column[i] for column in columns)]
     if every:
         total = round(sum(every), 2) if decimals else sum(every)

@@ -32,8 +32,17 @@ from mockserver.timeutil import iso_ms
 from mockserver.validation.schema import shorten
 
 # NestJS's HttpException names (not Python's phrases: 413 is "Payload Too Large" there).
-PHRASES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-           413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error"}
+PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 class ChatCaptain(Profile):
@@ -50,7 +59,7 @@ class ChatCaptain(Profile):
         example = "6790b2f1c2a4e5d3f8a1b234"
         return {
             "chatbots": "Any chatbotId is a chatbot: its 2-5 channels follow from the seed and the id "
-                        "(GET /v1/chatbots/{chatbotId}/statistics/channels lists them).",
+            "(GET /v1/chatbots/{chatbotId}/statistics/channels lists them).",
             "channelTypes": list(KINDS),
             "voiceChannelTypes": list(VOICE),
             "example": {"chatbotId": example, "channels": [c.public() for c in channels_of(seed, example)]},
@@ -72,8 +81,12 @@ class ChatCaptain(Profile):
         found = [c for c in channels_of(call.seed, chatbot) if c.id == wanted]
         if not found:
             known = ", ".join(c.id for c in channels_of(call.seed, chatbot))
-            raise Problem(NOT_FOUND, f"Channel {shorten(wanted)} not found for chatbot {shorten(chatbot)}; its channels "
-                          f"are: {known}.", "query", "channelId")
+            raise Problem(
+                NOT_FOUND,
+                f"Channel {shorten(wanted)} not found for chatbot {shorten(chatbot)}; its channels are: {known}.",
+                "query",
+                "channelId",
+            )
         return report(call, found, CHANNEL_COMPONENTS, {"channelId": wanted}, start, end)
 
     @handles("StatisticsController_getOverviewReport")
@@ -97,14 +110,29 @@ class ChatCaptain(Profile):
         shares = apportion(assigned, [1 / (i + 1) ** 0.4 for i in range(len(agents))])
         closed_by = apportion(closed, shares)
         agent_rows = [
-            {"agentId": object_id(call.seed, chatbot, name), "name": name, "assigned": n, "closed": c,
-             "messagesSent": round(n * rng.uniform(4, 9)), "firstResponseTimeMedianSeconds": round(rng.uniform(30, 400), 1)}
-            for name, n, c in zip(agents, shares, closed_by) if n
+            {
+                "agentId": object_id(call.seed, chatbot, name),
+                "name": name,
+                "assigned": n,
+                "closed": c,
+                "messagesSent": round(n * rng.uniform(4, 9)),
+                "firstResponseTimeMedianSeconds": round(rng.uniform(30, 400), 1),
+            }
+            for name, n, c in zip(agents, shares, closed_by)
+            if n
         ]
         return {
-            "chatbotId": chatbot, "from": call.params["from"], "to": call.params["to"],
-            "conversations": {"total": handed, "open": open_, "pending": pending, "closed": closed,
-                              "assigned": assigned, "unassigned": handed - assigned},
+            "chatbotId": chatbot,
+            "from": call.params["from"],
+            "to": call.params["to"],
+            "conversations": {
+                "total": handed,
+                "open": open_,
+                "pending": pending,
+                "closed": closed,
+                "assigned": assigned,
+                "unassigned": handed - assigned,
+            },
             "firstResponseTimeMedianSeconds": round(rng.uniform(45, 300), 1) if assigned else None,
             "resolutionTimeMedianSeconds": round(rng.uniform(600, 7200), 1) if closed else None,
             "agents": agent_rows,
@@ -125,8 +153,12 @@ class ChatCaptain(Profile):
         if job is None or job.owner != chatbot:
             raise Problem(NOT_FOUND, f"Export {shorten(export_id)} not found for chatbot {shorten(chatbot)}.", "path", "exportId")
         status, progress = job.state(call.wall)
-        body: dict[str, Any] = {"id": job.id, "status": status, "progress": progress,
-                                "createdAt": iso_ms(call.job_time(job.created))}
+        body: dict[str, Any] = {
+            "id": job.id,
+            "status": status,
+            "progress": progress,
+            "createdAt": iso_ms(call.job_time(job.created)),
+        }
         headers = {}
         if status == "completed":
             body["downloadUrl"], expires = call.download_url(job)

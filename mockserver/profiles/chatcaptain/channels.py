@@ -19,8 +19,18 @@ from mockserver.timeutil import iso_ms
 
 VOICE = ("voice", "audiocodes")
 LANGUAGES = ("de", "en", "fr", "es", "it", "tr", "pl", "nl")
-INTENTS = ("greeting", "opening_hours", "order_status", "cancel_order", "talk_to_human", "pricing",
-           "reset_password", "delivery_time", "invoice_copy", "goodbye")
+INTENTS = (
+    "greeting",
+    "opening_hours",
+    "order_status",
+    "cancel_order",
+    "talk_to_human",
+    "pricing",
+    "reset_password",
+    "delivery_time",
+    "invoice_copy",
+    "goodbye",
+)
 HOUR, DAY, MS = timedelta(hours=1), timedelta(days=1), timedelta(milliseconds=1)
 
 
@@ -38,14 +48,35 @@ class Kind:
     handover: tuple[float, float]  # share of conversations handed to a human
 
 
-_OFFICE = (0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 1.2, 2.6, 3.8, 4.0, 4.0, 3.8,
-           3.4, 3.7, 3.9, 3.7, 3.0, 2.0, 1.2, 0.7, 0.4, 0.2, 0.1, 0.05)
-_WEB = (0.4, 0.3, 0.25, 0.2, 0.25, 0.4, 0.8, 1.5, 2.6, 3.4, 3.8, 3.9,
-        3.6, 3.7, 3.8, 3.6, 3.3, 2.9, 2.6, 2.5, 2.3, 1.8, 1.2, 0.7)
-_CHAT = (0.9, 0.5, 0.3, 0.25, 0.3, 0.6, 1.3, 2.2, 2.8, 3.1, 3.2, 3.3,
-         3.4, 3.2, 3.1, 3.1, 3.2, 3.4, 3.6, 3.8, 3.7, 3.0, 2.1, 1.4)
-_MAIL = (0.8, 0.6, 0.5, 0.5, 0.6, 0.9, 1.6, 2.6, 3.2, 3.4, 3.3, 3.1,
-         2.9, 3.0, 3.0, 2.9, 2.7, 2.3, 2.0, 1.8, 1.6, 1.4, 1.2, 1.0)
+_OFFICE = (
+    0.05,
+    0.05,
+    0.05,
+    0.05,
+    0.1,
+    0.3,
+    1.2,
+    2.6,
+    3.8,
+    4.0,
+    4.0,
+    3.8,
+    3.4,
+    3.7,
+    3.9,
+    3.7,
+    3.0,
+    2.0,
+    1.2,
+    0.7,
+    0.4,
+    0.2,
+    0.1,
+    0.05,
+)
+_WEB = (0.4, 0.3, 0.25, 0.2, 0.25, 0.4, 0.8, 1.5, 2.6, 3.4, 3.8, 3.9, 3.6, 3.7, 3.8, 3.6, 3.3, 2.9, 2.6, 2.5, 2.3, 1.8, 1.2, 0.7)
+_CHAT = (0.9, 0.5, 0.3, 0.25, 0.3, 0.6, 1.3, 2.2, 2.8, 3.1, 3.2, 3.3, 3.4, 3.2, 3.1, 3.1, 3.2, 3.4, 3.6, 3.8, 3.7, 3.0, 2.1, 1.4)
+_MAIL = (0.8, 0.6, 0.5, 0.5, 0.6, 0.9, 1.6, 2.6, 3.2, 3.4, 3.3, 3.1, 2.9, 3.0, 3.0, 2.9, 2.7, 2.3, 2.0, 1.8, 1.6, 1.4, 1.2, 1.0)
 _BUSINESS_WEEK = (1.08, 1.1, 1.07, 1.05, 0.98, 0.62, 0.55)
 KINDS = {
     "web": Kind(0.35, 1.0, _BUSINESS_WEEK, _WEB, (4, 8), (30, 60), (0.78, 0.9), (0.05, 0.09)),
@@ -54,7 +85,9 @@ KINDS = {
     "voice": Kind(0.12, 0.35, (1.15, 1.1, 1.08, 1.05, 1.0, 0.35, 0.15), _OFFICE, (6, 12), (25, 50), (0.7, 0.82), (0.12, 0.18)),
     "telegram": Kind(0.08, 0.3, (1.0, 1.0, 1.0, 1.0, 1.02, 0.9, 0.85), _CHAT, (5, 10), (20, 45), (0.76, 0.88), (0.03, 0.07)),
     "email": Kind(0.06, 0.25, (1.12, 1.08, 1.05, 1.03, 0.95, 0.4, 0.35), _MAIL, (2, 4), (150, 300), (0.8, 0.9), (0.1, 0.2)),
-    "audiocodes": Kind(0.04, 0.35, (1.15, 1.1, 1.08, 1.05, 1.0, 0.35, 0.15), _OFFICE, (6, 12), (25, 50), (0.7, 0.82), (0.12, 0.18)),
+    "audiocodes": Kind(
+        0.04, 0.35, (1.15, 1.1, 1.08, 1.05, 1.0, 0.35, 0.15), _OFFICE, (6, 12), (25, 50), (0.7, 0.82), (0.12, 0.18)
+    ),
     "brevo": Kind(0.03, 0.2, (1.12, 1.08, 1.05, 1.03, 0.95, 0.4, 0.35), _MAIL, (2, 5), (60, 150), (0.8, 0.9), (0.05, 0.1)),
 }
 LABELS = {"meta-whatsapp": "WhatsApp", "audiocodes": "Phone (AudioCodes)", "voice": "Phone"}
@@ -88,8 +121,7 @@ class Channel:
         if self.created.date() < day and (until is None or day < until.date()):
             return None
         begins = day_start(day)
-        return [begins + (h + 1) * HOUR > self.created and (until is None or begins + h * HOUR < until)
-                for h in range(24)]
+        return [begins + (h + 1) * HOUR > self.created and (until is None or begins + h * HOUR < until) for h in range(24)]
 
     def public(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type, "status": self.status}
@@ -129,8 +161,20 @@ def channels_of(seed: int, chatbot: str) -> tuple[Channel, ...]:
         # An inactive channel was switched off at its last update, after at least a month of use.
         days = rng.randint(30, 400) if inactive else rng.randint(0, 300)
         updated = created + timedelta(days=days, hours=rng.randint(0, 6), minutes=rng.randint(0, 59))
-        result.append(Channel(channel_id, LABELS.get(kind, kind.capitalize()), kind, "inactive" if inactive else "active",
-                              number, created, updated, activity, languages, intents))
+        result.append(
+            Channel(
+                channel_id,
+                LABELS.get(kind, kind.capitalize()),
+                kind,
+                "inactive" if inactive else "active",
+                number,
+                created,
+                updated,
+                activity,
+                languages,
+                intents,
+            )
+        )
     ordered = sorted(result, key=lambda c: c.created)
     # Name channels like a person would: "Web", or "Web 2" for a second one of the same kind.
     seen: dict[str, int] = {}

@@ -26,36 +26,68 @@ from mockserver.timeutil import iso_ms
 
 # Component ids as the vendor numbers them, per report.
 CHANNEL_COMPONENTS = (
-    "STEP_EXEC_COUNT_FOR_CHANNEL_ID", "CONVERSATION_COUNT_FOR_CHANNEL_ID",
-    "CONVERSATION_COUNT_INTERVAL_FOR_CHANNEL_ID", "CONVERSATION_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID",
-    "CONVERSATION_LANGUAGES_FOR_CHANNEL_ID", "CONVERSATION_MESSAGE_COUNT_MEDIAN_FOR_CHANNEL_ID",
-    "INTENT_COUNT_FOR_CHANNEL_ID", "INTENT_HITS_FOR_CHANNEL_ID", "INTENT_SCORE_MEDIAN_FOR_CHANNEL_ID",
-    "INTERACTION_COUNT_FOR_CHANNEL_ID", "INTERACTION_COUNT_INTERVAL_FOR_CHANNEL_ID",
-    "INTERACTION_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID", "MESSAGE_COUNT_FOR_CHANNEL_ID",
-    "MESSAGE_COUNT_INTERVAL_FOR_CHANNEL_ID", "MESSAGE_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID",
-    "MESSAGE_LENGTH_MEDIAN_FOR_CHANNEL_ID", "CALL_DURATION_TOTAL", "CALL_DURATION_PERIODIC_TREND",
-    "CALL_DURATION_MEDIAN", "CALL_EXIT_STEP", "CALL_USER_INPUTS_MEDIAN", "CALL_END_REASON",
+    "STEP_EXEC_COUNT_FOR_CHANNEL_ID",
+    "CONVERSATION_COUNT_FOR_CHANNEL_ID",
+    "CONVERSATION_COUNT_INTERVAL_FOR_CHANNEL_ID",
+    "CONVERSATION_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID",
+    "CONVERSATION_LANGUAGES_FOR_CHANNEL_ID",
+    "CONVERSATION_MESSAGE_COUNT_MEDIAN_FOR_CHANNEL_ID",
+    "INTENT_COUNT_FOR_CHANNEL_ID",
+    "INTENT_HITS_FOR_CHANNEL_ID",
+    "INTENT_SCORE_MEDIAN_FOR_CHANNEL_ID",
+    "INTERACTION_COUNT_FOR_CHANNEL_ID",
+    "INTERACTION_COUNT_INTERVAL_FOR_CHANNEL_ID",
+    "INTERACTION_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID",
+    "MESSAGE_COUNT_FOR_CHANNEL_ID",
+    "MESSAGE_COUNT_INTERVAL_FOR_CHANNEL_ID",
+    "MESSAGE_COUNT_PERIODIC_TREND_FOR_CHANNEL_ID",
+    "MESSAGE_LENGTH_MEDIAN_FOR_CHANNEL_ID",
+    "CALL_DURATION_TOTAL",
+    "CALL_DURATION_PERIODIC_TREND",
+    "CALL_DURATION_MEDIAN",
+    "CALL_EXIT_STEP",
+    "CALL_USER_INPUTS_MEDIAN",
+    "CALL_END_REASON",
     "CALL_TRANSFER_TARGET",
 )
 OVERVIEW_COMPONENTS = (
-    "STEP_EXEC_COUNT", "CONVERSATION_COUNT", "CONVERSATION_COUNT_INTERVAL", "CONVERSATION_LANGUAGES",
-    "CONVERSATION_BY_CHANNEL_TYPE", "CONVERSATION_COUNT_PERIODIC_TREND", "CONVERSATION_MESSAGE_COUNT_MEDIAN",
-    "MESSAGE_COUNT", "MESSAGE_COUNT_INTERVAL", "MESSAGE_COUNT_PERIODIC_TREND", "MESSAGE_LENGTH_MEDIAN",
-    "INTENT_HITS", "INTENT_SCORE_MEDIAN", "INTENT_COUNT", "INTERACTION_COUNT", "INTERACTION_COUNT_INTERVAL",
+    "STEP_EXEC_COUNT",
+    "CONVERSATION_COUNT",
+    "CONVERSATION_COUNT_INTERVAL",
+    "CONVERSATION_LANGUAGES",
+    "CONVERSATION_BY_CHANNEL_TYPE",
+    "CONVERSATION_COUNT_PERIODIC_TREND",
+    "CONVERSATION_MESSAGE_COUNT_MEDIAN",
+    "MESSAGE_COUNT",
+    "MESSAGE_COUNT_INTERVAL",
+    "MESSAGE_COUNT_PERIODIC_TREND",
+    "MESSAGE_LENGTH_MEDIAN",
+    "INTENT_HITS",
+    "INTENT_SCORE_MEDIAN",
+    "INTENT_COUNT",
+    "INTERACTION_COUNT",
+    "INTERACTION_COUNT_INTERVAL",
     "INTERACTION_COUNT_PERIODIC_TREND",
 )
 
 
-def report(call: Call, channels: Sequence[Channel], names: tuple[str, ...], extra: dict[str, Any],
-            start: datetime, end: datetime) -> dict[str, Any]:
+def report(
+    call: Call, channels: Sequence[Channel], names: tuple[str, ...], extra: dict[str, Any], start: datetime, end: datetime
+) -> dict[str, Any]:
     interval = int(call.params["interval"])
     span = Span(call.seed, call.now, channels, start, end)
     wanted = sorted({int(i) for i in str(call.params["components"]).split(",")})
     if any(names[i].removesuffix("_FOR_CHANNEL_ID").endswith("_INTERVAL") for i in wanted):
         span.check_size(interval)  # refuse before computing anything
     components = {names[i]: _component(names[i], span, interval) for i in wanted}
-    return {"chatbotId": call.params["chatbotId"], **extra, "from": call.params["from"], "to": call.params["to"],
-            "interval": interval, "components": components}
+    return {
+        "chatbotId": call.params["chatbotId"],
+        **extra,
+        "from": call.params["from"],
+        "to": call.params["to"],
+        "interval": interval,
+        "components": components,
+    }
 
 
 def _component(name: str, span: Span, interval: int) -> Any:
@@ -72,7 +104,9 @@ def _component(name: str, span: Span, interval: int) -> Any:
         "INTERACTION_COUNT": lambda: {"total": span.sum("interactions")},
         "STEP_EXEC_COUNT": lambda: _steps(span.vector("by_step", "steps")),
         "CONVERSATION_LANGUAGES": lambda: _ranked(LANGUAGES, span.vector("by_language", "conversations"), "language", "count"),
-        "CONVERSATION_MESSAGE_COUNT_MEDIAN": lambda: {"median": _median(MESSAGE_BINS, span.vector("hist_messages", "conversations"))},
+        "CONVERSATION_MESSAGE_COUNT_MEDIAN": lambda: {
+            "median": _median(MESSAGE_BINS, span.vector("hist_messages", "conversations"))
+        },
         "MESSAGE_LENGTH_MEDIAN": lambda: {"median": _median(LENGTH_BINS, span.vector("hist_length", "messages"))},
         "INTENT_HITS": lambda: _ranked(INTENTS, span.vector("by_intent", "intent_hits"), "intent", "hits"),
         "INTENT_COUNT": lambda: {"total": sum(1 for v in span.vector("by_intent", "intent_hits") if v)},
@@ -92,9 +126,13 @@ def _trend(span: Span, figure: str) -> dict[str, Any]:
     """The span's figure against the equally long period that ends 1 ms before it."""
     before = span.previous()
     current, previous = span.sum(figure), before.sum(figure)
-    return {"current": current, "previous": previous,
-            "changePercent": round((current - previous) / previous * 100, 2) if previous else None,
-            "previousFrom": iso_ms(before.start), "previousTo": iso_ms(before.end)}
+    return {
+        "current": current,
+        "previous": previous,
+        "changePercent": round((current - previous) / previous * 100, 2) if previous else None,
+        "previousFrom": iso_ms(before.start),
+        "previousTo": iso_ms(before.end),
+    }
 
 
 def _median(values: Sequence[float], histogram: Sequence[int], digits: int | None = None) -> float | None:

@@ -25,8 +25,13 @@ LENGTH_BINS = tuple(range(2, 402, 4))  # characters per message
 SCORE_BINS = tuple(round(0.3 + 0.025 * i, 3) for i in range(29))  # intent confidence
 CALL_BINS = tuple(range(10, 1210, 10))  # seconds per call
 INPUT_BINS = tuple(range(0, 21))  # user inputs per call
-BINS = {"messages": MESSAGE_BINS, "length": LENGTH_BINS, "score": SCORE_BINS, "calls": CALL_BINS,
-        "inputs": tuple(i + 0.5 for i in INPUT_BINS)}
+BINS = {
+    "messages": MESSAGE_BINS,
+    "length": LENGTH_BINS,
+    "score": SCORE_BINS,
+    "calls": CALL_BINS,
+    "inputs": tuple(i + 0.5 for i in INPUT_BINS),
+}
 # Additive figures per channel and day; hourly values follow the conversations' hours.
 ADDITIVE = ("conversations", "messages", "interactions", "steps", "intent_hits", "call_seconds")
 
@@ -59,8 +64,18 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     rng = keyed_random(seed, "chatcaptain", channel.id, "day", day.toordinal())
     uniform = rng.random
     # Base volume x ramp-up of a new channel x weekly cycle of its type x yearly trend x noise.
-    expected = (traits.base * min(1.0, 0.15 + 0.85 * age / RAMP_DAYS) * kind.weekly[day.weekday()]
-                * growth(traits.trend, age) * rng.lognormvariate(0, 0.14) * share) if age >= 0 else 0.0
+    expected = (
+        (
+            traits.base
+            * min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
+            * kind.weekly[day.weekday()]
+            * growth(traits.trend, age)
+            * rng.lognormvariate(0, 0.14)
+            * share
+        )
+        if age >= 0
+        else 0.0
+    )
     conversations = count(expected, rng)
     low, high = kind.messages
     lengths = apportion(conversations, _shape("messages", round(low + (high - low) * uniform(), 2), 0.55))
@@ -70,12 +85,25 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     low, high = kind.handover
     handover = low + (high - low) * uniform()
     # Every conversation runs Start; most reach the menu and the end; FAQ answers follow user turns.
-    by_step = [conversations, round(conversations * (0.6 + 0.2 * uniform())), round(conversations * (0.2 + 0.2 * uniform())),
-               round(interactions * (0.3 + 0.15 * uniform())), round(conversations * (0.1 + 0.15 * uniform())),
-               round(conversations * handover), round(conversations * (0.65 + 0.2 * uniform()))]
+    by_step = [
+        conversations,
+        round(conversations * (0.6 + 0.2 * uniform())),
+        round(conversations * (0.2 + 0.2 * uniform())),
+        round(interactions * (0.3 + 0.15 * uniform())),
+        round(conversations * (0.1 + 0.15 * uniform())),
+        round(conversations * handover),
+        round(conversations * (0.65 + 0.2 * uniform())),
+    ]
     figures: dict[str, Any] = {
-        "conversations": conversations, "messages": messages, "interactions": interactions, "steps": sum(by_step),
-        "intent_hits": intent_hits, "call_seconds": 0, "hist_messages": lengths, "by_step": by_step, "handover": handover,
+        "conversations": conversations,
+        "messages": messages,
+        "interactions": interactions,
+        "steps": sum(by_step),
+        "intent_hits": intent_hits,
+        "call_seconds": 0,
+        "hist_messages": lengths,
+        "by_step": by_step,
+        "handover": handover,
     }
     if channel.voice and conversations:
         calls = apportion(conversations, _shape("calls", round(90 + 90 * uniform()), 0.7))
@@ -97,7 +125,9 @@ def channel_detail(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     detail = {
         **figures,
         "hist_length": apportion(messages, _shape("length", round(length_low + (length_high - length_low) * uniform()), 0.7)),
-        "hist_score": apportion(figures["intent_hits"], _shape("score", round(score_low + (score_high - score_low) * uniform(), 3), 0.12)),
+        "hist_score": apportion(
+            figures["intent_hits"], _shape("score", round(score_low + (score_high - score_low) * uniform(), 3), 0.12)
+        ),
         "by_intent": apportion(figures["intent_hits"], [w * (0.85 + 0.3 * uniform()) for w in channel.intents]),
         "by_language": apportion(conversations, [w * (0.85 + 0.3 * uniform()) for w in channel.languages]),
     }

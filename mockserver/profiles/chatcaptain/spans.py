@@ -146,7 +146,9 @@ class Span:
                     values[index + 1] += day_total - before
             elif piece.whole and interval == 3600:
                 index = (begins - start) // HOUR
-                values[index:index + 24] = map(add, values[index:index + 24], channel_hours(seed, channel, piece.day, name)[0])
+                values[index : index + 24] = map(
+                    add, values[index : index + 24], channel_hours(seed, channel, piece.day, name)[0]
+                )
             else:
                 hours = channel_hours(seed, channel, piece.day, name)[0]
                 for hour in range(piece.first, piece.last + 1):
@@ -189,8 +191,13 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
     except (TypeError, ValueError, OverflowError):
         reversed_ = end < start
     if reversed_:
-        raise Problem(INVALID_PARAMETER, f"Invalid timeframe: 'to' ({shorten(sent_to)}) is before 'from' "
-                      f"({shorten(sent_from)}); send a 'to' at or after 'from'.", "query", "to")
+        raise Problem(
+            INVALID_PARAMETER,
+            f"Invalid timeframe: 'to' ({shorten(sent_to)}) is before 'from' "
+            f"({shorten(sent_from)}); send a 'to' at or after 'from'.",
+            "query",
+            "to",
+        )
     return start, max(start, end)
 
 

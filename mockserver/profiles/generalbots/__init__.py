@@ -94,7 +94,9 @@ class GeneralBots(Profile):
         first, last = date(2025, 1, 1).toordinal(), date(2025, 5, 31).toordinal()
         examples = []
         for i in range(400):
-            user_id = str(uuid.UUID(int=derive(seed, "generalbots", "example-user", i) << 64 | derive(seed, "user-low", i), version=4))
+            user_id = str(
+                uuid.UUID(int=derive(seed, "generalbots", "example-user", i) << 64 | derive(seed, "user-low", i), version=4)
+            )
             user = user_of(seed, user_id, last)
             if user.first is not None and sum(first <= day <= last for day, _ in user.visits) >= 5:
                 examples.append({"id": user_id, "bot_id": user.bot.id, "first_seen": date.fromordinal(user.first[0]).isoformat()})
@@ -110,17 +112,33 @@ class GeneralBots(Profile):
         if "exp" in claims:
             expires = claims["exp"]
             if isinstance(expires, bool) or not isinstance(expires, (int, float)) or math.isnan(expires):
-                raise Problem(errors.UNAUTHORIZED, f"The token's 'exp' claim must be a number of seconds since "
-                              f"1970, got {shorten(json.dumps(expires))}.", "header", "Authorization",
-                              headers=challenge("invalid_token", "The exp claim is not a NumericDate"), reason="malformed")
+                raise Problem(
+                    errors.UNAUTHORIZED,
+                    f"The token's 'exp' claim must be a number of seconds since 1970, got {shorten(json.dumps(expires))}.",
+                    "header",
+                    "Authorization",
+                    headers=challenge("invalid_token", "The exp claim is not a NumericDate"),
+                    reason="malformed",
+                )
             if expires <= time.time():
-                raise Problem(errors.UNAUTHORIZED, f"The token expired at {when(expires)}; get a new token.",
-                              "header", "Authorization", headers=challenge("invalid_token", "The token expired"), reason="expired")
+                raise Problem(
+                    errors.UNAUTHORIZED,
+                    f"The token expired at {when(expires)}; get a new token.",
+                    "header",
+                    "Authorization",
+                    headers=challenge("invalid_token", "The token expired"),
+                    reason="expired",
+                )
         roles = token_roles(claims)
         needed = REPORT_ROLES if "/reports" in operation.path else VIEWER_ROLES
         if not roles & needed:
-            raise Problem(errors.FORBIDDEN, f"{operation.operation_id} needs the role {' or '.join(sorted(needed))}; "
-                          f"the token has {shorten(', '.join(sorted(roles))) if roles else 'no roles'}.", "header", "Authorization")
+            raise Problem(
+                errors.FORBIDDEN,
+                f"{operation.operation_id} needs the role {' or '.join(sorted(needed))}; "
+                f"the token has {shorten(', '.join(sorted(roles))) if roles else 'no roles'}.",
+                "header",
+                "Authorization",
+            )
 
     @handles("getUsage")
     def usage(self, call: Call) -> Any:
@@ -142,8 +160,10 @@ class GeneralBots(Profile):
         scope = Scope.of(call)
         scope.check("day", hint="Narrow the range (start_date and end_date, or days), or use usage/monthly.")
         moments, (conversations, users_msgs, bot_msgs, active, new) = scope.series("day", (CONV, UMSG, BMSG, ACTIVE, NEW))
-        data = [{"date": day_label(m // DAY_US + 1), "conversations": c, "messages": u + b, "active_users": a, "new_users": n}
-                for m, c, u, b, a, n in zip(moments, conversations, users_msgs, bot_msgs, active, new)]
+        data = [
+            {"date": day_label(m // DAY_US + 1), "conversations": c, "messages": u + b, "active_users": a, "new_users": n}
+            for m, c, u, b, a, n in zip(moments, conversations, users_msgs, bot_msgs, active, new)
+        ]
         return {**scope.period(), "data": data}
 
     @handles("getMonthlyUsage")
@@ -152,15 +172,26 @@ class GeneralBots(Profile):
         scope.check("month", hint="Narrow the range (start_date and end_date).")
         moments, (conversations, users_msgs, bot_msgs, new) = scope.series("month", (CONV, UMSG, BMSG, NEW))
         ends = moments[1:] + [micros(next_start(to_datetime(moments[-1]), "month"))] if moments else []
-        data = [{"month": day_label(m // DAY_US + 1)[:7], "conversations": c, "messages": u + b,
-                 "active_users": scope.distinct(m, e) if c else 0, "new_users": n}
-                for m, e, c, u, b, n in zip(moments, ends, conversations, users_msgs, bot_msgs, new)]
+        data = [
+            {
+                "month": day_label(m // DAY_US + 1)[:7],
+                "conversations": c,
+                "messages": u + b,
+                "active_users": scope.distinct(m, e) if c else 0,
+                "new_users": n,
+            }
+            for m, e, c, u, b, n in zip(moments, ends, conversations, users_msgs, bot_msgs, new)
+        ]
         t = scope.totals()
         return {
             **scope.period(),
             "data": data,
-            "totals": {"conversations": t[CONV], "messages": t[UMSG] + t[BMSG], "active_users": scope.distinct(),
-                       "new_users": t[NEW]},
+            "totals": {
+                "conversations": t[CONV],
+                "messages": t[UMSG] + t[BMSG],
+                "active_users": scope.distinct(),
+                "new_users": t[NEW],
+            },
         }
 
     @handles("getConversationMetrics")
@@ -189,8 +220,10 @@ class GeneralBots(Profile):
         group_by = call.params.get("group_by", "day")
         scope.check(group_by, hint="Narrow the range (start_date and end_date, days or period) or choose a wider group_by.")
         moments, (conversations, users_msgs, bot_msgs) = scope.series(group_by, (CONV, UMSG, BMSG))
-        data = [{"timestamp": hour_label(m), "conversations": c, "messages": u + b}
-                for m, c, u, b in zip(moments, conversations, users_msgs, bot_msgs)]
+        data = [
+            {"timestamp": hour_label(m), "conversations": c, "messages": u + b}
+            for m, c, u, b in zip(moments, conversations, users_msgs, bot_msgs)
+        ]
         return {**scope.period(), "group_by": group_by, "data": data}
 
     @handles("getConversationDuration")
@@ -246,15 +279,19 @@ class GeneralBots(Profile):
     def retention(self, call: Call) -> Any:
         scope = Scope.of(call)
         group_by = call.params.get("group_by", "week")
-        scope.check(group_by, MAX_COHORTS, items="cohorts",
-                    hint="Narrow the range (start_date and end_date, days or period) or choose a wider group_by.")
+        scope.check(
+            group_by,
+            MAX_COHORTS,
+            items="cohorts",
+            hint="Narrow the range (start_date and end_date, days or period) or choose a wider group_by.",
+        )
         return {**scope.period(), "group_by": group_by, "cohorts": cohorts(scope, group_by)}
 
     @handles("getSatisfaction")
     def satisfaction(self, call: Call) -> Any:
         scope = Scope.of(call)
         t = scope.totals()
-        scores = scope.histograms()[len(DURATION_BINS):]
+        scores = scope.histograms()[len(DURATION_BINS) :]
         responses = sum(scores)
         ended = t[RESOLVED] + t[ESCALATED] + t[ABANDONED]
         return {
@@ -287,8 +324,11 @@ class GeneralBots(Profile):
         for bot in now:
             for name, count in bot["channels"].items():
                 channels[name] = channels.get(name, 0) + count
-        by_channel = [{"channel": name, "active_sessions": n}
-                      for name, n in sorted(channels.items(), key=lambda item: (-item[1], item[0])) if n]
+        by_channel = [
+            {"channel": name, "active_sessions": n}
+            for name, n in sorted(channels.items(), key=lambda item: (-item[1], item[0]))
+            if n
+        ]
         return {"timestamp": iso_ms(call.now), "active_sessions": sum(b["sessions"] for b in now), "by_channel": by_channel}
 
     @handles("createReport")
@@ -296,9 +336,14 @@ class GeneralBots(Profile):
         start, end = report_range(call.body)
         days = bucket_count(start, end - ONE_US, "day") if end > start else 0
         if days > MAX_REPORT_DAYS:
-            raise Problem(errors.INVALID_BODY, f"The report would hold {days} daily rows ({start.date()} to "
-                          f"{(end - ONE_US).date()}); the limit is {MAX_REPORT_DAYS}. Narrow start_date and end_date, "
-                          "or create several reports.", "body", "end_date")
+            raise Problem(
+                errors.INVALID_BODY,
+                f"The report would hold {days} daily rows ({start.date()} to "
+                f"{(end - ONE_US).date()}); the limit is {MAX_REPORT_DAYS}. Narrow start_date and end_date, "
+                "or create several reports.",
+                "body",
+                "end_date",
+            )
         params = dict(call.body)
         if parse_instant(params["start_date"]) > parse_instant(params["end_date"]):
             params["start_date"], params["end_date"] = params["end_date"], params["start_date"]

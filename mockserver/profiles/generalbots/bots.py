@@ -21,8 +21,17 @@ from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS, W
 
 # Figures of a day, in this order. The first five count when a conversation starts; the last four
 # once it has ended (every conversation ends, OPEN_US after it started at the latest).
-FIGURES = ("conversations", "user_messages", "bot_messages", "active_users", "new_users",
-           "resolved", "escalated", "abandoned", "responses")
+FIGURES = (
+    "conversations",
+    "user_messages",
+    "bot_messages",
+    "active_users",
+    "new_users",
+    "resolved",
+    "escalated",
+    "abandoned",
+    "responses",
+)
 CONV, UMSG, BMSG, ACTIVE, NEW, RESOLVED, ESCALATED, ABANDONED, RATED = range(9)
 STARTED = 5
 ZERO = (0,) * len(FIGURES)
@@ -31,8 +40,18 @@ DURATION_BINS = tuple(round(15 * 1.25**i) for i in range(19))
 SCORE_BASE = (0.05, 0.06, 0.14, 0.33, 0.42)
 HISTOGRAM = len(DURATION_BINS) + len(SCORE_BASE)
 CHANNEL_NAMES = ("web", "whatsapp", "teams", "telegram", "email", "sms")
-BOT_NAMES = ("Customer Support", "Sales Assistant", "HR Helpdesk", "IT Service Desk", "Onboarding Guide",
-             "Billing Help", "Booking Assistant", "Product Advisor", "Order Tracker", "Store FAQ")
+BOT_NAMES = (
+    "Customer Support",
+    "Sales Assistant",
+    "HR Helpdesk",
+    "IT Service Desk",
+    "Onboarding Guide",
+    "Billing Help",
+    "Booking Assistant",
+    "Product Advisor",
+    "Order Tracker",
+    "Store FAQ",
+)
 LIFE_DAYS = 20 * 365  # a bot serves for twenty years after its creation
 GROWTH_DAYS = 3 * 365  # its yearly trend applies over its first three years
 NEW_SHARE_DAYS = 30.0  # a new bot's users are all new at first; the share settles over weeks
@@ -61,8 +80,10 @@ class Bot:
         scores = [w * rng.uniform(0.7, 1.3) for w in SCORE_BASE]
         self.scores = _cumulative_shares(scores)
         median, sigma = math.exp(rng.uniform(math.log(70), math.log(240))), rng.uniform(0.55, 0.85)
-        self.durations = tuple(_cumulative_shares([math.exp(-((math.log(v) - math.log(median * f)) ** 2) / (2 * sigma**2))
-                                                   for v in DURATION_BINS]) for f in (0.9, 0.95, 1.0, 1.05, 1.1))
+        self.durations = tuple(
+            _cumulative_shares([math.exp(-((math.log(v) - math.log(median * f)) ** 2) / (2 * sigma**2)) for v in DURATION_BINS])
+            for f in (0.9, 0.95, 1.0, 1.05, 1.1)
+        )
         count = rng.randint(2, 4)
         picked = ["web", *rng.sample(CHANNEL_NAMES[1:], count - 1)]
         self.channels = tuple((name, (3.0 if name == "web" else 1.0) * rng.uniform(0.5, 1.5)) for name in picked)
@@ -78,8 +99,12 @@ class Bot:
         return day_us(oldest), day_us(self.retired)
 
     def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "created": date.fromordinal(self.created).isoformat(),
-                "channels": [name for name, _ in self.channels]}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created": date.fromordinal(self.created).isoformat(),
+            "channels": [name for name, _ in self.channels],
+        }
 
 
 def _cumulative_shares(weights: list[float]) -> tuple[float, ...]:
@@ -135,7 +160,11 @@ class History:
     def _month(self) -> None:
         bot, cum = self.bot, self.cum
         first = date.fromordinal(self.end)
-        month_end = date(first.year + first.month // 12, first.month % 12 + 1, 1).toordinal() if first.year < 9999 or first.month < 12 else date.max.toordinal() + 1
+        month_end = (
+            date(first.year + first.month // 12, first.month % 12 + 1, 1).toordinal()
+            if first.year < 9999 or first.month < 12
+            else date.max.toordinal() + 1
+        )
         last = min(month_end, bot.retired)
         rng = keyed_random(bot.seed, "generalbots", bot.id, "month", first.year, first.month)
         gauss, random = rng.gauss, rng.random
@@ -148,15 +177,26 @@ class History:
             conversations = max(int(round(volume + math.sqrt(volume) * gauss(0.0, 1.0))), 0)
             user_messages = round(conversations * bot.messages * (0.96 + 0.08 * random()))
             bot_messages = round(user_messages * bot.replies * (0.97 + 0.06 * random()))
-            active = min(conversations, max(round(conversations / bot.visits * (0.98 + 0.04 * random())), 1 if conversations else 0))
+            active = min(
+                conversations, max(round(conversations / bot.visits * (0.98 + 0.04 * random())), 1 if conversations else 0)
+            )
             share = bot.new_share + (1 - bot.new_share) * math.exp(-age / NEW_SHARE_DAYS)
             new = min(active, round(active * share * (0.9 + 0.2 * random())))
             new = max(new, active - totals[NEW])  # returning users were seen before
             resolved = min(conversations, round(conversations * (bot.resolved + 0.04 * (random() - 0.5))))
             escalated = min(conversations - resolved, round(conversations * bot.escalated * (0.85 + 0.3 * random())))
             rated = min(conversations, round(conversations * bot.rated * (0.85 + 0.3 * random())))
-            day = (conversations, user_messages, bot_messages, active, new, resolved, escalated,
-                   conversations - resolved - escalated, rated)
+            day = (
+                conversations,
+                user_messages,
+                bot_messages,
+                active,
+                new,
+                resolved,
+                escalated,
+                conversations - resolved - escalated,
+                rated,
+            )
             for i, value in enumerate(day):
                 totals[i] += value
                 cum[i].append(totals[i])

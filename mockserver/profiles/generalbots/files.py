@@ -26,8 +26,14 @@ def render(job: Job, table: tuple[list[str], list[list[Any]]]) -> tuple[bytes, s
         content = out.getvalue().encode()
     elif fmt == "json":
         totals = {column: sum(row[i] for row in rows) for i, column in enumerate(header) if i}
-        content = json.dumps({"report": {k: job.params[k] for k in ("type", "start_date", "end_date")} | {"id": job.id},
-                              "rows": [dict(zip(header, row)) for row in rows], "totals": totals}, indent=2).encode()
+        content = json.dumps(
+            {
+                "report": {k: job.params[k] for k in ("type", "start_date", "end_date")} | {"id": job.id},
+                "rows": [dict(zip(header, row)) for row in rows],
+                "totals": totals,
+            },
+            indent=2,
+        ).encode()
     else:
         content = _pdf(job, header, rows)
     return content, _MEDIA[fmt], f"report-{job.params['type']}-{job.id}.{fmt}"

@@ -70,8 +70,17 @@ def at(day: tuple[int, ...], j: int) -> tuple[int, ...]:
     rest = j - resolved
     other = day[ESCALATED] + day[ABANDONED]
     escalated = rest * day[ESCALATED] // other if other else 0
-    return (j, j * day[UMSG] // c, j * day[BMSG] // c, seen, seen * day[NEW] // day[ACTIVE] if day[ACTIVE] else 0,
-            resolved, escalated, rest - escalated, j * day[RATED] // c)
+    return (
+        j,
+        j * day[UMSG] // c,
+        j * day[BMSG] // c,
+        seen,
+        seen * day[NEW] // day[ACTIVE] if day[ACTIVE] else 0,
+        resolved,
+        escalated,
+        rest - escalated,
+        j * day[RATED] // c,
+    )
 
 
 def nested(counts: list[int], total: int, j: int) -> list[int]:

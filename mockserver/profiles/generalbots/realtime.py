@@ -26,14 +26,17 @@ def live(call: Call) -> list[dict[str, Any]]:
         recent = bot_sums(bot, max(now - RATE_US, first), min(now, last), now - OPEN_US)
         sessions = opened[CONV]
         shares = _split_by(sessions, [w for _, w in bot.channels])
-        found.append({
-            "sessions": sessions,
-            "users": sessions - sessions // 20,  # a few users hold two sessions at once
-            "started": recent[CONV],
-            "messages": recent[UMSG] + recent[BMSG],
-            "response_ms": bot.response_ms * (0.85 + 0.3 * keyed_random(call.seed, "generalbots", bot.id, "reply", minute).random()),
-            "channels": {name: n for (name, _), n in zip(bot.channels, shares)},
-        })
+        found.append(
+            {
+                "sessions": sessions,
+                "users": sessions - sessions // 20,  # a few users hold two sessions at once
+                "started": recent[CONV],
+                "messages": recent[UMSG] + recent[BMSG],
+                "response_ms": bot.response_ms
+                * (0.85 + 0.3 * keyed_random(call.seed, "generalbots", bot.id, "reply", minute).random()),
+                "channels": {name: n for (name, _), n in zip(bot.channels, shares)},
+            }
+        )
     return found
 
 

@@ -29,13 +29,18 @@ def report_body(call: Call, job: Job) -> dict[str, Any]:
     status = "pending" if status == "queued" else status
     done = status in ("completed", "failed")
     return {
-        "id": job.id, "type": job.params["type"], "format": job.params["format"],
-        "start_date": job.params["start_date"], "end_date": job.params["end_date"], "status": status,
+        "id": job.id,
+        "type": job.params["type"],
+        "format": job.params["format"],
+        "start_date": job.params["start_date"],
+        "end_date": job.params["end_date"],
+        "status": status,
         "created_at": iso_ms(call.job_time(job.created)),
         "completed_at": iso_ms(call.job_time(job.finished_at())) if done else None,
         "download_url": call.download_url(job)[0] if status == "completed" else None,
         "error": "Report generation failed: the analytics store did not answer in time. Create the report again."
-        if status == "failed" else None,
+        if status == "failed"
+        else None,
     }
 
 

@@ -66,7 +66,9 @@ def cohorts(scope: Scope, group_by: str) -> list[dict[str, Any]]:
         elif scope.user is not None:
             curve += [1.0 if c + k in active_in and bounds[c + k] < scope.now_us else 0.0 for k in range(1, len(starts) - c)]
         else:
-            streams = [keyed_random(scope.seed, "generalbots", bot.id, "retention", group_by, bounds[c]).random for bot in scope.bots]
+            streams = [
+                keyed_random(scope.seed, "generalbots", bot.id, "retention", group_by, bounds[c]).random for bot in scope.bots
+            ]
             for k in range(1, len(starts) - c):
                 if bounds[c + k] >= scope.now_us:
                     curve.append(0.0)

@@ -19,6 +19,7 @@ from mockserver.timeutil import MAX_INSTANT, UTC, iso_ms, parse_instant, shift
 # Largest answer: points of a series (the project's limit).
 MAX_POINTS = SERIES_LIMIT
 
+
 class Scope:
     """The bots, user, range and clock of one request, with the sums over them.
 
@@ -26,8 +27,9 @@ class Scope:
     earlier of the range's end and now: the future part of a range counts zero.
     """
 
-    def __init__(self, seed: int, now: datetime, start: datetime, end: datetime,
-                 bot_id: str | None = None, user_id: str | None = None) -> None:
+    def __init__(
+        self, seed: int, now: datetime, start: datetime, end: datetime, bot_id: str | None = None, user_id: str | None = None
+    ) -> None:
         self.seed, self.now, self.start, self.end = seed, now.astimezone(UTC), start, end
         self.now_us = micros(self.now)
         self.cut = self.now_us - OPEN_US
@@ -120,6 +122,7 @@ class Scope:
 
             def locate(moment: int) -> int:
                 return index[micros(bucket_start(to_datetime(moment), dimension))]
+
         columns = [[0] * len(moments) for _ in wanted]
         for bot in self.bots:
             a, b = self.span(bot)

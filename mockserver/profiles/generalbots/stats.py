@@ -36,8 +36,10 @@ def durations(histogram: list[int]) -> dict[str, Any]:
 def outcome_rates(totals: list[int]) -> dict[str, float | None]:
     """Shares of ended conversations that were resolved, escalated, abandoned."""
     ended = totals[RESOLVED] + totals[ESCALATED] + totals[ABANDONED]
-    return {f"{rate}_rate": ratio(totals[index], ended, 4)
-            for rate, index in (("resolution", RESOLVED), ("escalation", ESCALATED), ("abandonment", ABANDONED))}
+    return {
+        f"{rate}_rate": ratio(totals[index], ended, 4)
+        for rate, index in (("resolution", RESOLVED), ("escalation", ESCALATED), ("abandonment", ABANDONED))
+    }
 
 
 def ratio(numerator: float, denominator: float, digits: int = 2) -> float | None:

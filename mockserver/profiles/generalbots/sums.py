@@ -50,8 +50,9 @@ def bot_histograms(bot: Bot, lo: int, hi: int, cut: int) -> list[int]:
     return out
 
 
-def fill_series(bot: Bot, lo: int, hi: int, cut: int, dimension: str, wanted: tuple[int, ...],
-                columns: list[list[int]], locate: Any) -> None:
+def fill_series(
+    bot: Bot, lo: int, hi: int, cut: int, dimension: str, wanted: tuple[int, ...], columns: list[list[int]], locate: Any
+) -> None:
     """Add the bot's figures ``wanted`` over [lo, hi) to ``columns``, bucket by bucket.
 
     ``locate(moment)`` is the index of the bucket holding ``moment``. Whole days come from the
@@ -69,7 +70,9 @@ def fill_series(bot: Bot, lo: int, hi: int, cut: int, dimension: str, wanted: tu
         i0, i1, at_index = a - bot.created, b - bot.created, locate(day_us(a))
         for k, figure in enumerate(wanted):
             cum, col = history.cum[figure], columns[k]
-            col[at_index:at_index + b - a] = map(add, col[at_index:at_index + b - a], map(sub, cum[i0 + 1:i1 + 1], cum[i0:i1]))
+            col[at_index : at_index + b - a] = map(
+                add, col[at_index : at_index + b - a], map(sub, cum[i0 + 1 : i1 + 1], cum[i0:i1])
+            )
     elif dimension == "hour" and b > a:
         for ordinal in range(a, b):
             day = history.day(ordinal)
@@ -78,7 +81,7 @@ def fill_series(bot: Bot, lo: int, hi: int, cut: int, dimension: str, wanted: tu
             bounds, at_index = hour_bounds(bot, ordinal), locate(day_us(ordinal))
             for k, figure in enumerate(wanted):
                 values, col = column(day, figure, bounds), columns[k]
-                col[at_index:at_index + 24] = map(add, col[at_index:at_index + 24], map(sub, values[1:], values[:-1]))
+                col[at_index : at_index + 24] = map(add, col[at_index : at_index + 24], map(sub, values[1:], values[:-1]))
     elif b > a:  # weeks, months, years: whole days a bucket at a time
         moment = bucket_start(to_datetime(day_us(a)), dimension)
         while True:

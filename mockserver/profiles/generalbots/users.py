@@ -96,7 +96,7 @@ class User:
             return []
         days = [v[0] for v in self.visits]
         found = []
-        for ordinal, indices in self.visits[bisect_left(days, lo // DAY_US + 1): bisect_right(days, (hi - 1) // DAY_US + 1)]:
+        for ordinal, indices in self.visits[bisect_left(days, lo // DAY_US + 1) : bisect_right(days, (hi - 1) // DAY_US + 1)]:
             for index in indices:
                 moment, figures, bins = conversation(self.bot, ordinal, index)
                 if lo <= moment < hi:
