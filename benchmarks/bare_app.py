@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver.cli import DEFAULT_LOOP, event_loop
+from mockserver.serving import DEFAULT_LOOP, event_loop
 
 
 def build(body: bytes, prefix: str) -> Starlette:

@@ -2,7 +2,8 @@
 
 from mockserver.app import MockServer, create_app
 from mockserver.errors import ConfigError, MockServerError, SpecError
-from mockserver.settings import Settings
+from mockserver.serving import run
+from mockserver.settings import ServeOptions, Settings
 
-__all__ = ["ConfigError", "MockServer", "MockServerError", "Settings", "SpecError", "create_app"]
+__all__ = ["ConfigError", "MockServer", "MockServerError", "ServeOptions", "Settings", "SpecError", "create_app", "run"]
 __version__ = "0.1.0"

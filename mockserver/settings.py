@@ -1,12 +1,136 @@
-"""Server settings: every default lives here and only here."""
+"""Server settings, declared once.
+
+Each field of ``Settings`` (what the app serves and how) and of ``ServeOptions`` (how the process
+serves it) carries its ``Option``: the command-line flag, the ``MOCKSERVER_*`` variable, the help,
+how a text is read, and which commands take it. The CLI is built from these declarations
+(``cli.build_parser``), the defaults shown in its help are the fields' defaults, and
+``settings_to_json``/``settings_from_json`` carry every field to worker processes.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from mockserver.errors import ConfigError
+
+APP = ("serve", "routes", "validate")  # commands that build the app
+SERVE = ("serve",)
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    help: str
+    parse: Callable[[str], Any]  # one text (a flag's value, or an item of a variable's list) -> value
+    commands: tuple[str, ...] = APP
+    repeat: bool = False  # the flag may repeat; its variable is a comma-separated list
+    collect: Callable[[list[Any]], Any] = tuple  # the repeated values -> the field's value
+    metavar: str | None = None
+    shown: str | None = None  # the default as help shows it, when str(default) would not do
+    variable: str | None = None  # the environment variable, when not named after the flag
+
+    @property
+    def env(self) -> str:
+        return self.variable or "MOCKSERVER_" + self.flag.removeprefix("--").upper().replace("-", "_")
+
+
+def option(default: Any, flag: str, help: str, parse: Callable[[str], Any] = str, **more: Any) -> Any:
+    """A dataclass field with its ``Option``; a list, dict or set default is copied per instance."""
+    meta = {"option": Option(flag, help, parse, **more)}
+    if isinstance(default, (dict, list, set)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --- readers: a text to a value, or ValueError saying what was expected ------------------------
+def whole(low: int, high: int) -> Callable[[str], int]:
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {text!r}")
+        return value
+
+    return read
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}, got {text!r}")
+        return value
+
+    return read
+
+
+def one_of(*allowed: str) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return read
+
+
+def listed(text: str) -> tuple[str, ...]:
+    """A comma-separated list; ``none`` (or nothing) is the empty one."""
+    return () if text.strip() in ("", "none") else tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def networks(text: str) -> tuple[str, ...]:
+    items = listed(text)
+    for item in items:
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"expected addresses or networks (127.0.0.1, 10.0.0.0/8), * or none; got {item!r}") from None
+    return items
+
+
+def secret(text: str) -> str:
+    """A token or secret: never empty (an empty admin token would let every client in)."""
+    if not text.strip():
+        raise ValueError("must not be empty; leave it unset for none")
+    return text
+
+
+def spec_override(text: str) -> tuple[str, Path]:
+    vendor, sep, path = text.partition("=")
+    if not sep or not vendor or not path:
+        raise ValueError(f"expected VENDOR=PATH, got {text!r}")
+    return vendor, Path(path)
+
+
+def instant(text: str) -> datetime:
+    from mockserver.timeutil import clock  # the clock's own rules (RFC 3339, years 1970 to 9000)
+
+    try:
+        return clock(text, "the time")
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("the time ")) from None
+
+
+def state_url(text: str) -> str:
+    from mockserver.state import check_state_url
+
+    try:
+        check_state_url(text)
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("--state ")) from None
+    return text
 
 
 @dataclass(frozen=True)
@@ -18,54 +142,203 @@ class Settings:
     """
 
     vendors: tuple[str, ...] = ()
-    root_vendor: str | None = None
-    seed: int = 0
+    root_vendor: str | None = option(None, "--vendor", "serve only this vendor, at the root")
+    seed: int = option(0, "--seed", "seed of all synthetic data (or the config's)", whole(0, 2**63 - 1))
     # Accepted credentials. Empty: any non-empty credential of the vendor's scheme is accepted.
-    tokens: frozenset[str] = frozenset()
-    # vendor -> OpenAPI file replacing the bundled one (its overlay is not applied).
-    spec_overrides: dict[str, Path] = field(default_factory=dict)
+    tokens: frozenset[str] = option(
+        frozenset(),
+        "--token",
+        "accept only this credential; repeatable. Default: any non-empty credential",
+        secret,
+        repeat=True,
+        collect=frozenset,
+        shown="any",
+        variable="MOCKSERVER_TOKENS",
+    )
+    # vendor -> OpenAPI file replacing the bundled one (see specs/README.md for its overlay).
+    spec_overrides: dict[str, Path] = option(
+        {},
+        "--spec",
+        "serve VENDOR from this OpenAPI 3.0/3.1 file instead of the bundled one; repeatable",
+        spec_override,
+        repeat=True,
+        collect=dict,
+        metavar="VENDOR=PATH",
+        shown="the bundled specs",
+        variable="MOCKSERVER_SPECS",
+    )
     # Fixed "now" for relative periods; None follows the real clock.
-    now: datetime | None = None
-    max_body_bytes: int = 1_048_576
+    now: datetime | None = option(
+        None,
+        "--now",
+        "fixed current time for relative periods, e.g. 2025-06-01T12:00:00Z (or the config's)",
+        instant,
+        shown="the real clock",
+    )
+    max_body_bytes: int = option(1_048_576, "--max-body-bytes", "largest request body; larger is answered 413", whole(0, 2**31))
     # Seconds from creating an export or report to its final state (a Prefer header overrides).
-    job_duration: float = 3.0
-    # Where jobs, the journal, fault rules and sessions live: "memory", "sqlite:///path" or
-    # "redis://host:port/db" (see mockserver.state). --workers N turns "memory" into a shared file.
-    state: str = "memory"
-    # Jobs kept per vendor and kind (the oldest go first).
-    max_jobs: int = 10_000
-    # Directories of the user's fixtures, loaded after the bundled ones.
-    fixture_dirs: tuple[Path, ...] = ()
-    # Requests the journal keeps (a ring buffer: the oldest go first).
-    journal_size: int = 1000
+    job_duration: float = option(3.0, "--job-duration", "seconds an export or report takes to finish", number(0, 86400))
+    state: str = option(
+        "memory",
+        "--state",
+        "where jobs, journal, fault rules and sessions live: memory (--workers N "
+        "shares a temporary SQLite file), sqlite:///path/state.db, or redis://host:port/db to let "
+        "several servers act as one",
+        state_url,
+        metavar="URL",
+    )
+    max_jobs: int = option(10_000, "--max-jobs", "jobs kept per vendor and kind, the oldest go first", whole(1, 10**7))
+    fixture_dirs: tuple[Path, ...] = option(
+        (),
+        "--fixtures",
+        "also load the fixtures in DIR (YAML or JSON); repeatable",
+        Path,
+        repeat=True,
+        metavar="DIR",
+        shown="none",
+    )
+    journal_size: int = option(1000, "--journal-size", "requests the journal keeps", whole(1, 10_000_000))
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
     faults: tuple[dict[str, Any], ...] = ()
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Token the control plane (/__mock) requires; None: it answers loopback clients only.
-    admin_token: str | None = None
-    # Origins browsers may call from: ("*",) any (without credentials); () turns CORS off.
-    cors_origins: tuple[str, ...] = ("*",)
+    admin_token: str | None = option(
+        None,
+        "--admin-token",
+        "token the /__mock control plane requires; without it only loopback clients may use it",
+        secret,
+        shown="none",
+    )
+    # Origins browsers may call the vendor APIs from: ("*",) any (without credentials); () none.
+    cors_origins: tuple[str, ...] = option(
+        ("*",),
+        "--cors-origins",
+        "origins browsers may call the vendor APIs from, comma-separated; * for any, none to turn CORS off",
+        listed,
+        metavar="LIST",
+        shown="*",
+    )
     # Seconds a download link works after its job finished.
-    download_ttl: int = 900
+    download_ttl: int = option(
+        900, "--download-ttl", "seconds a job's download link works after the job finished", whole(1, 10**9)
+    )
     # Shared secret the link-signing key is derived from; None: the key lives in the state store.
-    secret: str | None = None
+    secret: str | None = option(
+        None,
+        "--secret",
+        "shared secret the download-link key is derived from, so that servers agree on links whatever happens to their store",
+        secret,
+        shown="a key kept in the state store",
+    )
     # Host names (besides loopback names and the bound address) the control plane answers to;
     # "*" any. Checked only while the loopback rule guards it (no admin token): DNS rebinding.
-    allowed_hosts: tuple[str, ...] = ()
-    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's convention): addresses
-    # or networks, "*" any, () none.
-    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    allowed_hosts: tuple[str, ...] = option(
+        (),
+        "--allowed-hosts",
+        "host names the control plane answers to besides "
+        "localhost, loopback addresses and the bound address, comma-separated; * for "
+        "any",
+        listed,
+        metavar="LIST",
+        shown="none",
+    )
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's convention).
+    forwarded_allow_ips: tuple[str, ...] = option(
+        ("127.0.0.1", "::1"),
+        "--forwarded-allow-ips",
+        "proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed: addresses or "
+        "networks, comma-separated, * for any, none for no proxy",
+        networks,
+        metavar="LIST",
+        shown="127.0.0.1,::1",
+    )
     # Limits on what one client may send or hold (README, Security).
-    max_head_bytes: int = 65_536  # request line and headers; past it 431
-    max_query_bytes: int = 16_384  # the query string; past it 414
-    head_timeout: float = 10.0  # seconds for a request's head to arrive; past it the connection closes
-    body_timeout: float = 30.0  # seconds for its body to arrive, once the head is in
-    max_connections: int = 1000  # open connections per worker; one more is refused with a 503
-    # What the journal keeps of one request, and of all of them.
-    journal_entry_bytes: int = 65_536
-    journal_bytes: int = 64 * 1_048_576
-    # Seconds one call to the state store may take before requests get a 503 naming the store.
-    state_timeout: float = 0.25
+    max_query_bytes: int = option(16_384, "--max-query-bytes", "longest query string; longer is answered 414", whole(64, 2**30))
+    max_head_bytes: int = option(
+        65_536,
+        "--max-head-bytes",
+        "largest request line plus headers; larger is answered 431",
+        whole(1024, 2**30),
+        commands=SERVE,
+    )
+    head_timeout: float = option(
+        10.0,
+        "--head-timeout",
+        "seconds a request's head may take to arrive, then 408 and the connection closes",
+        number(0.01, 3600),
+        commands=SERVE,
+    )
+    body_timeout: float = option(
+        30.0,
+        "--body-timeout",
+        "seconds a request's body may take to arrive after its head, then 408 and the connection closes",
+        number(0.01, 3600),
+        commands=SERVE,
+    )
+    max_connections: int = option(
+        1000,
+        "--max-connections",
+        "open connections per worker; one more is answered 503 and closed (lowered to fit the open-files limit)",
+        whole(1, 10**6),
+        commands=SERVE,
+    )
+    journal_entry_bytes: int = option(
+        65_536,
+        "--journal-entry-bytes",
+        "what the journal keeps of one request; longer values are cut with a '…[cut N bytes]' marker",
+        whole(1024, 2**30),
+    )
+    journal_bytes: int = option(
+        64 * 1_048_576, "--journal-bytes", "bytes the journal keeps in all, the oldest entries go first", whole(1024, 2**40)
+    )
+    state_timeout: float = option(
+        0.25,
+        "--state-timeout",
+        "seconds one call to the state store may take; then requests get a 503 naming the store until it answers again",
+        number(0.001, 60),
+    )
+
+    def __post_init__(self) -> None:
+        if self.journal_entry_bytes > self.journal_bytes:
+            raise ConfigError(
+                f"--journal-entry-bytes ({self.journal_entry_bytes}) is more than --journal-bytes "
+                f"({self.journal_bytes}), which would keep no entry whole; lower the first or raise the second"
+            )
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+# Which event loop serves; see cli.event_loop.
+LOOPS = ("auto", "asyncio", "uvloop")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``mockserver serve`` runs the app: the process's own options, beside ``Settings``."""
+
+    host: str = option("127.0.0.1", "--host", "address to bind", commands=SERVE)
+    port: int = option(8000, "--port", "port", whole(1, 65535), commands=SERVE)
+    workers: int = option(1, "--workers", "worker processes; they share one state", whole(1, 256), commands=SERVE)
+    log_level: str = option("info", "--log-level", ", ".join(LOG_LEVELS), one_of(*LOG_LEVELS), commands=SERVE)
+    log_format: str = option("text", "--log-format", "one line per request: text or json", one_of("text", "json"), commands=SERVE)
+    loop: str = option(
+        "auto",
+        "--loop",
+        "event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a "
+        "burst of new connections while busy), uvloop for several (spreads a burst over the workers)",
+        one_of(*LOOPS),
+        commands=SERVE,
+    )
+
+
+def options_of(cls: type) -> list[tuple[str, Option, Any]]:
+    """(field name, its Option, its default) for every declared option of ``cls``."""
+    found = []
+    for f in fields(cls):
+        if "option" in f.metadata:
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            found.append((f.name, f.metadata["option"], default))
+    return found
 
 
 def settings_to_json(settings: Settings) -> str:

@@ -47,23 +47,28 @@ def test_a_broken_spec_stops_the_server_naming_file_and_problem(tmp_path: Path) 
 def test_bad_options_are_reported_without_a_traceback() -> None:
     for args, words in (
         (("routes", "--vendor", "acme"), "unknown vendor 'acme'"),
-        (("routes", "--now", "yesterday"), "--now must be an RFC 3339 date-time"),
-        (("routes", "--spec", "botpress"), "--spec expects VENDOR=PATH"),
-        (("routes", "--now", "0002-01-01T00:00:00Z"), "--now must be between 1970-01-01 and 9000-12-31"),
-        (("serve", "--port", "99999"), "argument --port: expected a value from 1 to 65535"),
-        (("serve", "--workers", "0"), "argument --workers: expected a value from 1 to 256"),
+        (("routes", "--now", "yesterday"), "argument --now: must be an RFC 3339 date-time"),
+        (("routes", "--spec", "botpress"), "argument --spec: expected VENDOR=PATH, got 'botpress'"),
+        (("routes", "--now", "0002-01-01T00:00:00Z"), "argument --now: must be between 1970-01-01 and 9000-12-31"),
+        (("serve", "--port", "99999"), "argument --port: expected a whole number from 1 to 65535"),
+        (("serve", "--workers", "0"), "argument --workers: expected a whole number from 1 to 256"),
+        (("serve", "--admin-token", ""), "argument --admin-token: must not be empty"),
     ):
         result = run(*args)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_environment_values_are_reported_like_bad_options() -> None:
+def test_bad_environment_values_are_reported_by_the_variables_name() -> None:
     for env, words in (
-        ({"MOCKSERVER_JOURNAL_SIZE": "many"}, "argument --journal-size: expected a whole number, got 'many'"),
-        ({"MOCKSERVER_LOG_LEVEL": "verbose"}, "argument --log-level: expected one of"),
-        ({"MOCKSERVER_STATE": "mysql://db"}, "--state expects memory, sqlite:///path/to/state.db or redis://host:port/db"),
+        ({"MOCKSERVER_JOURNAL_SIZE": "many"}, "MOCKSERVER_JOURNAL_SIZE: expected a whole number, got 'many'"),
+        ({"MOCKSERVER_LOG_LEVEL": "verbose"}, "MOCKSERVER_LOG_LEVEL: expected one of"),
+        (
+            {"MOCKSERVER_STATE": "mysql://db"},
+            "MOCKSERVER_STATE: expects memory, sqlite:///path/to/state.db or redis://host:port/db",
+        ),
+        ({"MOCKSERVER_PORT": "abc"}, "MOCKSERVER_PORT: expected a whole number, got 'abc'"),
     ):
-        command = "serve" if "LOG_LEVEL" in next(iter(env)) else "routes"
+        command = "serve" if next(iter(env)) in ("MOCKSERVER_LOG_LEVEL", "MOCKSERVER_PORT") else "routes"
         result = subprocess.run(
             [sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
         )
@@ -207,7 +212,10 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
             assert run("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "20").returncode == 0
             httpx.get(f"http://127.0.0.1:{port}/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"])
             httpx.get(f"http://127.0.0.1:{port}/chatbotcom/reports/nope", headers=AUTH["chatbotcom"])
-            time.sleep(0.3)
+            deadline = time.monotonic() + 10  # both request lines written
+            while log.read_text().count("/chatbotcom/reports/") < 2:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
         finally:
             process.terminate()
             process.wait(10)

@@ -35,8 +35,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
 
 
 def job(vendor: str = "v", kind: str = "export", session: str | None = None) -> Job:
-    return Job(id="", vendor=vendor, kind=kind, owner="o", created=time.time(), duration=0.0, outcome="completed",
-               params={}, seed=7, now="2025-06-01T12:00:00Z", session=session)
+    return Job(
+        id="",
+        vendor=vendor,
+        kind=kind,
+        owner="o",
+        created=time.time(),
+        duration=0.0,
+        outcome="completed",
+        params={},
+        seed=7,
+        now="2025-06-01T12:00:00Z",
+        session=session,
+    )
 
 
 def test_the_link_key_is_made_once_and_kept(store: State) -> None:

@@ -1,0 +1,183 @@
+"""Serving the app with uvicorn: ``run(settings, options)``, the Python API ``mockserver serve`` calls.
+
+One worker serves the app in this process. ``--workers N`` runs N processes that rebuild the
+settings from their environment (``app_from_env``), share one state store, and die with their
+supervisor.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from mockserver.errors import ConfigError
+from mockserver.logs import configure as configure_logs
+from mockserver.settings import ServeOptions, Settings, settings_from_json, settings_to_json
+from mockserver.transport import GuardedHTTP
+from mockserver.transport import configure as configure_protocol
+
+if TYPE_CHECKING:
+    from mockserver.app import MockServer
+
+_SETTINGS_ENV = "MOCKSERVER_SETTINGS_JSON"
+# Set for worker processes: whom they must not outlive, and the temporary state they then remove.
+_SUPERVISOR_ENV, _TEMP_STATE_ENV = "MOCKSERVER_SUPERVISOR_PID", "MOCKSERVER_TEMP_STATE"
+
+# Which event loop serves. uvloop (libuv) accepts one new connection per turn of the loop: on one
+# busy worker the last of 50 connections opened at once waits some 50 turns (0.7 s) for its first
+# answer (spread p99 about 240 ms against 75 ms on asyncio's loop, same throughput). asyncio accepts
+# every waiting connection at once, which is fair within one process but, with several workers on
+# one socket, hands a burst nearly all to one worker (46 of 50 measured). "auto" takes asyncio for
+# one worker and uvloop for several.
+DEFAULT_LOOP = "auto"
+
+
+def event_loop(choice: str, workers: int) -> str:
+    """The loop uvicorn runs for ``--loop choice`` (settings.LOOPS)."""
+    if choice != "auto":
+        return choice
+    return "uvloop" if workers > 1 and importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+def run(settings: Settings, options: ServeOptions | None = None, app: MockServer | None = None) -> None:
+    """Serve ``settings`` until SIGTERM or Ctrl-C (status 0 once drained). ``app``: one already built
+    from these settings (the CLI builds it first, to check every spec before binding the port)."""
+    from mockserver.app import create_app
+
+    options = options or ServeOptions()
+    loop = event_loop(options.loop, options.workers)
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ConfigError(
+            "--loop uvloop needs the uvloop package (pip install uvloop; it has no Windows build); or use --loop asyncio."
+        )
+    log_config = configure_logs(options.log_format, options.log_level)
+    os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = options.log_format, options.log_level
+    settings = replace(settings, max_connections=_fit_connections(settings.max_connections, options.workers))
+    # The app reads forwarded headers itself (--forwarded-allow-ips), once, for the loopback rule
+    # and the URLs it writes; uvicorn's own rewriting of the client address is off.
+    served: dict[str, Any] = dict(
+        host=options.host,
+        port=options.port,
+        log_level=options.log_level,
+        access_log=False,
+        log_config=log_config,
+        loop=loop,
+        http=GuardedHTTP,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+
+    if options.workers > 1:
+        # Workers share jobs, journal, fault rules, sessions and the link key through the state
+        # store: a temporary SQLite file unless --state names one.
+        with tempfile.TemporaryDirectory(prefix="mockserver-") as folder:
+            if settings.state == "memory":
+                settings = replace(settings, state=f"sqlite:///{Path(folder) / 'state.db'}")
+                os.environ[_TEMP_STATE_ENV] = folder
+            if app is not None:
+                app.state.close()  # the workers open their own
+            os.environ[_SETTINGS_ENV] = settings_to_json(settings)
+            os.environ[_SUPERVISOR_ENV] = str(os.getpid())
+            uvicorn.run("mockserver.serving:app_from_env", factory=True, workers=options.workers, **served)
+    else:
+        configure_protocol(settings.max_head_bytes, settings.head_timeout, settings.body_timeout, settings.max_connections)
+        # uvicorn drains in-flight requests on SIGTERM or Ctrl-C, then raises the signal again
+        # under the handlers it found. Finding these, a drained stop ends with status 0, as it
+        # does with --workers N, so `kill $pid; wait $pid` in a CI script succeeds.
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, _stopped)
+        uvicorn.run(app if app is not None else create_app(settings), **served)
+
+
+def app_from_env() -> Any:
+    """uvicorn factory for worker processes: rebuilds the settings the parent process parsed."""
+    from mockserver.app import create_app
+
+    configure_logs(os.environ.get("MOCKSERVER_LOG_FORMAT", "text"), os.environ.get("MOCKSERVER_LOG_LEVEL", "info"))  # per worker
+    settings = settings_from_json(os.environ[_SETTINGS_ENV])
+    configure_protocol(settings.max_head_bytes, settings.head_timeout, settings.body_timeout, settings.max_connections)
+    app = create_app(settings)
+    if os.environ.get(_SUPERVISOR_ENV):
+        _die_with(int(os.environ[_SUPERVISOR_ENV]), os.environ.get(_TEMP_STATE_ENV), app.on_shutdown)
+    return app
+
+
+def _die_with(supervisor: int, temporary: str | None, on_shutdown: list[Callable[[], None]]) -> None:
+    """A worker ends when its supervisor does, even by ``kill -9``: otherwise it goes on serving the
+    port, and the next server there fails with "address already in use".
+
+    Linux sends the worker SIGTERM as the supervisor dies (PR_SET_PDEATHSIG); elsewhere, and as a
+    backstop, a thread notices that the parent changed. uvicorn then drains the worker as on any
+    SIGTERM. An orphaned worker also removes the temporary state, which its supervisor no longer can.
+    """
+    import shutil
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+
+    def orphaned() -> bool:
+        return os.getppid() != supervisor
+
+    def watch() -> None:
+        while not orphaned():
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def remove_temporary() -> None:
+        if temporary and orphaned():
+            shutil.rmtree(temporary, ignore_errors=True)
+
+    # At the app's shutdown, which uvicorn reaches after draining on SIGTERM: an exit hook would
+    # not run, since uvicorn then raises the signal again under its default handler.
+    on_shutdown.append(remove_temporary)
+    if orphaned():  # died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="mockserver-supervisor-watch", daemon=True).start()
+
+
+def _fit_connections(wanted: int, workers: int) -> int:
+    """``--max-connections`` within the open-files limit (raised to its hard limit first), so a flood of
+    connections is refused cleanly instead of failing accept() with "too many open files"."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return wanted
+    reserve = 64  # the listening socket, state files, logs, a few in flight
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + reserve
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        fitted = max(1, soft - reserve)
+        print(
+            f"mockserver: warning: the open-files limit is {soft}, so --max-connections is {fitted} instead of "
+            f"{wanted} (raise it with ulimit -n)",
+            file=sys.stderr,
+        )
+        return fitted
+    return wanted
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
