@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -98,23 +98,10 @@ class Entity:
         """Conversations started on ``day``: the volume with Poisson-like noise."""
         return _day(self, day.toordinal())[1]
 
-    def hour_weights(self, day: date) -> Sequence[float]:
-        """This day's diurnal curve: the common shape with a little keyed jitter."""
-        return _hours(self, day.toordinal())[0]
-
     def hours(self, day: date, total: int) -> list[int]:
         """``total`` split over the 24 UTC hours of ``day`` (adds up exactly)."""
         weights, hours = _hours(self, day.toordinal())
         return list(hours) if total == self.conversations(day) else apportion(total, weights)
-
-    def hourly(self, day: date, figures: Mapping[str, int], names: Iterable[str]) -> dict[str, list[int]]:
-        """Split a day's figures over its hours, each following the day's conversations.
-
-        ``figures["conversations"]`` sets the hours; every other figure is apportioned in
-        proportion to them, so each adds up exactly to its day total.
-        """
-        hours = self.hours(day, figures["conversations"])
-        return {name: hours if name == "conversations" else apportion(figures[name], hours) for name in names}
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The span that has data: from creation (or the oldest kept day) to now."""

@@ -16,14 +16,6 @@ def bell(values: Sequence[float], centre: float, spread: float) -> list[float]:
     return [math.exp(-((math.log(max(v, 1e-9)) - math.log(centre)) ** 2) / (2 * spread**2)) for v in values]
 
 
-def merge(histograms: Sequence[Sequence[int]], size: int) -> list[int]:
-    result = [0] * size
-    for histogram in histograms:
-        for i, count in enumerate(histogram):
-            result[i] += count
-    return result
-
-
 def nth(values: Sequence[float], histogram: Sequence[int], k: int) -> float:
     """The k-th smallest item (0-based) of a histogram."""
     seen = 0
