@@ -121,5 +121,5 @@ def test_with_an_admin_token_only_listed_origins_get_cors(guarded: LiveServer) -
 
 
 def test_a_bad_forwarded_allow_ips_fails_at_start() -> None:
-    with pytest.raises(RuntimeError, match="--forwarded-allow-ips expects addresses or networks"):
+    with pytest.raises(RuntimeError, match="argument --forwarded-allow-ips: expected addresses or networks"):
         LiveServer("--forwarded-allow-ips", "10.0.0.0/33")

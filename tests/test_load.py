@@ -1,6 +1,7 @@
-"""Load: 200 concurrent keep-alive connections for 60 s against one worker, every vendor operation
+"""Load: 200 concurrent keep-alive connections for 20 s against one worker, every vendor operation
 and the usual refusals, with zero errors and zero 5xx; 1,000 exports created at once all complete
-and download. ``MOCKSERVER_LOAD_SECONDS`` shortens or lengthens the run."""
+and download. ``MOCKSERVER_LOAD_SECONDS=60`` runs the minute; a generous client timeout keeps the
+verdict about errors, not about how busy the machine is."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from tests.cases import AUTH, CASES, STATEFUL
 from tests.conftest import NOW, LiveServer, resolve_query
 
-SECONDS = float(os.environ.get("MOCKSERVER_LOAD_SECONDS", "60"))
+SECONDS = float(os.environ.get("MOCKSERVER_LOAD_SECONDS", "20"))
 CONNECTIONS = 200
 EXPORT = "/chatcaptain/v1/chatbots/load_bot/statistics/export"
 
@@ -48,7 +49,7 @@ def traffic(server: LiveServer) -> list[list[Any]]:
     return requests
 
 
-def test_200_connections_for_a_minute_without_an_error(server: LiveServer, tmp_path: Path) -> None:
+def test_200_connections_without_an_error(server: LiveServer, tmp_path: Path) -> None:
     requests = traffic(server)
     file = tmp_path / "requests.json"
     file.write_text(json.dumps(requests))
@@ -91,9 +92,13 @@ def test_1000_exports_created_at_once_all_complete_and_download(server: LiveServ
             created = await asyncio.gather(*(client.post(EXPORT, params=params, headers=headers) for _ in range(1000)))
             assert {r.status_code for r in created} == {202}
             locations = [r.headers["location"] for r in created]
-            await asyncio.sleep(1.2)  # the jobs' duration
-            statuses = await asyncio.gather(*(client.get(url, headers=headers) for url in locations))
-            assert {s.json()["status"] for s in statuses} == {"completed"}
+            deadline = asyncio.get_running_loop().time() + 30
+            while True:  # until every job says it finished (they take 1 s)
+                statuses = await asyncio.gather(*(client.get(url, headers=headers) for url in locations))
+                if {s.json()["status"] for s in statuses} == {"completed"}:
+                    break
+                assert asyncio.get_running_loop().time() < deadline, {s.json()["status"] for s in statuses}
+                await asyncio.sleep(0.25)
             files = await asyncio.gather(*(client.get(s.json()["downloadUrl"]) for s in statuses))
             assert {f.status_code for f in files} == {200}
             return [s.json()["id"] for s in statuses], [f.content for f in files]
