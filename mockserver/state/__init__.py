@@ -35,10 +35,14 @@ def check_state_url(url: str) -> str:
 def open_state(url: str, seed: int, limits: Limits) -> State:
     """Open the store named by ``url`` (see the module docstring)."""
     kind = check_state_url(url)
+    if kind == "memory":
+        from mockserver.state.memory import MemoryState
+
+        return MemoryState(seed, limits)
     if kind == "redis":
         from mockserver.state.redis import RedisState
 
         return RedisState(url, seed, limits)
     from mockserver.state.sqlite import SqliteState
 
-    return SqliteState(":memory:" if kind == "memory" else urlsplit(url).path, seed, limits)
+    return SqliteState(urlsplit(url).path, seed, limits)

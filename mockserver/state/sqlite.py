@@ -1,5 +1,4 @@
-"""State in SQLite: in memory for one process (the default; its journal is then a bounded deque),
-or files every worker opens.
+"""State in SQLite files every worker opens.
 
 ``--workers N`` gives its workers one temporary file; ``--state sqlite:///path/state.db`` names a
 file that also outlives the server. WAL mode lets readers and one writer work at the same time;
@@ -15,13 +14,11 @@ would sleep a whole millisecond or more.
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -62,26 +59,18 @@ class SqliteState(State):
         self._lock = threading.Lock()  # one connection pair per process, shared by the event loop and threads
         self._rules: list[tuple[str, dict[str, Any]]] | None = None  # see rules()
         self._rules_version = -1
-        self._in_memory = path == ":memory:"
-        # In memory, nothing but this process reads the journal: a bounded deque of the entries
-        # themselves spares encoding and a statement per request.
-        self._entries: deque[dict[str, Any]] | None = deque() if self._in_memory else None
-        self._entry_sizes: deque[int] = deque()  # the JSON bytes of each entry in self._entries
-        self._entry_bytes = 0
-        self._entry_ids = itertools.count(1)
         self._breaker = Breaker(self.ping_directly)
         self._db = self._connect(path, _SCHEMA)
-        self._journal = None if self._in_memory else self._connect(_journal_path(path), _JOURNAL_SCHEMA)
-        self.batch_journal = not self._in_memory
+        self._journal = self._connect(_journal_path(path), _JOURNAL_SCHEMA)
+        self.batch_journal = True
 
     def _connect(self, path: str, schema: str) -> sqlite3.Connection:
         try:
             # timeout=0: a locked file raises at once, and _run tries again after a short pause.
             db = sqlite3.connect(path, timeout=0, check_same_thread=False, isolation_level=None)
-            if path != ":memory:":
-                self._retrying(lambda: db.execute("PRAGMA journal_mode=WAL"), _START_PATIENCE)
-                # No fsync per commit (WAL stays consistent); the request journal needs none at all.
-                db.execute("PRAGMA synchronous=OFF" if schema is _JOURNAL_SCHEMA else "PRAGMA synchronous=NORMAL")
+            self._retrying(lambda: db.execute("PRAGMA journal_mode=WAL"), _START_PATIENCE)
+            # No fsync per commit (WAL stays consistent); the request journal needs none at all.
+            db.execute("PRAGMA synchronous=OFF" if schema is _JOURNAL_SCHEMA else "PRAGMA synchronous=NORMAL")
             self._retrying(lambda: db.executescript(schema), _START_PATIENCE)
             return db
         except sqlite3.Error as exc:
@@ -100,12 +89,10 @@ class SqliteState(State):
 
     def _run(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
         """``work`` on the state (or journal) connection: tried again while the file is locked."""
-        if self._in_memory:
-            return self._direct(work, journal)
         return self._breaker.call(lambda: self._direct(work, journal))
 
     def _direct(self, work: Callable[[sqlite3.Connection], T], journal: bool = False) -> T:
-        db = self._journal if journal and self._journal is not None else self._db
+        db = self._journal if journal else self._db
         with self._lock:
             try:
                 return self._retrying(lambda: work(db))
@@ -113,8 +100,7 @@ class SqliteState(State):
                 raise StateUnavailable(f"the state file {self.path} failed: {exc}") from exc
 
     def ping(self) -> None:
-        if not self._in_memory:
-            self._breaker.call(self.ping_directly)
+        self._breaker.call(self.ping_directly)
 
     def ping_directly(self) -> None:
         """Whether both files take a write now (a reader alone would not see another process's lock)."""
@@ -201,16 +187,6 @@ class SqliteState(State):
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
-        if self._entries is not None:
-            for entry in entries:
-                self._entries.append({"id": next(self._entry_ids), **entry})
-                size = len(encode(entry))
-                self._entry_sizes.append(size)
-                self._entry_bytes += size
-            while self._entries and (len(self._entries) > self.limits.journal or self._entry_bytes > self.limits.journal_bytes):
-                self._entries.popleft()
-                self._entry_bytes -= self._entry_sizes.popleft()
-            return
         rows = [(entry.get("session"), encode(entry)) for entry in entries]
 
         def add(db: sqlite3.Connection) -> None:
@@ -224,8 +200,6 @@ class SqliteState(State):
             self._transaction(add, journal=True)  # one commit for the batch
 
     def entries(self) -> list[dict[str, Any]]:
-        if self._entries is not None:
-            return list(self._entries)
         rows = self._run(
             lambda db: db.execute(
                 "SELECT id, body FROM journal WHERE id > (SELECT MAX(id) FROM journal) - ? ORDER BY id DESC",
@@ -242,16 +216,6 @@ class SqliteState(State):
         return kept[::-1]
 
     def clear_journal(self, session: str | None) -> None:
-        if self._entries is not None:
-            kept = (
-                []
-                if session is None
-                else [(e, n) for e, n in zip(self._entries, self._entry_sizes) if e.get("session") != session]
-            )
-            self._entries = deque(e for e, _ in kept)
-            self._entry_sizes = deque(n for _, n in kept)
-            self._entry_bytes = sum(self._entry_sizes)
-            return
         if session is None:
             self._run(lambda db: db.execute("DELETE FROM journal"), journal=True)
         else:
@@ -283,12 +247,8 @@ class SqliteState(State):
         return self._transaction(store)
 
     def rules(self) -> list[tuple[str, dict[str, Any]]]:
-        # Read on every request, so kept until the state changes: in memory only this process
-        # changes it; in a file, SQLite's data_version says whether another worker did.
-        if self._in_memory:
-            if self._rules is None:
-                self._rules = self._read_rules()
-            return self._rules
+        # Read on every request, so kept until the state changes: SQLite's data_version says
+        # whether another worker changed it.
         version = self._run(lambda db: db.execute("PRAGMA data_version").fetchone()[0])
         if self._rules is None or version != self._rules_version:
             self._rules, self._rules_version = self._read_rules(), version
@@ -356,8 +316,7 @@ class SqliteState(State):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-            if self._journal is not None:
-                self._journal.close()
+            self._journal.close()
 
 
 def _journal_path(path: str) -> str:
