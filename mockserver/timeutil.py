@@ -24,8 +24,7 @@ def parse_instant(value: str, *, end_of_day: bool = False) -> datetime:
         if end_of_day:  # the day's last millisecond (built directly: the day after 9999-12-31 does not exist)
             return datetime.combine(day, time(23, 59, 59, 999000), tzinfo=UTC)
         return datetime.combine(day, time.min, tzinfo=UTC)
-    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
-    parsed = datetime.fromisoformat(text)
+    parsed = parse_date_time(value)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:

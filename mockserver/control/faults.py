@@ -13,14 +13,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace as replace_field
+from pathlib import Path
 from typing import Any
 
 from mockserver.errors import ConfigError
 from mockserver.generation.rng import keyed_random
+from mockserver.openapi.loader import load_yaml
 from mockserver.state import State, StateFull
 
-MATCH_KEYS = {"vendor", "operationId", "method", "path", "headers", "session"}
-ACTION_KEYS = {"status", "latencyMs", "drop", "malformed", "rateLimit"}
+# What a rule may say is stated once, in the control plane's document; the start-up config's
+# rules, which do not come through the API, are checked against the same figures.
+_RULE = load_yaml(Path(__file__).with_name("openapi.yaml").read_text())["components"]["schemas"]["FaultRuleSpec"]["properties"]
+MATCH_KEYS = set(_RULE["match"]["properties"])
+ACTION_KEYS = set(_RULE["action"]["properties"])
+STATUSES = (_RULE["action"]["properties"]["status"]["minimum"], _RULE["action"]["properties"]["status"]["maximum"])
+MAX_LATENCY_MS = _RULE["action"]["properties"]["latencyMs"]["oneOf"][0]["maximum"]
 
 
 @dataclass(frozen=True)
@@ -152,11 +159,11 @@ def parse_rule(spec: Mapping[str, Any], rule_id: str) -> FaultRule:
         raise ConfigError("'action' does nothing: give a status, rateLimit: true, latencyMs, drop: true or malformed: true")
     spec = {**spec, "times": _whole(spec.get("times"))}
     status = action.get("status")
-    if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
-        raise ConfigError(f"'action.status' must be an error status from 400 to 599, got {status!r}")
+    if status is not None and not (isinstance(status, int) and STATUSES[0] <= status <= STATUSES[1]):
+        raise ConfigError(f"'action.status' must be an error status from {STATUSES[0]} to {STATUSES[1]}, got {status!r}")
     latency = action.get("latencyMs")
     if latency is not None and not _latency_ok(latency):
-        raise ConfigError('\'action.latencyMs\' is milliseconds (0-60000) or {"min": ms, "max": ms}')
+        raise ConfigError(f'\'action.latencyMs\' is milliseconds (0-{MAX_LATENCY_MS}) or {{"min": ms, "max": ms}}')
     probability = spec.get("probability", 1.0)
     if not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
         raise ConfigError(f"'probability' must be a number from 0 to 1, got {probability!r}")
@@ -181,11 +188,11 @@ def _whole(value: Any) -> Any:
 
 def _latency_ok(latency: Any) -> bool:
     if isinstance(latency, int):
-        return 0 <= latency <= 60_000
+        return 0 <= latency <= MAX_LATENCY_MS
     return (
         isinstance(latency, Mapping)
         and set(latency) == {"min", "max"}
-        and all(isinstance(v, int) and 0 <= v <= 60_000 for v in latency.values())
+        and all(isinstance(v, int) and 0 <= v <= MAX_LATENCY_MS for v in latency.values())
     )
 
 

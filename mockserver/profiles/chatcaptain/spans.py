@@ -23,7 +23,7 @@ from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
 from mockserver.timeutil import iso_ms, shift
-from mockserver.validation.schema import shorten
+from mockserver.validation.schema import parse_date_time, shorten
 
 
 class Piece(NamedTuple):
@@ -187,7 +187,7 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
     start, end = call.instant("from"), call.instant("to")
     sent_from, sent_to = str(call.params["from"]), str(call.params["to"])
     try:  # compare as sent: clamping at the ends of the calendar must not reorder them
-        reversed_ = _as_sent(sent_to) < _as_sent(sent_from)
+        reversed_ = parse_date_time(sent_to) < parse_date_time(sent_from)
     except (TypeError, ValueError, OverflowError):
         reversed_ = end < start
     if reversed_:
@@ -200,6 +200,3 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
         )
     return start, max(start, end)
 
-
-def _as_sent(value: str) -> datetime:
-    return datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
