@@ -68,15 +68,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def start_server(seed: int = 0, now: str | None = None, *extra: str) -> RunningMockServer:
-    """Start ``mockserver serve`` on a free port and wait until it is ready.
+def start_server(seed: int | None = None, now: str | None = None, *extra: str, timeout: float = 30) -> RunningMockServer:
+    """Start ``mockserver serve`` on a free port, with ``extra`` options, and wait until it is ready.
 
-    Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
+    The one way this project's tests and this plugin start a server. Its output goes to a file
+    (``log``), not a pipe: a pipe nobody reads fills up and stalls the server. A server that exits
+    at start (a bad option) raises ``RuntimeError`` with its output.
     """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    args = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--seed", str(seed), "--log-level", "warning"]
+    args = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning"]
+    if seed is not None:
+        args += ["--seed", str(seed)]
     if now:
         args += ["--now", now]
     fd, name = tempfile.mkstemp(prefix="mockserver-", suffix=".log")
@@ -86,18 +90,20 @@ def start_server(seed: int = 0, now: str | None = None, *extra: str) -> RunningM
             [*args, *extra], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mockserver exited with {process.returncode}: {log.read_text(errors='replace')[-3000:]}")
+            output = log.read_text(errors="replace")
+            log.unlink(missing_ok=True)
+            raise RuntimeError(f"mockserver exited with {process.returncode}: {output[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/__mock/ready", timeout=1) as response:
                 if response.status == 200:
                     return RunningMockServer(url, process, log)
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.05)
     process.kill()
-    raise RuntimeError(f"mockserver did not become ready within 30 s: {log.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(f"mockserver did not become ready within {timeout:g} s: {log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="session")

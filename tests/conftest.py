@@ -7,13 +7,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
+from mockserver.pytest_plugin import RunningMockServer, start_server
 from tests.cases import AUTH, FIRST_CHANNEL, NEW_EXPORT, NEW_REPORT, TOKEN, Case
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -123,44 +121,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LiveServer:
-    """``mockserver serve`` in a subprocess, started the way a user starts it. Its output goes to
-    a file (``self.log``): a pipe nobody reads would fill up and stall the server."""
+class LiveServer(RunningMockServer):
+    """``mockserver serve`` in a subprocess, started the way a user (and the pytest plugin) starts
+    it: ``start_server`` with these options. ``output()`` is what it printed."""
 
     def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        fd, name = tempfile.mkstemp(prefix="mockserver-test-", suffix=".log")
-        self.log = Path(name)
-        with os.fdopen(fd, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), "--log-level", "warning", *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/__mock/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not become ready in 30 s")
+        started = start_server(None, None, *args)
+        super().__init__(started.url, started.process, started.log)
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def output(self) -> str:
+        assert self.log is not None
         return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

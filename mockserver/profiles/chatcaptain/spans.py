@@ -199,4 +199,3 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
             "to",
         )
     return start, max(start, end)
-
