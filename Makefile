@@ -73,7 +73,7 @@ $(PRISM_DIR)/.installed-$(PRISM_VERSION):
 	npm install --prefix $(PRISM_DIR) --no-audit --no-fund --loglevel=error @stoplight/prism-cli@$(PRISM_VERSION)
 	touch $@
 
-bench: $(VENV)/.installed-run $(PRISM_DIR)/.installed-$(PRISM_VERSION)
+bench: $(VENV)/.installed-test $(PRISM_DIR)/.installed-$(PRISM_VERSION)
 	command -v wrk >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && $$sudo apt-get install -y wrk; }
 	BENCH_PRISM=$(PRISM_DIR)/node_modules/.bin/prism $(BIN)/python benchmarks/run.py
 
