@@ -181,6 +181,7 @@ class MockServer:
         started = time.perf_counter()
         wall = time.time()
         body = await _read_body(receive, self.settings.max_body_bytes)
+        refused = (scope.get("extensions") or {}).get("mockserver.refused")  # by the protocol, mid-body
         query_string = scope.get("query_string", b"").decode("latin-1")
         session_id = headers.get("x-mock-session")
         session = self.control.session(session_id) if session_id else None
@@ -204,7 +205,7 @@ class MockServer:
             pick_fault=pick_fault,
             faults=self.control.faults.any(),
         )
-        answer = vendor.handle(incoming)
+        answer = vendor.handle(incoming) if refused is None else self.refusal(prefix + path, *refused)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
         query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)

@@ -171,13 +171,15 @@ class GuardedHTTP(HttpToolsProtocol):
             return
         cycle = getattr(self, "cycle", None)
         if cycle is not None and not cycle.response_started:
-            cycle.disconnected = True  # the app's answer, if it comes, goes nowhere: this one is sent
-            self._refuse(
-                self._path(),
-                REQUEST_TIMEOUT,
-                f"The request's body did not arrive within "
-                f"{ProtocolLimits.body_timeout:g} s of its head (--body-timeout); was its Content-Length right?",
+            message = (
+                f"The request's body did not arrive within {ProtocolLimits.body_timeout:g} s of its head "
+                "(--body-timeout); was its Content-Length right?"
             )
+            # The app's answer, if it comes, goes nowhere: this one is sent. The app is told, so that
+            # the journal says what the client got.
+            cycle.disconnected = True
+            cycle.scope.setdefault("extensions", {})["mockserver.refused"] = (REQUEST_TIMEOUT, message)
+            self._refuse(self._path(), REQUEST_TIMEOUT, message)
         else:
             self.transport.close()
 

@@ -80,6 +80,14 @@ def test_a_body_shorter_than_its_length_is_cut_off(server: LiveServer, vendor: s
     with connect(server) as sock:
         sock.sendall(f"POST /{vendor}/anything HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{{".encode())
         check_refusal(vendor, 408, read_answer(sock), "--body-timeout")
+    # The journal says what the client got.
+    deadline = time.monotonic() + 5
+    while not (
+        entries := httpx.get(f"{server.url}/__mock/journal", params={"vendor": vendor, "method": "POST"}).json()["entries"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert entries[-1]["status"] == 408
 
 
 @pytest.mark.parametrize(
