@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test test-network lint coverage fuzz fuzz-long soak bench hostile clean
+.PHONY: run install test test-fast test-network lint coverage fuzz fuzz-long soak bench hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Quick feedback while working: everything but schemathesis, the load test and the fifth-vendor copy.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -x -m "not fuzz and not network" --ignore=tests/test_load.py --ignore=tests/test_fifth_vendor.py
 
 # The tests that install from a package registry (a wheel into a fresh venv, the npm example).
 test-network: $(VENV)/.installed-test

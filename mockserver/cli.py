@@ -211,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except MockServerError as exc:
                 print(f"mockserver: error: {exc}", file=sys.stderr)
                 return 2
-            print(f"ok  {name}: {vendor.spec.source} ({len(vendor.spec.operations)} operations)")
+            count = len(vendor.spec.operations)
+            print(f"ok  {name}: {vendor.spec.source} ({count} operation{'' if count == 1 else 's'})")
         print(f"ok  {fixtures} fixtures, {len(app.state.rules())} fault rules, {len(app.state.sessions())} sessions")
         return 0
     if args.command == "routes":
@@ -230,11 +231,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _wait(url: str, timeout: float) -> int:
-    """Poll ``{url}/__mock/ready`` until it answers 200."""
+    """Poll ``{url}/__mock/ready`` until it answers 200.
+
+    What waiting cannot fix fails at once: a URL that is not http(s)://host[:port], and a server
+    that answers 404 (the URL has a path, such as a vendor's base URL: the control plane is at the
+    root). A 503 (the state store is down) and no answer at all are waited out.
+    """
     import time
     import urllib.error
+    import urllib.parse
     import urllib.request
 
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(f"mockserver: error: --url must be the server's root URL, like http://127.0.0.1:8000; got {url!r}", file=sys.stderr)
+        return 2
     deadline = time.monotonic() + timeout
     ready = url.rstrip("/") + "/__mock/ready"
     last = "no answer"
@@ -245,6 +256,13 @@ def _wait(url: str, timeout: float) -> int:
                     print(f"ready: {url}")
                     return 0
                 last = f"status {response.status}"
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                root = f"{parts.scheme}://{parts.netloc}"
+                hint = f"; the control plane is at the server's root: --url {root}" if parts.path.strip("/") else ""
+                print(f"mockserver: error: {ready} answered 404: no mock server's control plane there{hint}", file=sys.stderr)
+                return 2
+            last = f"status {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
             last = str(getattr(exc, "reason", exc))
         time.sleep(0.2)
@@ -256,7 +274,10 @@ def _plot(args: argparse.Namespace) -> int:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("mockserver: error: plot needs matplotlib: pip install -e '.[plot]'", file=sys.stderr)
+        print(
+            "mockserver: error: plot needs matplotlib: pip install matplotlib (in the environment mockserver runs in)",
+            file=sys.stderr,
+        )
         return 2
     from mockserver.plot import render
 

@@ -110,11 +110,29 @@ def start_server(seed: int | None = None, now: str | None = None, *extra: str, t
 def mockserver(pytestconfig: pytest.Config) -> Iterator[RunningMockServer]:
     url = pytestconfig.getoption("mockserver_url")
     if url:
+        problem = _unreachable(url)
+        if problem:  # one line for the run, not a traceback per test
+            pytest.exit(f"--mockserver-url {url}: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
         yield RunningMockServer(url, admin_token=pytestconfig.getoption("mockserver_admin_token"))
         return
     server = start_server(pytestconfig.getoption("mockserver_seed"), pytestconfig.getoption("mockserver_now"))
     yield server
     server.stop()
+
+
+def _unreachable(url: str) -> str | None:
+    """Why ``url`` is not a mock server's root that answers, or None when it is."""
+    import urllib.error
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/__mock/health", timeout=5) as response:
+            return None if response.status == 200 else f"its /__mock/health answered {response.status}"
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return "answered 404 for /__mock/health: give the mock server's root URL, not a vendor's"
+        return f"its /__mock/health answered {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return f"no mock server answers there ({getattr(exc, 'reason', exc)}); start one, or leave the option out"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -176,6 +177,7 @@ def test_validate_reports_each_vendor_and_the_fixtures(tmp_path: Path) -> None:
     result = run("validate")
     assert result.returncode == 0, result.stderr
     bundled = len(read_fixtures([fixtures_dir()]))
+    assert "(1 operation)" in result.stdout and "(15 operations)" in result.stdout
     assert "ok  botpress:" in result.stdout and f"ok  {bundled} fixtures" in result.stdout and bundled >= 4
     bad = tmp_path / "bad.yaml"
     bad.write_text("vendor: botpress\noperationId: getBotAnalytics\nname: x\nbody: {records: 1}\n")
@@ -191,6 +193,18 @@ def test_wait_blocks_until_ready_and_fails_after_its_timeout() -> None:
         server.stop()
     result = run("wait", "--url", server.url, "--timeout", "0.5")
     assert result.returncode == 1 and "was not ready after 0.5 s" in result.stderr
+
+
+def test_wait_fails_at_once_on_a_mistake_that_waiting_cannot_fix() -> None:
+    server = LiveServer()
+    try:
+        for url, words in ((f"{server.url}/botpress", f"--url {server.url}"), ("127.0.0.1:8000", "root URL, like http://")):
+            started = time.monotonic()
+            result = run("wait", "--url", url, "--timeout", "30")
+            assert result.returncode == 2 and words in result.stderr, result.stderr
+            assert time.monotonic() - started < 10  # not the whole timeout
+    finally:
+        server.stop()
 
 
 def test_one_json_log_line_per_request(tmp_path: Path) -> None:

@@ -248,3 +248,9 @@ def test_a_repeated_request_still_sees_faults_sessions_and_clocks(server: LiveSe
     moved = httpx.get(report, headers=headers).json()
     assert moved["data"][-1]["date"].startswith("2024-01-15") and moved != reseeded.json()
     assert session.count() == 6
+
+
+def test_a_rule_naming_another_vendors_operation_says_which_operations_there_are(control: MockControl) -> None:
+    with pytest.raises(MockControlError, match=r"'match.operationId' 'getBotAnalytics' is no operation of chatbotcom; "
+                       r"its operations: getAverageConversationsReport, "):
+        control.add_fault(vendor="chatbotcom", operation_id="getBotAnalytics", status=500)

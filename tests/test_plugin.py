@@ -83,3 +83,14 @@ def test_plugin_options_are_listed_in_help() -> None:
     result = run_pytest("--help")
     for option in ("--mockserver-seed", "--mockserver-now", "--mockserver-url", "--mockserver-admin-token"):
         assert option in result.stdout
+
+
+def test_a_url_with_no_server_fails_the_run_once_with_what_to_do(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = run_pytest("--mockserver-url", nowhere, str(EXAMPLES / "test_vendor_clients.py"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output  # a usage error, not five test errors
+    assert f"--mockserver-url {nowhere}: no mock server answers there" in output
+    assert "Traceback" not in output and len(output.splitlines()) < 20, output

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
-from mockserver.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
+from mockserver.errors import INVALID_BODY, METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
 from mockserver.messages import Answer
 from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
@@ -100,6 +100,8 @@ class ControlPlane:
                     headers={"Allow": match.route.allow},
                 )
             query = parse_qs(query_string, keep_blank_values=True)
+            if operation.operation_id == "addFault":
+                self._check_operation_named(body)
             valid = self._validators[operation.operation_id].validate(match.path_params, query, {}, {}, content_type, body)
             if operation.operation_id == "download":
                 p = valid.params
@@ -109,6 +111,30 @@ class ControlPlane:
             return _json(problem.status, {"error": problem.kind, "message": problem.message}, problem.headers)
         except ConfigError as exc:
             return _json(400, {"error": "bad_request", "message": str(exc)})
+
+    def _check_operation_named(self, body: bytes) -> None:
+        """A rule's vendor and operationId must go together. The served schema says so with
+        if/then, which a validator can only report as "match must be a value or a value ...":
+        say which operation is not the vendor's, and which are."""
+        try:
+            rule = json.loads(body)
+        except ValueError:
+            return  # the validator says what is wrong with the JSON
+        match = rule.get("match") if isinstance(rule, dict) else None
+        if (
+            not isinstance(match, dict)
+            or not isinstance(match.get("vendor"), str)
+            or not isinstance(match.get("operationId"), str)
+        ):
+            return
+        vendor, operation = match["vendor"], match["operationId"]
+        known = self.faults.operations.get(vendor)
+        if known is not None and operation not in known:
+            raise Problem(
+                INVALID_BODY,
+                f"Invalid request body: 'match.operationId' {operation[:100]!r} is no operation of "
+                f"{vendor}; its operations: {', '.join(sorted(known))} (`mockserver routes` lists them).",
+            )
 
     def _health(self, params: dict[str, Any], body: Any) -> Answer:
         """Liveness: the process answers. Never touches the store, so it answers while the store hangs."""

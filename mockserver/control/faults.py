@@ -54,7 +54,7 @@ class FaultRules:
 
     def __init__(self, state: State, operations: Mapping[str, frozenset[str]]) -> None:
         self._state = state
-        self._operations = operations  # vendor -> its operationIds: what a rule may name
+        self._operations = self.operations = operations  # vendor -> its operationIds: what a rule may name
         self._parsed: dict[str, FaultRule] = {}  # by stored JSON: parse each rule once
 
     def add(self, spec: Mapping[str, Any], rule_id: str | None = None, replace: bool = True) -> FaultRule:
