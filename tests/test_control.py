@@ -251,6 +251,9 @@ def test_a_repeated_request_still_sees_faults_sessions_and_clocks(server: LiveSe
 
 
 def test_a_rule_naming_another_vendors_operation_says_which_operations_there_are(control: MockControl) -> None:
-    with pytest.raises(MockControlError, match=r"'match.operationId' 'getBotAnalytics' is no operation of chatbotcom; "
-                       r"its operations: getAverageConversationsReport, "):
+    with pytest.raises(
+        MockControlError,
+        match=r"'match.operationId' 'getBotAnalytics' is no operation of chatbotcom; "
+        r"its operations: getAverageConversationsReport, ",
+    ):
         control.add_fault(vendor="chatbotcom", operation_id="getBotAnalytics", status=500)
