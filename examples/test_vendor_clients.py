@@ -1,6 +1,6 @@
 """Example tests a user can copy: one per vendor, using the pytest plugin's fixtures.
 
-Run them with `pytest examples/` once the package is installed (`pip install mockserver`): the
+Run them with `pytest examples/` once the package is installed from a clone (`pip install -e .`): the
 plugin starts a mock server for the session; `mock_control` isolates each test.
 """
 

@@ -40,6 +40,9 @@ EXAMPLES = {
     "wait": """examples:
   mockserver serve & mockserver wait --timeout 30     start in the background, block until ready
   mockserver wait --url http://mock:8000 --timeout 60""",
+    "schemathesis-config": """examples:
+  st --config-file "$(mockserver schemathesis-config)" run http://127.0.0.1:8000/botpress/openapi.json
+  mockserver schemathesis-config --out schemathesis.toml   a copy to keep in your repository""",
     "plot": """examples:
   mockserver plot --out world.png --seed 7 --now 2025-06-01T12:00:00Z""",
 }
@@ -92,13 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mockserver",
         description="Mock server for chatbot-analytics vendor APIs (Botpress, ChatCaptain, ChatBot.com, General Bots). "
         "Every option can also be set with the environment variable named in its help.",
-        epilog="\n\n".join(EXAMPLES.values()),
+        epilog="examples:\n"
+        + "\n".join(line for block in EXAMPLES.values() for line in block.splitlines()[1:2])
+        + "\n\nmockserver <command> --help shows a command's options and more examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _add_options(sub, name)
         return sub
 
@@ -106,13 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     command("routes", "list every vendor, method, path and operationId")
     command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem")
     wait = command("wait", "block until a server is ready (for CI scripts)")
-    wait.add_argument("--url", default=_env("URL", "http://127.0.0.1:8000"), help="the server's root URL (env MOCKSERVER_URL)")
+    wait.add_argument(
+        "--url",
+        default=_env("URL", "http://127.0.0.1:8000"),
+        help="the server's root URL (env MOCKSERVER_URL; default http://127.0.0.1:8000)",
+    )
     wait.add_argument(
         "--timeout",
         type=_checked(number(0, 86400)),
         default=_env("WAIT_TIMEOUT", "30"),
         help="seconds to wait before giving up (env MOCKSERVER_WAIT_TIMEOUT; default 30)",
     )
+    fuzz = command("schemathesis-config", "print where the schemathesis settings the mock is fuzzed with are, or copy them")
+    fuzz.add_argument("--out", default=None, metavar="FILE", help="write a copy here instead of printing the path")
     plot = command("plot", "draw a few series to PNG to judge the data by eye (needs matplotlib)")
     plot.add_argument(
         "--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)"
@@ -194,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _plot(args)
     if args.command == "wait":
         return _wait(args.url, args.timeout)
+    if args.command == "schemathesis-config":
+        return _schemathesis_config(args.out)
     try:
         settings = settings_from(args)
         options = ServeOptions(**resolve(ServeOptions, args, args.command)) if args.command == "serve" else None
@@ -213,7 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             count = len(vendor.spec.operations)
             print(f"ok  {name}: {vendor.spec.source} ({count} operation{'' if count == 1 else 's'})")
-        print(f"ok  {fixtures} fixtures, {len(app.state.rules())} fault rules, {len(app.state.sessions())} sessions")
+        rules, sessions = len(app.state.rules()), len(app.state.sessions())
+        print(
+            f"ok  {fixtures} fixture{'' if fixtures == 1 else 's'}, {rules} fault rule{'' if rules == 1 else 's'}, "
+            f"{sessions} session{'' if sessions == 1 else 's'}"
+        )
         return 0
     if args.command == "routes":
         for name, vendor in app.vendors.items():
@@ -268,6 +291,24 @@ def _wait(url: str, timeout: float) -> int:
         time.sleep(0.2)
     print(f"mockserver: error: {ready} was not ready after {timeout:g} s (last: {last})", file=sys.stderr)
     return 1
+
+
+def _schemathesis_config(out: str | None) -> int:
+    """The settings that let schemathesis accept the refusals OpenAPI cannot state (rules between
+    parameters), from any directory: its path, or a copy at ``out``."""
+    from mockserver.resources import schemathesis_config
+
+    source = schemathesis_config()
+    if out is None:
+        print(source)
+        return 0
+    try:
+        Path(out).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        print(f"mockserver: error: cannot write {out}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
 
 
 def _plot(args: argparse.Namespace) -> int:

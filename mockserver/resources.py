@@ -12,6 +12,12 @@ def specs_dir() -> Path:
     return packaged if packaged.is_dir() else _PACKAGE.parent / "specs"
 
 
+def schemathesis_config() -> Path:
+    """The schemathesis settings the mock is fuzzed with (see ``mockserver schemathesis-config``)."""
+    packaged = _PACKAGE / "_data" / "schemathesis.toml"
+    return packaged if packaged.is_file() else _PACKAGE.parent / "schemathesis.toml"
+
+
 def fixtures_dir() -> Path:
     packaged = _PACKAGE / "_data" / "fixtures"
     return packaged if packaged.is_dir() else _PACKAGE.parent / "fixtures"

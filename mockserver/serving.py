@@ -59,6 +59,7 @@ def run(settings: Settings, options: ServeOptions | None = None, app: MockServer
         raise ConfigError(
             "--loop uvloop needs the uvloop package (pip install uvloop; it has no Windows build); or use --loop asyncio."
         )
+    _check_port(options.host, options.port)
     log_config = configure_logs(options.log_format, options.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = options.log_format, options.log_level
     settings = replace(settings, max_connections=_fit_connections(settings.max_connections, options.workers))
@@ -96,6 +97,26 @@ def run(settings: Settings, options: ServeOptions | None = None, app: MockServer
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _stopped)
         uvicorn.run(app if app is not None else create_app(settings), **served)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before start-up, with what to do, where uvicorn would log Errno 98 after "startup complete"."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host!r} is no address to listen on: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another server, perhaps a mockserver, "
+                "uses the port; stop it, or choose another with --port"
+            ) from None
 
 
 def app_from_env() -> Any:

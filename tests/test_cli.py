@@ -17,6 +17,8 @@ from mockserver.resources import fixtures_dir
 from tests.cases import AUTH
 from tests.conftest import LiveServer
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=60)
@@ -263,3 +265,31 @@ def test_either_event_loop_serves_the_same_bytes() -> None:
     assert answers[0] == answers[1] and b'"records"' in answers[0]
     refused = run("serve", "--loop", "trio")
     assert refused.returncode == 2 and "expected one of auto, asyncio, uvloop, got 'trio'" in refused.stderr
+
+
+def test_a_busy_port_is_reported_before_start_up_with_what_to_do() -> None:
+    server = LiveServer()
+    try:
+        result = run("serve", "--port", str(server.port))
+        assert result.returncode == 2 and "another server, perhaps a mockserver, uses the port" in result.stderr
+        assert "--port" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        server.stop()
+
+
+def test_the_schemathesis_settings_can_be_found_and_copied_from_anywhere(tmp_path: Path) -> None:
+    located = run("schemathesis-config")
+    assert located.returncode == 0 and Path(located.stdout.strip()).read_text() == (ROOT / "schemathesis.toml").read_text()
+    copy = tmp_path / "st.toml"
+    assert run("schemathesis-config", "--out", str(copy)).returncode == 0
+    assert copy.read_text() == (ROOT / "schemathesis.toml").read_text()
+
+
+def test_the_sample_ci_config_is_valid() -> None:
+    result = run("validate", "--config", str(ROOT / "examples" / "ci" / "mock.yaml"))
+    assert result.returncode == 0 and "2 fault rules, 1 session" in result.stdout, result.stderr
+
+
+def test_each_command_describes_itself() -> None:
+    for command in ("serve", "routes", "validate", "wait", "plot", "schemathesis-config"):
+        assert run(command, "--help").stdout.split("\n\n")[1].strip().endswith(".")

@@ -58,6 +58,10 @@ def test_the_wheel_serves_every_vendor_from_anywhere(tmp_path: Path) -> None:
             cwd=elsewhere,
         ).stdout
         assert str(venv) in installed and "_data" in installed  # not the source checkout
+        config = subprocess.run(
+            [str(venv / "bin" / "mockserver"), "schemathesis-config"], capture_output=True, text=True, cwd=elsewhere
+        ).stdout.strip()
+        assert str(venv) in config and Path(config).read_text() == (ROOT / "schemathesis.toml").read_text()
         checks = [
             (f"{url}/botpress/v1/admin/bots/b1/analytics?startDate=2025-01-01&endDate=2025-01-02", AUTH["botpress"]),
             (f"{url}/chatcaptain/v1/chatbots/c1/statistics/channels", AUTH["chatcaptain"]),
