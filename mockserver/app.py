@@ -117,6 +117,7 @@ class MockServer:
                     "vendor": answer.vendor,
                     "session": answer.session,
                     "dropped": bool(answer.fault and answer.fault.action.get("drop")),
+                    "reason": answer.reason,
                 }
             )
 
@@ -163,7 +164,7 @@ class MockServer:
         if vendor is None:
             return _plain_error(problem.status, kind, message)
         answer = vendor.error(problem, derive(self.settings.seed, vendor.profile.name, kind, path), self.now())
-        answer.vendor = vendor.profile.name
+        answer.vendor, answer.reason = vendor.profile.name, problem.message
         return answer
 
     async def _vendor_request(
@@ -231,6 +232,7 @@ class MockServer:
             status=answer.status,
             durationMs=duration_ms,
             fault=answer.fault.id if answer.fault else None,
+            reason=answer.reason,
         )
         return answer
 
@@ -290,7 +292,9 @@ def create_app(settings: Settings | None = None) -> MockServer:
 
 
 def _plain_error(status: int, code: str, message: str) -> Answer:
-    return Answer(status, json.dumps({"error": code, "message": message}).encode())
+    answer = Answer(status, json.dumps({"error": code, "message": message}).encode())
+    answer.reason = message
+    return answer
 
 
 def _query_too_long(size: int, limit: int) -> str:

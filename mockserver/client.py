@@ -38,6 +38,7 @@ class JournalEntry(TypedDict):
     status: int
     durationMs: float
     fault: str | None
+    reason: str | None  # why it was refused (the error's message); None when answered
 
 
 class FaultRule(TypedDict):

@@ -100,6 +100,8 @@ def request_line(fields: dict[str, Any]) -> None:
     if logger.isEnabledFor(logging.INFO):
         text = (
             f"{fields['method']} {fields['path']} {fields['status']} {fields['durationMs']:.1f}ms "
-            f"{fields.get('operationId') or '-'}" + (" (connection dropped)" if fields.get("dropped") else "")
+            f"{fields.get('operationId') or '-'}"
+            + (" (connection dropped)" if fields.get("dropped") else "")
+            + (f" - {fields['reason']}" if fields.get("reason") else "")
         )
         logger.info(text, extra={"request": fields})

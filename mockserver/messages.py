@@ -32,6 +32,7 @@ class Answer:
     vendor: str | None = None  # for the log line
     session: str | None = None
     query: dict[str, list[str]] | None = None  # the parsed query, for the journal
+    reason: str | None = None  # why the request was refused (the error's message), for the log and journal
     # Set on the normal answer of a request that touched no stored state: the same request gives
     # the same answer again (read_clock: as long as the clock reads the same).
     reusable: bool = False

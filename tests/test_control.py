@@ -257,3 +257,23 @@ def test_a_rule_naming_another_vendors_operation_says_which_operations_there_are
         r"its operations: getAverageConversationsReport, ",
     ):
         control.add_fault(vendor="chatbotcom", operation_id="getBotAnalytics", status=500)
+
+
+def test_the_journal_and_the_log_say_why_a_request_was_refused() -> None:
+    live = LiveServer("--log-level", "info")
+    try:
+        httpx.get(f"{live.url}/generalbots/api/v1/analytics/usage?days=abc", headers=AUTH["generalbots"])
+        httpx.get(f"{live.url}/generalbots/api/v1/analytics/usage?days=7", headers=AUTH["generalbots"])
+        refused, answered = MockControl(live.url).journal(vendor="generalbots")
+        assert refused["status"] == 400 and "'days'" in refused["reason"] and answered["reason"] is None
+        def refused_lines() -> list[str]:
+            return [line for line in live.output().splitlines() if " 400 " in line and "/usage" in line]
+
+        deadline = time.monotonic() + 5
+        while not refused_lines():  # the log is written as the request is answered
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        (line,) = refused_lines()
+        assert "getUsage - " in line and "'days'" in line, line
+    finally:
+        live.stop()

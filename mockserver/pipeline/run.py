@@ -48,6 +48,7 @@ class Pipeline:
             if key is None:  # refused before it was validated: named by what was sent
                 key = derive(self.server_seed, self.vendor, request.method, request.path, request.query_string)
             answer = self.error(problem, key, request.now, exchange.operation)
+            answer.reason = problem.message
         return self.respond(exchange, answer)
 
     def order(self, operation_id: str) -> list[str]:
