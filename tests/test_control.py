@@ -277,3 +277,9 @@ def test_the_journal_and_the_log_say_why_a_request_was_refused() -> None:
         assert "getUsage - " in line and "'days'" in line, line
     finally:
         live.stop()
+
+
+def test_a_misspelt_journal_filter_is_refused_not_counted_as_nothing(server: LiveServer) -> None:
+    answer = httpx.get(f"{server.url}/__mock/journal/count", params={"operationid": "getUsage"})
+    assert answer.status_code == 400 and "'operationid'" in answer.json()["message"]
+    assert "operationId" in answer.json()["message"]

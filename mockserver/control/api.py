@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
-from mockserver.errors import INVALID_BODY, METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
+from mockserver.errors import INVALID_BODY, INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
 from mockserver.messages import Answer
 from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import build_spec
@@ -100,6 +100,15 @@ class ControlPlane:
                     headers={"Allow": match.route.allow},
                 )
             query = parse_qs(query_string, keep_blank_values=True)
+            # The control plane is this project's own API: a misspelt filter is an error, not "no requests".
+            declared = {p.name for p in operation.parameters if p.location == "query"}
+            unknown = sorted(set(query) - declared)
+            if unknown:
+                raise Problem(
+                    INVALID_PARAMETER,
+                    f"Unknown query parameter {unknown[0][:100]!r} for {operation.operation_id}; "
+                    f"it takes: {', '.join(sorted(declared)) or 'none'}.",
+                )
             if operation.operation_id == "addFault":
                 self._check_operation_named(body)
             valid = self._validators[operation.operation_id].validate(match.path_params, query, {}, {}, content_type, body)
