@@ -69,6 +69,7 @@ class Router:
         routes = [_compile(path, ops) for path, ops in by_path.items()]
         # OpenAPI: concrete paths win over templated ones; compare segment by segment.
         routes.sort(key=lambda r: tuple(0 if isinstance(s, str) else 1 for s in r.pattern))
+        self._templates = [r.template for r in routes]
         self._by_length: dict[int, list[Route]] = {}
         for route in routes:
             self._by_length.setdefault(len(route.pattern), []).append(route)
@@ -95,6 +96,23 @@ class Router:
             else:
                 return Match(route, {name: _decode(name, raw) for name, raw in raw_params.items()})
         return None
+
+    def suggest(self, raw_path: str) -> str | None:
+        """The route template closest to a path that matched none (a typo, a missing segment), if any is close."""
+        import difflib
+
+        path = unquote(raw_path, errors="replace")
+        segments = path.strip("/").split("/")
+        # Each template with its parameters filled from the path where the segment counts agree,
+        # so that "/v1/admin/bots/bot_1/analytic" is compared with ".../bots/bot_1/analytics".
+        filled: dict[str, str] = {}
+        for template in self._templates:
+            parts = template.strip("/").split("/")
+            if len(parts) == len(segments):
+                parts = [seg if part.startswith("{") else part for part, seg in zip(parts, segments)]
+            filled["/" + "/".join(parts)] = template
+        close = difflib.get_close_matches(path, list(filled), n=1, cutoff=0.75)
+        return filled[close[0]] if close else None
 
 
 def _decode(name: str, raw: str) -> str:

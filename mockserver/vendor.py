@@ -118,7 +118,7 @@ class VendorService:
             for op in spec.operations
         }
         self.pipeline = Pipeline(
-            profile.name, self.seed, Route(self.router, profile.title), stages, Respond(self.seed), self.error
+            profile.name, self.seed, Route(self.router, profile.title, profile.name), stages, Respond(self.seed), self.error
         )
 
     def _check_fixture(self, fixture: Fixture, compiler: SchemaCompiler) -> None:

@@ -266,6 +266,7 @@ def test_the_journal_and_the_log_say_why_a_request_was_refused() -> None:
         httpx.get(f"{live.url}/generalbots/api/v1/analytics/usage?days=7", headers=AUTH["generalbots"])
         refused, answered = MockControl(live.url).journal(vendor="generalbots")
         assert refused["status"] == 400 and "'days'" in refused["reason"] and answered["reason"] is None
+
         def refused_lines() -> list[str]:
             return [line for line in live.output().splitlines() if " 400 " in line and "/usage" in line]
 

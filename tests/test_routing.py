@@ -169,3 +169,20 @@ def test_cors_with_listed_origins_echoes_them_with_credentials() -> None:
 def test_options_on_a_known_path_lists_the_methods(client: TestClient) -> None:
     response = client.options("/generalbots/api/v1/analytics/reports")
     assert response.status_code == 204 and response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_a_path_that_matches_nothing_suggests_the_closest_operation(client: TestClient) -> None:
+    for path, suggestion in (
+        ("/chatbotcom/reports/conversation", "/reports/conversations"),
+        ("/botpress/v1/admin/bots/bot_1/analytic", "/v1/admin/bots/{id}/analytics"),
+        ("/generalbots/api/v1/analytics/usage/dayly", "/api/v1/analytics/usage/daily"),
+    ):
+        vendor = path.split("/")[1]
+        answer = client.get(path, headers=AUTH[vendor])
+        assert answer.status_code == 404 and f"Did you mean {suggestion}?" in answer.text, answer.text
+
+
+def test_a_prefixed_path_sent_to_a_one_vendor_server_is_told_to_drop_the_prefix() -> None:
+    with TestClient(create_app(Settings(now=NOW, root_vendor="chatbotcom")), base_url=HOST) as root:
+        answer = root.get("/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"])
+    assert answer.status_code == 404 and "drop the /chatbotcom prefix" in answer.text, answer.text
