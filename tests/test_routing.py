@@ -186,3 +186,16 @@ def test_a_prefixed_path_sent_to_a_one_vendor_server_is_told_to_drop_the_prefix(
     with TestClient(create_app(Settings(now=NOW, root_vendor="chatbotcom")), base_url=HOST) as root:
         answer = root.get("/chatbotcom/reports/conversations", headers=AUTH["chatbotcom"])
     assert answer.status_code == 404 and "drop the /chatbotcom prefix" in answer.text, answer.text
+
+
+def test_a_reversed_range_is_answered_as_the_readme_says_per_vendor(client: TestClient) -> None:
+    reversed_ranges = {
+        "botpress": ("/botpress/v1/admin/bots/b/analytics?startDate=2025-01-07&endDate=2025-01-01", 200),
+        "chatcaptain": ("/chatcaptain/v1/chatbots/b/statistics/inbox?from=2025-01-07T00:00:00Z&to=2025-01-01T00:00:00Z", 400),
+        "chatbotcom": ("/chatbotcom/reports/conversations?from=2025-01-07&to=2025-01-01", 200),
+        "generalbots": ("/generalbots/api/v1/analytics/usage?start_date=2025-01-07&end_date=2025-01-01", 200),
+    }
+    answers = {vendor: client.get(path, headers=AUTH[vendor]) for vendor, (path, _) in reversed_ranges.items()}
+    assert {vendor: a.status_code for vendor, a in answers.items()} == {v: s for v, (_, s) in reversed_ranges.items()}
+    assert answers["botpress"].json() == {"records": []} and answers["chatbotcom"].json()["data"] == []
+    assert answers["generalbots"].json()["period_start"].startswith("2025-01-01")
