@@ -324,8 +324,8 @@ class ServeOptions:
     loop: str = option(
         "auto",
         "--loop",
-        "event loop: asyncio, uvloop, or auto: asyncio for one worker (fair to a "
-        "burst of new connections while busy), uvloop for several (spreads a burst over the workers)",
+        "event loop: asyncio (fair to a burst of new connections while busy; under --workers N each worker "
+        "gets a listening queue of its own), uvloop (one queue shared by the workers), or auto: asyncio",
         one_of(*LOOPS),
         commands=SERVE,
     )
