@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test test-fast test-network lint coverage fuzz fuzz-long soak bench hostile clean
+.PHONY: run install test test-fast test-network lint coverage fuzz fuzz-long soak bench bench-tail hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ $(PRISM_DIR)/.installed-$(PRISM_VERSION):
 bench: $(VENV)/.installed-test $(PRISM_DIR)/.installed-$(PRISM_VERSION)
 	command -v wrk >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && $$sudo apt-get install -y wrk; }
 	BENCH_PRISM=$(PRISM_DIR)/node_modules/.bin/prism $(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/tail.py
+
+# Two workers, 200 connections, spread workload: the tail (writes docs/tail-latency.md, about 1.5 minutes).
+bench-tail: $(VENV)/.installed-run
+	command -v wrk >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update && $$sudo apt-get install -y wrk; }
+	$(BIN)/python benchmarks/tail.py
 
 # What hostile clients and a paused Redis cost a real server (RSS, slowloris, health); prints a table.
 hostile: $(VENV)/.installed-test

@@ -2,6 +2,7 @@
 --   BENCH_WORKLOAD  "repeat": 5 bots over one fixed 7-day range, the same few URLs again and again;
 --                   "spread": a random bot among 1,000 and a random start day within a year, 7-day
 --                   ranges, so nearly every request asks for data not generated before.
+--   BENCH_WINDOW    days in each spread range (default 7; the 200-connection tail run uses 30).
 --   BENCH_PREFIX    path prefix of the Botpress API on the server ("/botpress" on the mock, "" on Prism).
 --   BENCH_SEED      seed of the spread draws, so every server gets the same sequence (each wrk thread
 --                   adds its own index, so several threads do not send the same sequence).
@@ -10,6 +11,7 @@
 local workload = os.getenv("BENCH_WORKLOAD") or "repeat"
 local prefix = os.getenv("BENCH_PREFIX") or ""
 local seed = tonumber(os.getenv("BENCH_SEED") or "1")
+local window = tonumber(os.getenv("BENCH_WINDOW") or "7")
 
 local BOTS = 1000
 local DAYS = 365
@@ -26,16 +28,16 @@ function setup(thread)
   thread:set("index", threads)
 end
 
-local function path(bot, start)
+local function path(bot, start, days)
   return string.format("%s/v1/admin/bots/bot_%d/analytics?startDate=%s&endDate=%s", prefix, bot,
-    os.date("!%Y-%m-%d", start), os.date("!%Y-%m-%d", start + 6 * DAY))
+    os.date("!%Y-%m-%d", start), os.date("!%Y-%m-%d", start + (days - 1) * DAY))
 end
 
 function init(args)
   math.randomseed(seed * 1000 + (wrk.thread:get("index") or 1))
   for bot = 1, 5 do
     -- 2025-01-01 .. 2025-01-07
-    fixed[bot] = wrk.format("GET", path(bot, 1735689600), headers)
+    fixed[bot] = wrk.format("GET", path(bot, 1735689600, 7), headers)
   end
 end
 
@@ -43,7 +45,7 @@ function request()
   if workload == "spread" then
     local bot = math.random(1, BOTS)
     local start = FIRST_DAY + (math.random(1, DAYS) - 1) * DAY
-    return wrk.format("GET", path(bot, start), headers)
+    return wrk.format("GET", path(bot, start, window), headers)
   end
   local req = fixed[next_index]
   next_index = next_index % #fixed + 1
