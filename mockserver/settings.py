@@ -49,30 +49,26 @@ def option(default: Any, flag: str, help: str, parse: Callable[[str], Any] = str
 
 
 # --- readers: a text to a value, or ValueError saying what was expected ------------------------
-def whole(low: int, high: int) -> Callable[[str], int]:
-    def read(text: str) -> int:
+def _bounded(kind: Callable[[str], Any], words: str, low: float, high: float) -> Callable[[str], Any]:
+    def read(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise ValueError(f"expected a whole number, got {text!r}") from None
+            raise ValueError(f"expected {words}, got {text!r}") from None
         if not low <= value <= high:
-            raise ValueError(f"expected a whole number from {low} to {high}, got {text!r}")
+            shown = [f"{bound:g}" if isinstance(bound, float) else str(bound) for bound in (low, high)]
+            raise ValueError(f"expected {words} from {shown[0]} to {shown[1]}, got {text!r}")
         return value
 
     return read
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    return _bounded(int, "a whole number", low, high)
 
 
 def number(low: float, high: float) -> Callable[[str], float]:
-    def read(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected a number from {low:g} to {high:g}, got {text!r}")
-        return value
-
-    return read
+    return _bounded(float, "a number", low, high)
 
 
 def one_of(*allowed: str) -> Callable[[str], str]:
