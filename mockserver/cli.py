@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -218,7 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = ServeOptions(**resolve(ServeOptions, args, args.command)) if args.command == "serve" else None
         from mockserver.app import create_app
 
-        app = create_app(settings)  # load and check every spec before binding the port
+        # routes and validate read the specs, fixtures and config: the store's URL is checked for its
+        # form, but they do not connect to it (a Redis that is not up yet is no reason to fail).
+        built = settings if args.command == "serve" else replace(settings, state="memory")
+        app = create_app(built)  # load and check every spec before binding the port
     except MockServerError as exc:
         print(f"mockserver: error: {exc}", file=sys.stderr)
         return 2

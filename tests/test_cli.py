@@ -293,3 +293,9 @@ def test_the_sample_ci_config_is_valid() -> None:
 def test_each_command_describes_itself() -> None:
     for command in ("serve", "routes", "validate", "wait", "plot", "schemathesis-config"):
         assert run(command, "--help").stdout.split("\n\n")[1].strip().endswith(".")
+
+
+def test_routes_and_validate_do_not_connect_to_the_store() -> None:
+    for command in ("routes", "validate"):
+        result = run(command, "--state", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+        assert result.returncode == 0, result.stderr

@@ -58,7 +58,8 @@ def test_named_examples_and_static_answers(client: TestClient) -> None:
     error_example = prefer(client, case, "code=401, example=default")
     assert error_example.status_code == 401 and error_example.json()["status"]["code"] == 401
     unknown = prefer(client, case, "example=nope")
-    assert unknown.status_code == 400 and "its examples: daily (200), default (400)" in unknown.text
+    assert unknown.status_code == 400 and "its examples: daily (200), default (400, " in unknown.text
+    assert "add code=<status> to pick one" in unknown.text and unknown.text.count("default (") == 1
     fixture_only = prefer(client, BY_ID["botpress.getBotAnalytics"], "example=x")
     assert fixture_only.status_code == 400 and "its examples: year-of-records (fixture)" in fixture_only.text
     # Without examples, dynamic=false answers as usual.

@@ -199,3 +199,13 @@ def test_a_reversed_range_is_answered_as_the_readme_says_per_vendor(client: Test
     assert {vendor: a.status_code for vendor, a in answers.items()} == {v: s for v, (_, s) in reversed_ranges.items()}
     assert answers["botpress"].json() == {"records": []} and answers["chatbotcom"].json()["data"] == []
     assert answers["generalbots"].json()["period_start"].startswith("2025-01-01")
+
+
+def test_a_pattern_with_a_title_is_explained_in_words_not_as_a_regex(client: TestClient) -> None:
+    answer = client.get(
+        "/chatcaptain/v1/chatbots/b/statistics/reports/overview",
+        headers=AUTH["chatcaptain"],
+        params={"from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z", "interval": 86400, "components": "abc"},
+    )
+    assert answer.status_code == 400 and "component ids from 0 to 16, comma-separated" in answer.text
+    assert "(?:" not in answer.text

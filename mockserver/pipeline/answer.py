@@ -92,7 +92,16 @@ class Answering:
                     continue
                 if controls.example in response.examples:
                     return self._example(operation, status, controls.example)
-            named = [f"{name} ({status})" for status, r in sorted(operation.responses.items()) for name in r.examples]
+            # One entry per name, with the statuses that have it: several responses often share a
+            # name ("default"), and code=<status> picks among them.
+            statuses: dict[str, list[str]] = {}
+            for status, response in sorted(operation.responses.items()):
+                for name in response.examples:
+                    statuses.setdefault(name, []).append(status)
+            named = [
+                f"{name} ({', '.join(codes)}{'; add code=<status> to pick one' if len(codes) > 1 else ''})"
+                for name, codes in statuses.items()
+            ]
             named += [f"{f.name} (fixture)" for f in self.fixtures.get(operation.operation_id, ())]
             raise Problem(
                 INVALID_PARAMETER,
