@@ -100,3 +100,31 @@ def test_workers_die_with_a_killed_supervisor_and_leave_no_temporary_state(tmp_p
         for pid in children(supervisor.pid):
             os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_two_workers_each_take_new_connections_from_a_queue_of_their_own() -> None:
+    import http.client
+
+    from mockserver.serving import OWN_QUEUE_LOOP, event_loop
+
+    assert event_loop("auto", 2) == OWN_QUEUE_LOOP and event_loop("asyncio", 2) == OWN_QUEUE_LOOP
+    assert event_loop("auto", 1) == "asyncio" and event_loop("uvloop", 2) == "uvloop"
+    server = LiveServer("--workers", "2", "--log-level", "info")
+    try:
+        # Ready means one worker answers; each listens only once its own start-up is complete.
+        until(lambda: server.output().count("Application startup complete") >= 2)
+        workers = []
+        connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(40)]
+        for connection in connections:  # opened before any is answered: a burst, as a test suite opens them
+            connection.connect()
+        for connection in connections:
+            connection.request("GET", "/__mock/health")
+            answer = connection.getresponse()
+            answer.read()
+            workers.append(answer.getheader("x-mock-worker"))
+            connection.close()
+        # The kernel spreads new connections over the two queues by hash: both get some (all 40 on
+        # one worker would happen once in 2**39 runs).
+        assert len(set(workers)) == 2, workers
+    finally:
+        server.stop()
