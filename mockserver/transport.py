@@ -241,8 +241,10 @@ _REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large", 503:
 # So each worker listens on a socket of its own, bound with SO_REUSEPORT to the address uvicorn
 # bound in the parent (which never listens there): Linux spreads new connections over the workers'
 # queues by a hash of the client's address and port (about 100 +- 10 of 200 each), and asyncio's
-# loop takes a worker's whole queue at once. Elsewhere (no SO_REUSEPORT, or one that does not
-# balance, as on BSD and macOS) the shared socket is used as before.
+# loop takes a worker's whole queue at once. Connections still waiting in a worker's queue when that
+# worker stops are reset, as on any SO_REUSEPORT server. uvloop with a queue of its own still
+# accepts one connection per turn, so this is asyncio's loop. Elsewhere (no SO_REUSEPORT, or one
+# that does not balance, as on BSD and macOS) the shared socket is used as before.
 def own_queue(shared: socket.socket) -> socket.socket:
     """A listening socket of this worker's own on ``shared``'s address, or ``shared`` where none can be had."""
     if not sys.platform.startswith("linux") or shared.family not in (socket.AF_INET, socket.AF_INET6):
