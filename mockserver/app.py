@@ -75,7 +75,11 @@ class MockServer:
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.link_key, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
         self.control = ControlPlane(
-            self.state, operations, self._download, lambda vendor, seed: self.vendors[vendor].profile.entities(seed)
+            self.state,
+            operations,
+            self._download,
+            lambda vendor, seed: self.vendors[vendor].profile.entities(seed),
+            admin_token=settings.admin_token is not None,
         )
         self.control.install(settings.faults, settings.sessions)
         # A vendor's API-key header is a credential whichever vendor it is sent to.

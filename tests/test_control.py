@@ -284,3 +284,20 @@ def test_a_misspelt_journal_filter_is_refused_not_counted_as_nothing(server: Liv
     answer = httpx.get(f"{server.url}/__mock/journal/count", params={"operationid": "getUsage"})
     assert answer.status_code == 400 and "'operationid'" in answer.json()["message"]
     assert "operationId" in answer.json()["message"]
+
+
+def test_with_an_admin_token_the_control_document_declares_it_and_its_401() -> None:
+    from starlette.testclient import TestClient
+
+    from mockserver import Settings, create_app
+    from mockserver.openapi.loader import check_document
+
+    with TestClient(create_app(Settings(admin_token="admin-token-0123456789"))) as guarded:
+        document = guarded.get("/__mock/openapi.json").json()
+    check_document(document, "the served control document")  # still a valid OpenAPI document
+    assert document["security"] == [{"adminBearer": []}, {"adminHeader": []}]
+    operations = {op["operationId"]: op for item in document["paths"].values() for op in item.values() if isinstance(op, dict)}
+    assert operations["health"]["security"] == [] and operations["download"]["security"] == []
+    assert "401" in operations["listJournal"]["responses"] and "401" not in operations["health"]["responses"]
+    with TestClient(create_app(Settings())) as open_plane:
+        assert "security" not in open_plane.get("/__mock/openapi.json").json()

@@ -51,6 +51,7 @@ class ControlPlane:
         operations: Mapping[str, frozenset[str]],
         download: Callable[[str, str, str, str], Answer],
         world: Callable[[str, int], dict[str, Any]],
+        admin_token: bool = False,
     ) -> None:
         self.state = state
         self.journal = Journal(state)
@@ -73,6 +74,8 @@ class ControlPlane:
                 for vendor, ids in sorted(operations.items())
             ]
         }
+        if admin_token:
+            _declare_admin_token(self._document)
         self._spec = json.dumps(self._document).encode()
         spec = build_spec(self._document, str(SPEC))
         self._router = Router(spec.operations)
@@ -267,3 +270,37 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answ
 
 def _filters(params: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in params.items() if k in JOURNAL_FILTERS}
+
+
+# What --admin-token guards: every operation but the probes and signed links, which stay open.
+OPEN_OPERATIONS = frozenset({"health", "ready", "download"})
+
+
+def _declare_admin_token(document: dict[str, Any]) -> None:
+    """With --admin-token the served document says what the server enforces (control/access.py):
+    the token, in either header, and the 401 of a request without it."""
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(
+        {
+            "adminBearer": {"type": "http", "scheme": "bearer", "description": "The --admin-token value."},
+            "adminHeader": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Mock-Admin-Token",
+                "description": "The --admin-token value.",
+            },
+        }
+    )
+    components.setdefault("responses", {})["Unauthorized"] = {
+        "description": "The admin token is missing or wrong.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    document["security"] = [{"adminBearer": []}, {"adminHeader": []}]
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            if operation["operationId"] in OPEN_OPERATIONS:
+                operation["security"] = []
+            else:
+                operation.setdefault("responses", {})["401"] = {"$ref": "#/components/responses/Unauthorized"}
