@@ -54,25 +54,28 @@ class FaultRules:
 
     def __init__(self, state: State, operations: Mapping[str, frozenset[str]]) -> None:
         self._state = state
-        self._operations = self.operations = operations  # vendor -> its operationIds: what a rule may name
+        self._operations = operations  # vendor -> its operationIds: what a rule may name
         self._parsed: dict[str, FaultRule] = {}  # by stored JSON: parse each rule once
 
     def add(self, spec: Mapping[str, Any], rule_id: str | None = None, replace: bool = True) -> FaultRule:
         rule = parse_rule(spec, "")
-        vendor, operation = rule.match.get("vendor"), rule.match.get("operationId")
-        if vendor is not None and vendor not in self._operations:
-            raise ConfigError(f"'match.vendor' {vendor!r} is not served here; vendors: {', '.join(self._operations)}")
-        known = self._operations.get(vendor, frozenset()) if vendor else frozenset().union(*self._operations.values())
-        if operation is not None and operation not in known:
-            raise ConfigError(
-                f"'match.operationId' {operation!r} is no operation of {vendor or 'any vendor served'}; "
-                "`mockserver routes` lists them"
-            )
+        self.check_names(rule.match.get("vendor"), rule.match.get("operationId"))
         try:
             stored = self._state.add_rule(rule.body(), rule_id, replace)
         except StateFull as exc:
             raise ConfigError(str(exc)) from None
         return replace_field(rule, id=stored)
+
+    def check_names(self, vendor: Any, operation: Any) -> None:
+        """A rule may name only what this server serves, and an operation of the vendor it names."""
+        if vendor is not None and vendor not in self._operations:
+            raise ConfigError(f"'match.vendor' {vendor!r} is not served here; vendors: {', '.join(self._operations)}")
+        known = self._operations.get(vendor, frozenset()) if vendor else frozenset().union(*self._operations.values())
+        if operation is not None and operation not in known:
+            listed = f"its operations: {', '.join(sorted(known))}" if vendor else "`mockserver routes` lists them"
+            raise ConfigError(
+                f"'match.operationId' {str(operation)[:100]!r} is no operation of {vendor or 'any vendor served'}; {listed}"
+            )
 
     def public(self, session: str | None = None) -> list[dict[str, Any]]:
         """Every rule with its counters, or the rules of one session."""
