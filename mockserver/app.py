@@ -83,7 +83,7 @@ class MockServer:
         )
         self.control.install(settings.faults, settings.sessions)
         # A vendor's API-key header is a credential whichever vendor it is sent to.
-        self.masker = Masker(frozenset().union(*(v.secret_headers for v in self.vendors.values())))
+        self.masker = Masker(frozenset().union(*(v.api_key_headers for v in self.vendors.values())))
         self.proxies = TrustedProxies(settings.forwarded_allow_ips)
         self.access = ControlAccess(settings.admin_token, settings.cors_origins, settings.allowed_hosts, self.proxies)
         self.on_shutdown: list[Callable[[], None]] = []  # run once the server drained, before it exits
@@ -131,13 +131,17 @@ class MockServer:
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query_string = scope.get("query_string", b"").decode("latin-1")
-        if path.startswith("/__mock/") or path == "/__mock":
+        control = _is_control(path)
+        if control:  # who may use the control plane is checked before anything else of the request
             refused = self.access.refusal(scope, headers, path)
-            body = await _read_body(receive, self.settings.max_body_bytes)
             if refused is not None:
+                await _read_body(receive, 0)
                 return _plain_error(refused.status, refused.code, refused.message)
-            if len(query_string) > self.settings.max_query_bytes:
-                return _plain_error(414, "uri_too_long", _query_too_long(len(query_string), self.settings.max_query_bytes))
+        if len(query_string) > self.settings.max_query_bytes:
+            await _read_body(receive, 0)
+            return self.refusal(path, URI_TOO_LONG, _query_too_long(len(query_string), self.settings.max_query_bytes))
+        if control:
+            body = await _read_body(receive, self.settings.max_body_bytes)
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
             return self.control.handle(method, path, query_string, body, headers.get("content-type"))
@@ -148,9 +152,6 @@ class MockServer:
         base_url = self._base_url(scope, headers) + prefix
         if rest == "/openapi.json" and method in ("GET", "HEAD"):
             return Answer(200, vendor.served_spec(base_url))
-        if len(query_string) > self.settings.max_query_bytes:
-            await _read_body(receive, 0)
-            return self.refusal(path, URI_TOO_LONG, _query_too_long(len(query_string), self.settings.max_query_bytes))
         try:
             return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
         except StateUnavailable as exc:
@@ -163,7 +164,7 @@ class MockServer:
     def refusal(self, path: str, kind: str, message: str) -> Answer:
         """The server's own refusal (a limit, a store outage) in the error body of the vendor the
         path belongs to. Also used by the HTTP protocol, before a request reaches the app."""
-        vendor, _ = self._vendor_for(path)
+        vendor = None if _is_control(path) else self._vendor_for(path)[0]
         problem = Problem(kind, message)
         if vendor is None:
             return _plain_error(problem.status, kind, message)
@@ -299,6 +300,10 @@ def _plain_error(status: int, code: str, message: str) -> Answer:
     answer = Answer(status, json.dumps({"error": code, "message": message}).encode())
     answer.reason = message
     return answer
+
+
+def _is_control(path: str) -> bool:
+    return path == "/__mock" or path.startswith("/__mock/")
 
 
 def _query_too_long(size: int, limit: int) -> str:
