@@ -29,11 +29,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mockserver.errors import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, UNAVAILABLE
+from mockserver.errors import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, STATUS_BY_KIND, UNAVAILABLE
 
 LINGER = 2.0
 # A connection over --max-connections lingers only long enough for its first request to arrive,
@@ -63,6 +64,7 @@ class GuardedHTTP(HttpToolsProtocol):
     _head_timer: asyncio.TimerHandle | None = None
     _body_timer: asyncio.TimerHandle | None = None
     _in_head = False
+    _in_body = False  # the head is in, the body is not yet
     _head_bytes = 0  # bytes received since the head began, while it has not ended
     _head_size = 0  # bytes of the head as parsed (line and headers)
     _refused = False
@@ -95,12 +97,20 @@ class GuardedHTTP(HttpToolsProtocol):
         if self._refused:
             return
         super().data_received(data)
-        if self._in_head and not self._refused:
+        if self._refused:
+            return
+        # Timers start only for a request still unfinished when its chunk is parsed: a request
+        # that arrives whole (nearly all of them) costs none.
+        if self._in_head:
             # The chunk ended inside a head: all of it was head. Past the limit the parser is fed
             # no more, so a huge header never sits in its buffer.
             self._head_bytes += len(data)
             if self._head_bytes > ProtocolLimits.max_head_bytes:
                 self._head_too_large()
+            elif self._head_timer is None:
+                self._head_timer = self.loop.call_later(ProtocolLimits.head_timeout, self._head_too_slow)
+        elif self._in_body and self._body_timer is None:
+            self._body_timer = self.loop.call_later(ProtocolLimits.body_timeout, self._body_too_slow)
 
     # httptools' callbacks, around uvicorn's own. Once a request is refused the parser may still be
     # inside the same chunk: every callback then does nothing.
@@ -109,8 +119,6 @@ class GuardedHTTP(HttpToolsProtocol):
             return
         super().on_message_begin()
         self._in_head, self._head_bytes, self._head_size = True, 0, 0
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(ProtocolLimits.head_timeout, self._head_too_slow)
 
     def on_url(self, url: bytes) -> None:
         if not self._refused:
@@ -133,7 +141,7 @@ class GuardedHTTP(HttpToolsProtocol):
             self._head_too_large()
             return
         super().on_headers_complete()
-        self._body_timer = self.loop.call_later(ProtocolLimits.body_timeout, self._body_too_slow)
+        self._in_body = True
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
@@ -142,6 +150,7 @@ class GuardedHTTP(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if self._refused:
             return
+        self._in_body = False
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
@@ -197,13 +206,11 @@ class GuardedHTTP(HttpToolsProtocol):
             answer = refusal(path, kind, message)
             status, body, content_type, headers = answer.status, answer.body, answer.content_type, dict(answer.headers)
         else:  # another app (tests may serve one): plain JSON
-            from mockserver.errors import STATUS_BY_KIND
-
             status, body, content_type, headers = STATUS_BY_KIND[kind], f'{{"error": "{kind}"}}'.encode(), "application/json", {}
         if retry_after:
             headers["Retry-After"] = "1"
         lines = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             f"content-type: {content_type or 'application/json'}",
             f"content-length: {len(body)}",
             "connection: close",
@@ -225,9 +232,6 @@ class GuardedHTTP(HttpToolsProtocol):
             if timer is not None:
                 timer.cancel()
                 setattr(self, name, None)
-
-
-_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large", 503: "Service Unavailable"}
 
 
 # --- one accept queue per worker (--workers N) ---------------------------------------------------
