@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 from mockserver.answers import AnswerCache
-from mockserver.control.journal import SECRET_HEADERS
 from mockserver.errors import Problem
 from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.values import ValueGenerator
@@ -86,8 +85,8 @@ class VendorService:
         # token's expiry does).
         self._by_request = type(profile).authorize is Profile.authorize
         self._by_id = {op.operation_id: op for op in spec.operations}
-        # Header names that carry this vendor's credentials (masked in the journal).
-        self.secret_headers = SECRET_HEADERS | {
+        # The API-key headers its spec declares (masked in the journal, on every vendor).
+        self.api_key_headers = {
             str(scheme.get("name", "")).lower()
             for scheme in spec.security_schemes.values()
             if scheme.get("type") == "apiKey" and scheme.get("in") == "header"

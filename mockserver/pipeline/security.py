@@ -18,14 +18,13 @@ class Security:
         self, check: SecurityCheck, authorize: Callable[[Operation, Mapping[str, str]], None], operation: Operation
     ) -> None:
         self.check, self.authorize, self.operation = check, authorize, operation
-        # An API key may travel in the query: only then is the query read here, leniently (a
-        # query that is not UTF-8 is the parameters stage's 400, after this one's 401).
-        self.reads_query = check.reads_query
 
     def __call__(self, exchange: Exchange) -> Answer | None:
         request = exchange.request
         exchange.cookies = _cookies(request.headers.get("cookie", ""))
-        query = parse_qs(request.query_string, keep_blank_values=True) if self.reads_query else {}
+        # An API key may travel in the query: only then is the query read here, leniently (a
+        # query that is not UTF-8 is the parameters stage's 400, after this one's 401).
+        query = parse_qs(request.query_string, keep_blank_values=True) if self.check.reads_query else {}
         self.check.check(request.headers, query, exchange.cookies)
         self.authorize(self.operation, request.headers)
         return None
