@@ -166,11 +166,11 @@ def resolve(cls: type, args: argparse.Namespace, command: str, config: dict[str,
             except ValueError as exc:
                 raise ConfigError(f"{opt.env}: {exc}") from None
         elif config and name in config:
-            values[name] = _from_config(name, config[name], opt)
+            values[name] = _from_config(name, config[name])
     return values
 
 
-def _from_config(name: str, value: Any, opt: Option) -> Any:
+def _from_config(name: str, value: Any) -> Any:
     if name == "now":
         # YAML reads an unquoted timestamp as a datetime; its ISO form is the RFC 3339 text.
         return clock(value.isoformat() if isinstance(value, datetime) else str(value), "config now")

@@ -77,7 +77,7 @@ def run(settings: Settings, options: ServeOptions | None = None, app: MockServer
     _check_port(options.host, options.port)
     log_config = configure_logs(options.log_format, options.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = options.log_format, options.log_level
-    settings = replace(settings, max_connections=_fit_connections(settings.max_connections, options.workers))
+    settings = replace(settings, max_connections=_fit_connections(settings.max_connections))
     # The app reads forwarded headers itself (--forwarded-allow-ips), once, for the loopback rule
     # and the URLs it writes; uvicorn's own rewriting of the client address is off.
     served: dict[str, Any] = dict(
@@ -190,7 +190,7 @@ def _die_with(supervisor: int, temporary: str | None, on_shutdown: list[Callable
     threading.Thread(target=watch, name="mockserver-supervisor-watch", daemon=True).start()
 
 
-def _fit_connections(wanted: int, workers: int) -> int:
+def _fit_connections(wanted: int) -> int:
     """``--max-connections`` within the open-files limit (raised to its hard limit first), so a flood of
     connections is refused cleanly instead of failing accept() with "too many open files"."""
     try:

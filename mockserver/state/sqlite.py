@@ -132,9 +132,13 @@ class SqliteState(State):
         return self._run(atomically, journal)
 
     def secret(self) -> str:
+        # Read at every link signed or checked (jobs.links.LinkKey): a write only when there is none.
         def read(db: sqlite3.Connection) -> str:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
-            return db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+            row = db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+            if row is None:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
+                row = db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+            return str(row[0])
 
         return self._run(read)
 
