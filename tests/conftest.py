@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from functools import cache, lru_cache
 from typing import Any
@@ -113,6 +113,14 @@ def check_response(case: Case, response: httpx.Response, **changes: Any) -> None
         headers=dict(response.headers),
     )
     _openapi(case.vendor).validate_response(request, result)
+
+
+def until(condition: Callable[[], Any], seconds: float = 15.0) -> None:
+    """Wait for ``condition`` to hold, polling; fail after ``seconds`` (tests wait on conditions, not the clock)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.05)
 
 
 def free_port() -> int:

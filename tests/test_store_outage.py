@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, RedisServer
+from tests.conftest import LiveServer, RedisServer, until
 from tests.test_hostile_input import error_message
 
 REQUESTS = {
@@ -23,13 +23,6 @@ REQUESTS = {
     ),
     "generalbots": ("/generalbots/api/v1/analytics/usage?days=7", {"Authorization": "Bearer any-token"}),
 }
-
-
-def until(condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -8,21 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, free_port, until
 
 SECRET = "query-secret-0123456789"
-
-
-def until(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.05)
 
 
 def test_two_workers_log_one_line_per_request_and_no_secret() -> None:
