@@ -24,12 +24,16 @@ install: $(VENV)/.installed-run
 run: $(VENV)/.installed-run
 	$(BIN)/mockserver serve $(ARGS)
 
-test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+# One process per core (pytest-xdist); a test that is slow hands the rest to the other workers.
+PYTEST_PARALLEL := -n auto --dist worksteal
 
-# Quick feedback while working: everything but schemathesis, the load test and the fifth-vendor copy.
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# Quick feedback while working: everything but schemathesis, the tests that start several servers
+# or a nested pytest run, the load test and the fifth-vendor copy.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -x -m "not fuzz and not network" --ignore=tests/test_load.py --ignore=tests/test_fifth_vendor.py
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -q -x -m "not fuzz and not network and not slow" --ignore=tests/test_load.py --ignore=tests/test_fifth_vendor.py
 
 # The tests that install from a package registry (a wheel into a fresh venv, the npm example).
 test-network: $(VENV)/.installed-test
@@ -51,9 +55,10 @@ coverage: $(VENV)/.installed-test
 	$(BIN)/python -m coverage json -q -o $(VENV)/coverage.json
 	$(BIN)/python -m tests.coverage_by_package $(VENV)/coverage.json
 
-# Long schemathesis runs (all phases, 300 cases per operation, every vendor).
+# Explore: long schemathesis runs (all phases, 300 cases per operation, every vendor), and the
+# property tests with fresh random examples each run (`make test` draws the same ones every run).
 fuzz: $(VENV)/.installed-test
-	MOCKSERVER_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -m fuzz -v
+	HYPOTHESIS_PROFILE=fuzz MOCKSERVER_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not network"
 
 # The long run: all phases, 1000 cases per operation, three seeds, every vendor; writes docs/fuzz-long.md.
 FUZZ_RECORD := $(VENV)/fuzz-long.jsonl

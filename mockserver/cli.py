@@ -20,7 +20,7 @@ import yaml
 
 from mockserver.errors import ConfigError, MockServerError
 from mockserver.openapi.loader import check_document, load_yaml
-from mockserver.settings import APP, Option, ServeOptions, Settings, number, options_of, whole
+from mockserver.settings import CHECKED, Option, ServeOptions, Settings, number, options_of, whole
 from mockserver.timeutil import clock
 
 EXAMPLES = {
@@ -82,7 +82,7 @@ def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
                     action="append" if opt.repeat else "store",
                     help=_help(opt, default),
                 )
-    if command in APP:
+    if command in CHECKED:
         parser.add_argument(
             "--config",
             default=None,
@@ -148,8 +148,13 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 def resolve(cls: type, args: argparse.Namespace, command: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Each declared option's value: the flag, else its environment variable, else the config
-    file's (seed, now), else the default. A bad variable is reported by its name."""
-    values: dict[str, Any] = {}
+    file's (seed, now), else the default. A bad variable is reported by its name.
+
+    The config file's values are read whatever the command (``validate`` checks them without
+    taking a --seed or --now of its own); a command's flags and variables override them."""
+    values: dict[str, Any] = {
+        name: _from_config(name, config[name]) for name, _, _ in options_of(cls) if config and name in config
+    }
     for name, opt, default in options_of(cls):
         if command not in opt.commands:
             continue
@@ -165,8 +170,6 @@ def resolve(cls: type, args: argparse.Namespace, command: str, config: dict[str,
                 )
             except ValueError as exc:
                 raise ConfigError(f"{opt.env}: {exc}") from None
-        elif config and name in config:
-            values[name] = _from_config(name, config[name])
     return values
 
 
@@ -180,7 +183,7 @@ def _from_config(name: str, value: Any) -> Any:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    config_path = args.config or _env("CONFIG")
+    config_path = getattr(args, "config", None) or (_env("CONFIG") if args.command in CHECKED else None)
     config = _read_config(Path(config_path)) if config_path else {}
     return Settings(
         **resolve(Settings, args, args.command, config),

@@ -12,9 +12,9 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any, TypedDict
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
-__all__ = ["MockControl", "MockControlError", "JournalEntry", "FaultRule", "Session"]
+__all__ = ["MockControl", "MockControlError", "MockServerUnreachable", "JournalEntry", "FaultRule", "Session"]
 
 # The journal keeps at most this many entries per request (the control plane's limit).
 MAX_JOURNAL_PAGE = 10_000
@@ -68,6 +68,10 @@ class MockControlError(Exception):
         self.status = status
 
 
+class MockServerUnreachable(ConnectionError):
+    """No mock server answered at the control client's URL (not started, stopped, or another port)."""
+
+
 class MockControl:
     def __init__(
         self,
@@ -76,6 +80,9 @@ class MockControl:
         timeout: float = 10,
         admin_token: str | None = None,
     ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base_url must be the mock server's root URL, like http://127.0.0.1:8000; got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
@@ -258,4 +265,10 @@ class MockControl:
             except (ValueError, KeyError, TypeError):
                 pass
             raise MockControlError(error.code, detail) from None
+        except (urllib.error.URLError, OSError) as error:  # refused, reset, timed out, unknown host
+            reason = getattr(error, "reason", error)
+            raise MockServerUnreachable(
+                f"no mock server answers at {self.base_url} ({reason}); start one with `mockserver serve`, "
+                "or pass the URL it listens on"
+            ) from None
         return json.loads(payload) if payload else None

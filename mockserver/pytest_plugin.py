@@ -60,7 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockserver")
     group.addoption("--mockserver-seed", type=int, default=0, help="seed of the mock's synthetic data (default 0)")
     group.addoption("--mockserver-now", default=None, help="fixed clock for the mock, e.g. 2025-06-01T12:00:00Z")
-    group.addoption("--mockserver-url", default=None, help="use this running mock server instead of starting one")
+    group.addoption(
+        "--mockserver-url",
+        default=None,
+        metavar="URL",
+        help="use the mock server running at this root URL, e.g. http://127.0.0.1:8000, instead of starting one",
+    )
     group.addoption(
         "--mockserver-admin-token",
         default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
@@ -123,6 +128,13 @@ def mockserver(pytestconfig: pytest.Config) -> Iterator[RunningMockServer]:
 def _unreachable(url: str) -> str | None:
     """Why ``url`` is not a mock server's root that answers, or None when it is."""
     import urllib.error
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return (
+            f"not a URL: give the mock server's root URL with its scheme, e.g. http://{url.split('://')[-1] or '127.0.0.1:8000'}"
+        )
 
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/__mock/health", timeout=5) as response:

@@ -19,8 +19,9 @@ from typing import Any
 
 from mockserver.errors import ConfigError
 
-APP = ("serve", "routes", "validate")  # commands that build the app
+APP = ("serve", "routes", "validate")  # commands that build the app (each takes the options it reads)
 SERVE = ("serve",)
+CHECKED = ("serve", "validate")  # commands that read fixtures and a config file
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Option:
     flag: str
     help: str
     parse: Callable[[str], Any]  # one text (a flag's value, or an item of a variable's list) -> value
-    commands: tuple[str, ...] = APP
+    commands: tuple[str, ...] = SERVE
     repeat: bool = False  # the flag may repeat; its variable is a comma-separated list
     collect: Callable[[list[Any]], Any] = tuple  # the repeated values -> the field's value
     metavar: str | None = None
@@ -85,6 +86,31 @@ def listed(text: str) -> tuple[str, ...]:
     return () if text.strip() in ("", "none") else tuple(item.strip() for item in text.split(",") if item.strip())
 
 
+def origins(text: str) -> tuple[str, ...]:
+    """Browser origins as a browser sends them (scheme://host[:port], no path), * or none."""
+    from urllib.parse import urlsplit
+
+    items = listed(text)
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            parts = urlsplit(item)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or item != f"{parts.scheme}://{parts.netloc}"
+        ):
+            raise ValueError(
+                f"expected origins like https://app.example or http://localhost:3000 (no path), * or none; got {item!r}"
+            )
+    return items
+
+
 def networks(text: str) -> tuple[str, ...]:
     items = listed(text)
     for item in items:
@@ -138,7 +164,9 @@ class Settings:
     """
 
     vendors: tuple[str, ...] = ()
-    root_vendor: str | None = option(None, "--vendor", "serve only this vendor, at the root")
+    root_vendor: str | None = option(
+        None, "--vendor", "serve only this vendor, at the root", commands=APP, shown="every vendor, each under /<vendor>"
+    )
     seed: int = option(0, "--seed", "seed of all synthetic data (or the config's)", whole(0, 2**63 - 1))
     # Accepted credentials. Empty: any non-empty credential of the vendor's scheme is accepted.
     tokens: frozenset[str] = option(
@@ -161,6 +189,7 @@ class Settings:
         collect=dict,
         metavar="VENDOR=PATH",
         shown="the bundled specs",
+        commands=APP,
         variable="MOCKSERVER_SPECS",
     )
     # Fixed "now" for relative periods; None follows the real clock.
@@ -192,6 +221,7 @@ class Settings:
         repeat=True,
         metavar="DIR",
         shown="none",
+        commands=CHECKED,
     )
     journal_size: int = option(1000, "--journal-size", "requests the journal keeps", whole(1, 10_000_000))
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
@@ -210,7 +240,7 @@ class Settings:
         ("*",),
         "--cors-origins",
         "origins browsers may call the vendor APIs from, comma-separated; * for any, none to turn CORS off",
-        listed,
+        origins,
         metavar="LIST",
         shown="*",
     )
@@ -256,28 +286,24 @@ class Settings:
         "--max-head-bytes",
         "largest request line plus headers; larger is answered 431",
         whole(1024, 2**30),
-        commands=SERVE,
     )
     head_timeout: float = option(
         10.0,
         "--head-timeout",
         "seconds a request's head may take to arrive, then 408 and the connection closes",
         number(0.01, 3600),
-        commands=SERVE,
     )
     body_timeout: float = option(
         30.0,
         "--body-timeout",
         "seconds a request's body may take to arrive after its head, then 408 and the connection closes",
         number(0.01, 3600),
-        commands=SERVE,
     )
     max_connections: int = option(
         1000,
         "--max-connections",
         "open connections per worker; one more is answered 503 and closed (lowered to fit the open-files limit)",
         whole(1, 10**6),
-        commands=SERVE,
     )
     journal_entry_bytes: int = option(
         65_536,
@@ -312,18 +338,17 @@ LOOPS = ("auto", "asyncio", "uvloop")
 class ServeOptions:
     """How ``mockserver serve`` runs the app: the process's own options, beside ``Settings``."""
 
-    host: str = option("127.0.0.1", "--host", "address to bind", commands=SERVE)
-    port: int = option(8000, "--port", "port", whole(1, 65535), commands=SERVE)
-    workers: int = option(1, "--workers", "worker processes; they share one state", whole(1, 256), commands=SERVE)
-    log_level: str = option("info", "--log-level", ", ".join(LOG_LEVELS), one_of(*LOG_LEVELS), commands=SERVE)
-    log_format: str = option("text", "--log-format", "one line per request: text or json", one_of("text", "json"), commands=SERVE)
+    host: str = option("127.0.0.1", "--host", "address to bind")
+    port: int = option(8000, "--port", "port", whole(1, 65535))
+    workers: int = option(1, "--workers", "worker processes; they share one state", whole(1, 256))
+    log_level: str = option("info", "--log-level", ", ".join(LOG_LEVELS), one_of(*LOG_LEVELS))
+    log_format: str = option("text", "--log-format", "one line per request: text or json", one_of("text", "json"))
     loop: str = option(
         "auto",
         "--loop",
         "event loop: asyncio (fair to a burst of new connections while busy; under --workers N each worker "
         "gets a listening queue of its own), uvloop (one queue shared by the workers), or auto: asyncio",
         one_of(*LOOPS),
-        commands=SERVE,
     )
 
 

@@ -11,10 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
+from hypothesis.database import DirectoryBasedExampleDatabase
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from starlette.testclient import TestClient
@@ -22,6 +25,19 @@ from starlette.testclient import TestClient
 from mockserver import Settings, create_app
 from mockserver.pytest_plugin import RunningMockServer, start_server
 from tests.cases import AUTH, FIRST_CHANNEL, NEW_EXPORT, NEW_REPORT, TOKEN, Case
+
+# Property tests: `make test` draws the same examples every run (derandomized, no example
+# database), so a run fails only when the code changed; `make fuzz` explores (random examples,
+# failures kept under .venv for the next run). A failure prints its inputs and the
+# @reproduce_failure line that replays it.
+hypothesis.settings.register_profile("test", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.register_profile(
+    "fuzz",
+    derandomize=False,
+    database=DirectoryBasedExampleDatabase(str(Path(__file__).parent.parent / ".venv" / "hypothesis")),
+    print_blob=True,
+)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "test"))
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOST = "http://127.0.0.1:8000"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -50,9 +51,11 @@ def test_a_broken_spec_stops_the_server_naming_file_and_problem(tmp_path: Path) 
 def test_bad_options_are_reported_without_a_traceback() -> None:
     for args, words in (
         (("routes", "--vendor", "acme"), "unknown vendor 'acme'"),
-        (("routes", "--now", "yesterday"), "argument --now: must be an RFC 3339 date-time"),
+        (("serve", "--now", "yesterday"), "argument --now: must be an RFC 3339 date-time"),
         (("routes", "--spec", "botpress"), "argument --spec: expected VENDOR=PATH, got 'botpress'"),
-        (("routes", "--now", "0002-01-01T00:00:00Z"), "argument --now: must be between 1970-01-01 and 9000-12-31"),
+        (("serve", "--now", "0002-01-01T00:00:00Z"), "argument --now: must be between 1970-01-01 and 9000-12-31"),
+        (("serve", "--cors-origins", "not a url"), "argument --cors-origins: expected origins like https://app.example"),
+        (("serve", "--cors-origins", "https://app.example/"), "(no path), * or none; got 'https://app.example/'"),
         (("serve", "--port", "99999"), "argument --port: expected a whole number from 1 to 65535"),
         (("serve", "--workers", "0"), "argument --workers: expected a whole number from 1 to 256"),
         (("serve", "--admin-token", ""), "argument --admin-token: must not be empty"),
@@ -71,9 +74,8 @@ def test_bad_environment_values_are_reported_by_the_variables_name() -> None:
         ),
         ({"MOCKSERVER_PORT": "abc"}, "MOCKSERVER_PORT: expected a whole number, got 'abc'"),
     ):
-        command = "serve" if next(iter(env)) in ("MOCKSERVER_LOG_LEVEL", "MOCKSERVER_PORT") else "routes"
         result = subprocess.run(
-            [sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+            [sys.executable, "-m", "mockserver", "serve"], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
         )
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
 
@@ -296,6 +298,28 @@ def test_each_command_describes_itself() -> None:
 
 
 def test_routes_and_validate_do_not_connect_to_the_store() -> None:
+    env = {**os.environ, "MOCKSERVER_STATE": "redis://127.0.0.1:1/0"}  # a CI job's settings; nothing listens there
     for command in ("routes", "validate"):
-        result = run(command, "--state", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", command], capture_output=True, text=True, timeout=60, env=env
+        )
         assert result.returncode == 0, result.stderr
+
+
+def test_routes_and_validate_take_only_the_options_they_read() -> None:
+    flags = {
+        "routes": {"--vendor", "--spec"},
+        "validate": {"--vendor", "--spec", "--fixtures", "--config"},
+    }
+    for command, expected in flags.items():
+        shown = set(re.findall(r"^  (--[a-z-]+)", run(command, "--help").stdout, flags=re.M)) - {"--help"}
+        assert shown == expected, (command, shown)
+        refused = run(command, "--seed", "1")
+        assert refused.returncode == 2 and "unrecognized arguments: --seed 1" in refused.stderr
+
+
+def test_validate_checks_the_seed_and_clock_of_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("seed: -1\n")
+    result = run("validate", "--config", str(config))
+    assert result.returncode == 2 and "the seed must be a whole number >= 0, got -1" in result.stderr

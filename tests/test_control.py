@@ -301,3 +301,22 @@ def test_with_an_admin_token_the_control_document_declares_it_and_its_401() -> N
     assert "401" in operations["listJournal"]["responses"] and "401" not in operations["health"]["responses"]
     with TestClient(create_app(Settings())) as open_plane:
         assert "security" not in open_plane.get("/__mock/openapi.json").json()
+
+
+def test_a_misspelt_journal_filter_is_a_400_naming_what_exists(server: LiveServer) -> None:
+    for name, value, listed in (("vendor", "botpres", "'botpress'"), ("operationId", "getBotAnalytic", "'getBotAnalytics'")):
+        for path in ("/__mock/journal", "/__mock/journal/count"):
+            response = httpx.get(server.url + path, params={name: value})
+            assert response.status_code == 400, (path, response.text)
+            assert f"Invalid query parameter '{name}'" in response.json()["message"] and listed in response.json()["message"]
+
+
+def test_the_client_says_plainly_when_no_server_answers() -> None:
+    from mockserver.client import MockServerUnreachable
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(MockServerUnreachable, match=f"no mock server answers at {url} .*mockserver serve"):
+        MockControl(url).health()
+    with pytest.raises(ValueError, match="root URL, like http://127.0.0.1:8000; got '127.0.0.1:8000'"):
+        MockControl("127.0.0.1:8000")

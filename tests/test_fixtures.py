@@ -112,7 +112,7 @@ def test_an_invalid_fixture_stops_the_server_naming_file_and_problem(tmp_path: P
         create_app(Settings(fixture_dirs=(tmp_path,)))
     assert str(path) in str(caught.value) and words in str(caught.value)
     result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "routes", "--fixtures", str(tmp_path)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "mockserver", "validate", "--fixtures", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and words in result.stderr
 

@@ -6,7 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LiveServer
+
+# Each test runs pytest in a new process: `make test` runs them, `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -83,6 +88,14 @@ def test_plugin_options_are_listed_in_help() -> None:
     result = run_pytest("--help")
     for option in ("--mockserver-seed", "--mockserver-now", "--mockserver-url", "--mockserver-admin-token"):
         assert option in result.stdout
+    assert "--mockserver-url=URL" in result.stdout and "e.g. http://127.0.0.1:8000" in " ".join(result.stdout.split())
+
+
+def test_a_url_without_a_scheme_is_told_how_to_write_it() -> None:
+    result = run_pytest("--mockserver-url", "127.0.0.1:8000", str(EXAMPLES / "test_vendor_clients.py"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output
+    assert "--mockserver-url 127.0.0.1:8000: not a URL" in output and "e.g. http://127.0.0.1:8000" in output
 
 
 def test_a_url_with_no_server_fails_the_run_once_with_what_to_do(tmp_path: Path) -> None:

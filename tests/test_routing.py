@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
@@ -209,3 +211,10 @@ def test_a_pattern_with_a_title_is_explained_in_words_not_as_a_regex(client: Tes
     )
     assert answer.status_code == 400 and "component ids from 0 to 16, comma-separated" in answer.text
     assert "(?:" not in answer.text
+
+
+def test_botpress_names_each_failed_request_anew(client: TestClient) -> None:
+    # As the vendor does: a client that logs or deduplicates errors by id must see two errors.
+    ids = [client.get("/botpress/v1/admin/bots/b1/nothing", headers=AUTH["botpress"]).json()["id"] for _ in range(3)]
+    assert len(set(ids)) == 3, ids
+    assert all(re.fullmatch(r"err_\d{13}x[0-9a-f]{8}", i) for i in ids), ids

@@ -63,9 +63,9 @@ def test_every_declared_option_has_its_flag_variable_and_default_in_the_help(cls
 def test_a_flag_beats_its_variable_which_beats_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCKSERVER_SEED", "5")
     monkeypatch.setenv("MOCKSERVER_TOKENS", "one,two")
-    assert settings_from(build_parser().parse_args(["routes"])).seed == 5
-    assert settings_from(build_parser().parse_args(["routes", "--seed", "6"])).seed == 6
-    assert settings_from(build_parser().parse_args(["routes"])).tokens == {"one", "two"}
+    assert settings_from(build_parser().parse_args(["serve"])).seed == 5
+    assert settings_from(build_parser().parse_args(["serve", "--seed", "6"])).seed == 6
+    assert settings_from(build_parser().parse_args(["serve"])).tokens == {"one", "two"}
     assert resolve(ServeOptions, build_parser().parse_args(["serve"]), "serve") == {}
     assert ServeOptions(**resolve(ServeOptions, build_parser().parse_args(["serve", "--port", "9"]), "serve")).port == 9
 

@@ -26,6 +26,9 @@ from mockserver.client import MockControl
 from tests.cases import AUTH
 from tests.conftest import NOW, LiveServer, RedisServer
 
+# Several servers, or a nested pytest run: `make test` runs these, `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 CLOCK = ("--now", NOW.isoformat().replace("+00:00", "Z"))
 REPORT = "/chatbotcom/reports/conversations?from=2025-03-01&to=2025-03-31"
 EXPORT = "/chatcaptain/v1/chatbots/shop_bot/statistics/export"

@@ -16,6 +16,9 @@ import pytest
 from tests.conftest import LiveServer, RedisServer, until
 from tests.test_hostile_input import error_message
 
+# Several servers, or a nested pytest run: `make test` runs these, `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 REQUESTS = {
     "botpress": (
         "/botpress/v1/admin/bots/bot_1/analytics?startDate=2025-01-01&endDate=2025-01-07",

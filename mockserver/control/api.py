@@ -67,6 +67,10 @@ class ControlPlane:
         match = self._document["components"]["schemas"]["FaultRuleSpec"]["properties"]["match"]
         match["properties"]["vendor"]["enum"] = sorted(operations)
         match["properties"]["operationId"]["enum"] = sorted(set().union(*operations.values()))
+        # The journal's filters likewise: a misspelt vendor is a 400 naming those served, not an empty list.
+        filters = self._document["components"]["parameters"]
+        filters["Vendor"]["schema"]["enum"] = match["properties"]["vendor"]["enum"]
+        filters["OperationId"]["schema"]["enum"] = match["properties"]["operationId"]["enum"]
         match["if"] = {"required": ["vendor", "operationId"]}  # then the operation is that vendor's
         match["then"] = {
             "anyOf": [

@@ -9,6 +9,7 @@ up to the whole day's record, and its LLM statistics are those of exactly the ca
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 from mockserver import errors
 from mockserver.errors import Problem
-from mockserver.generation.rng import derive, keyed_random
+from mockserver.generation.rng import keyed_random
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.synth.activity import DIURNAL, Entity, counter
 from mockserver.synth.apportion import apportion
@@ -83,9 +84,10 @@ class Botpress(Profile):
             kind = _PARAMETER_TYPES.get(problem.location or "", "InvalidPayload")
         else:
             kind = _ERROR_TYPES.get(problem.kind, "Unknown")
-        token = derive("botpress-error", request_key)
+        # Botpress names each failed request anew (milliseconds, then 8 random hex digits), so a
+        # client may log or deduplicate by id: the one part of an answer that no seed fixes.
         return {
-            "id": f"err_{token % 10**13}x{token >> 32 & 0xFFFFFFFF:08x}",
+            "id": f"err_{int(now.timestamp() * 1000)}x{secrets.token_hex(4)}",
             "code": problem.status,
             "type": kind,
             "message": problem.message,
