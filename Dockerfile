@@ -8,8 +8,10 @@ COPY --chown=mock:mock . .
 USER mock
 RUN make install
 # Every option has a MOCKSERVER_* variable; inside a container the server listens on all interfaces.
-ENV MOCKSERVER_HOST=0.0.0.0 MOCKSERVER_PORT=8000
+# The server writes the URL it answers at to MOCKSERVER_READY_FILE, so the health check probes the
+# port it really listens on, whether set by MOCKSERVER_PORT or by a --port argument.
+ENV MOCKSERVER_HOST=0.0.0.0 MOCKSERVER_PORT=8000 MOCKSERVER_READY_FILE=/tmp/mockserver.url
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s \
-    CMD .venv/bin/mockserver wait --url "http://127.0.0.1:${MOCKSERVER_PORT}" --timeout 2
+    CMD .venv/bin/mockserver wait --url-file "${MOCKSERVER_READY_FILE}" --timeout 2
 ENTRYPOINT [".venv/bin/mockserver", "serve"]

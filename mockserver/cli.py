@@ -40,7 +40,8 @@ EXAMPLES = {
   mockserver validate --spec botpress=admin-openapi.json --fixtures my-fixtures/ --config mock.yaml""",
     "wait": """examples:
   mockserver serve & mockserver wait --timeout 30     start in the background, block until ready
-  mockserver wait --url http://mock:8000 --timeout 60""",
+  mockserver wait --url http://mock:8000 --timeout 60
+  mockserver wait --url-file /tmp/mockserver.url      the URL a server started with --ready-file wrote""",
     "schemathesis-config": """examples:
   st --config-file "$(mockserver schemathesis-config)" run http://127.0.0.1:8000/botpress/openapi.json
   mockserver schemathesis-config --out schemathesis.toml   a copy to keep in your repository""",
@@ -122,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--url",
         default=_env("URL", "http://127.0.0.1:8000"),
         help="the server's root URL (env MOCKSERVER_URL; default http://127.0.0.1:8000)",
+    )
+    wait.add_argument(
+        "--url-file",
+        default=None,
+        metavar="FILE",
+        help="read the URL from FILE, which serve --ready-file writes (a health check that follows any --port)",
     )
     wait.add_argument(
         "--timeout",
@@ -214,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "plot":
         return _plot(args)
     if args.command == "wait":
-        return _wait(args.url, args.timeout)
+        return _wait(args.url, args.timeout, Path(args.url_file) if args.url_file else None)
     if args.command == "schemathesis-config":
         return _schemathesis_config(args.out)
     try:
@@ -260,25 +267,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _wait(url: str, timeout: float) -> int:
-    """Poll ``{url}/__mock/ready`` until it answers 200.
+def _wait(url: str, timeout: float, url_file: Path | None = None) -> int:
+    """Poll ``{url}/__mock/ready`` until it answers 200 (``url`` read from ``url_file`` when given).
 
     What waiting cannot fix fails at once: a URL that is not http(s)://host[:port], and a server
     that answers 404 (the URL has a path, such as a vendor's base URL: the control plane is at the
-    root). A 503 (the state store is down) and no answer at all are waited out.
+    root). A 503 (the state store is down), no answer at all and a URL file not written yet are
+    waited out.
     """
     import time
     import urllib.error
     import urllib.parse
     import urllib.request
 
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while url_file is not None:
+        try:
+            url = url_file.read_text(encoding="utf-8").strip()
+            break
+        except OSError:
+            last = f"{url_file} is not there yet (serve --ready-file writes it when the server starts)"
+        if time.monotonic() >= deadline:
+            print(f"mockserver: error: no server was ready after {timeout:g} s (last: {last})", file=sys.stderr)
+            return 1
+        time.sleep(0.2)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        print(f"mockserver: error: --url must be the server's root URL, like http://127.0.0.1:8000; got {url!r}", file=sys.stderr)
+        where = f"{url_file} holds" if url_file else "--url must be the server's root URL, like http://127.0.0.1:8000; got"
+        print(f"mockserver: error: {where} {url!r}", file=sys.stderr)
         return 2
-    deadline = time.monotonic() + timeout
     ready = url.rstrip("/") + "/__mock/ready"
-    last = "no answer"
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(ready, timeout=2) as response:

@@ -66,8 +66,6 @@ def freeze_startup() -> None:
 def run(settings: Settings, options: ServeOptions | None = None, app: MockServer | None = None) -> None:
     """Serve ``settings`` until SIGTERM or Ctrl-C (status 0 once drained). ``app``: one already built
     from these settings (the CLI builds it first, to check every spec before binding the port)."""
-    from mockserver.app import create_app
-
     options = options or ServeOptions()
     loop = event_loop(options.loop, options.workers)
     if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
@@ -75,6 +73,18 @@ def run(settings: Settings, options: ServeOptions | None = None, app: MockServer
             "--loop uvloop needs the uvloop package (pip install uvloop; it has no Windows build); or use --loop asyncio."
         )
     _check_port(options.host, options.port)
+    if options.ready_file is not None:
+        _write_ready_file(options.ready_file, _local_url(options.host, options.port))
+    try:
+        _serve(settings, options, app, loop)
+    finally:
+        if options.ready_file is not None:
+            options.ready_file.unlink(missing_ok=True)
+
+
+def _serve(settings: Settings, options: ServeOptions, app: MockServer | None, loop: str) -> None:
+    from mockserver.app import create_app
+
     log_config = configure_logs(options.log_format, options.log_level)
     os.environ["MOCKSERVER_LOG_FORMAT"], os.environ["MOCKSERVER_LOG_LEVEL"] = options.log_format, options.log_level
     settings = replace(settings, max_connections=_fit_connections(settings.max_connections))
@@ -114,6 +124,22 @@ def run(settings: Settings, options: ServeOptions | None = None, app: MockServer
         app = app if app is not None else create_app(settings)
         freeze_startup()
         uvicorn.run(app, **served)
+
+
+def _local_url(host: str, port: int) -> str:
+    """The root URL a client on this machine reaches the server at (a wildcard address is loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _write_ready_file(path: Path, url: str) -> None:
+    """``url`` into ``path`` whole or not at all (a health check may read it at any moment)."""
+    try:
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(url + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"--ready-file {path}: cannot write it ({exc.strerror}); choose a writable place") from None
 
 
 def _check_port(host: str, port: int) -> None:

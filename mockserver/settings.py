@@ -343,6 +343,15 @@ class ServeOptions:
     workers: int = option(1, "--workers", "worker processes; they share one state", whole(1, 256))
     log_level: str = option("info", "--log-level", ", ".join(LOG_LEVELS), one_of(*LOG_LEVELS))
     log_format: str = option("text", "--log-format", "one line per request: text or json", one_of("text", "json"))
+    ready_file: Path | None = option(
+        None,
+        "--ready-file",
+        "write the root URL the server answers at to FILE when it starts, and remove it when it stops "
+        "(a health check then runs: mockserver wait --url-file FILE)",
+        Path,
+        metavar="FILE",
+        shown="none",
+    )
     loop: str = option(
         "auto",
         "--loop",
