@@ -76,3 +76,14 @@ def test_a_module_imports_only_what_its_layer_may(path: Path) -> None:
         return
     extra = sorted(runtime_imports(path) - allowed - {unit})
     assert not extra, f"{path.relative_to(ROOT)} ({unit}) imports {extra}; ARCHITECTURE.md allows {sorted(allowed)}"
+
+
+def test_the_suites_property_tests_draw_the_same_examples_every_run() -> None:
+    import os
+
+    import hypothesis
+
+    if os.environ.get("HYPOTHESIS_PROFILE", "test") != "test":
+        pytest.skip("make fuzz explores on purpose")
+    current = hypothesis.settings.default
+    assert current.derandomize and current.database is None and current.print_blob
