@@ -3,12 +3,16 @@
 Every answer the synthetic world gives is a function of (seed, vendor, operation, validated input,
 clock): asking again must give the same bytes, so computing them again is waste. An answer that
 read the clock is kept for that clock only (with ``--now`` fixed, that is every later request);
-one that touched stored state (jobs) is never kept. The cache holds at most ``limit`` bytes of
-bodies and drops the least recently used first. Each worker keeps its own: a miss only costs time.
+one that touched stored state (jobs) is never kept. Each worker keeps its own: a miss only costs time.
+
+The bound (``--cache-bytes``) counts what an entry really holds. A key is kept as a 16-byte digest
+of what the answer depends on, never the request itself: a request's headers and body may be
+megabytes, and a client sending a new one each time must not fill the server's memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime
@@ -18,35 +22,55 @@ if TYPE_CHECKING:
     from mockserver.messages import Answer
 
 DEFAULT_LIMIT = 16 * 1024 * 1024
+# What one entry costs beyond its answer's bytes: the digest, the clock, the answer's record and
+# the ordered dict's node (about 600 bytes in CPython 3.11; rounded up).
+ENTRY_OVERHEAD = 768
+
+
+def digest(key: Hashable) -> bytes:
+    """16 bytes naming ``key`` (tuples of str, bytes, numbers, None and datetimes, nested)."""
+    return hashlib.blake2b(repr(key).encode("utf-8", "backslashreplace"), digest_size=16).digest()
+
+
+def held(answer: Answer) -> int:
+    """The bytes the cache holds for ``answer``: body, headers, parsed query and reason, and the entry."""
+    size = len(answer.body) + ENTRY_OVERHEAD
+    size += sum(len(name) + len(value) + 100 for name, value in answer.headers.items())
+    if answer.query:
+        size += sum(len(name) + sum(len(v) + 60 for v in values) + 100 for name, values in answer.query.items())
+    return size + len(answer.reason or "")
 
 
 class AnswerCache:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.size = 0
-        self._answers: OrderedDict[tuple[Hashable, datetime | None], Answer] = OrderedDict()
+        self._answers: OrderedDict[tuple[bytes, datetime | None], tuple[Answer, int]] = OrderedDict()
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:
         """The answer kept for ``key`` (one that did not read the clock, or one made at ``clock``).
         It is shared: copy it before changing it."""
-        for slot in ((key, None), (key, clock)):
+        if not self._answers:
+            return None
+        name = digest(key)
+        for slot in ((name, None), (name, clock)):
             found = self._answers.get(slot)
             if found is not None:
                 self._answers.move_to_end(slot)
-                return found
+                return found[0]
         return None
 
     def put(self, key: Hashable, clock: datetime | None, answer: Answer) -> None:
         """Keep ``answer``; ``clock`` is the time it read, None when it read none."""
-        cost = len(answer.body) + 200  # the body, and roughly what the key and record cost
+        cost = held(answer)
         if cost > self.limit // 8:
-            return  # one huge answer would push out many small ones
-        slot = (key, clock)
+            return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
+        slot = (digest(key), clock)
         previous = self._answers.pop(slot, None)
         if previous is not None:
-            self.size -= len(previous.body) + 200
-        self._answers[slot] = answer.copy()  # the caller may go on changing its own
+            self.size -= previous[1]
+        self._answers[slot] = (answer.copy(), cost)  # the caller may go on changing its own
         self.size += cost
         while self.size > self.limit:
-            _, dropped = self._answers.popitem(last=False)
-            self.size -= len(dropped.body) + 200
+            _, (_, dropped) = self._answers.popitem(last=False)
+            self.size -= dropped

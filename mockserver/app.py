@@ -67,7 +67,7 @@ class MockServer:
         if strays:
             raise FixtureError(f"{strays[0].source}: unknown vendor {strays[0].vendor!r}; known vendors: {', '.join(profiles)}")
         self.vendors: dict[str, VendorService] = {}
-        answers = AnswerCache()
+        answers = AnswerCache(settings.cache_bytes)
         for name in names:
             profile = profiles[name]()
             spec = load_spec(profiles[name], settings)

@@ -224,6 +224,13 @@ class Settings:
         commands=CHECKED,
     )
     journal_size: int = option(1000, "--journal-size", "requests the journal keeps", whole(1, 10_000_000))
+    cache_bytes: int = option(
+        16 * 1_048_576,
+        "--cache-bytes",
+        "bytes of finished answers each worker keeps to answer a repeated request at once, keys and "
+        "headers counted; 0 keeps none",
+        whole(0, 2**40),
+    )
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
     faults: tuple[dict[str, Any], ...] = ()
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -26,6 +26,7 @@ EVERY_FIELD_SET = Settings(
     max_jobs=5,
     fixture_dirs=(Path("/tmp/f"),),
     journal_size=9,
+    cache_bytes=5,
     faults=({"match": {"vendor": "botpress"}, "action": {"status": 500}},),
     sessions={"s": {"seed": 1}},
     admin_token="admin",
