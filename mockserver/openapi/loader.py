@@ -47,6 +47,7 @@ def load_document(
     applied to a user's fuller or newer vendor document.
     """
     document = read_document(path)
+    local_refs_only(document, str(path))
     version = str(document.get("openapi", ""))
     if not (version.startswith("3.0") or version.startswith("3.1")):
         found = repr(document["openapi"]) if "openapi" in document else "no 'openapi' field"
@@ -58,9 +59,42 @@ def load_document(
     return document
 
 
+# Keys whose values are data, not schema or document structure: a "$ref" there is just a string.
+_DATA_KEYS = frozenset({"example", "default", "const", "enum", "value"})
+
+
+def local_refs_only(document: Any, source: str) -> None:
+    """Refuse any ``$ref`` that leaves the document, before anything could follow it.
+
+    A validator or resolver would fetch ``http://`` references and read ``file://`` ones (a slow
+    host stalls start-up; a file's content could end up in an error message in a CI log). Only
+    ``#/...`` references are followed; the error names the reference and where it is.
+    """
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                raise SpecError(
+                    source,
+                    f"$ref {ref[:200]!r} at {where or '/'} leaves the document: only local references "
+                    "(#/components/...) are followed, nothing is fetched or read; inline or bundle what it names",
+                )
+            stack.extend((value, f"{where}/{_escape(key)}") for key, value in node.items() if key not in _DATA_KEYS)
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}/{index}") for index, value in enumerate(node))
+
+
+def _escape(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
 def check_document(document: dict[str, Any], source: str) -> None:
     """Validate against the OpenAPI meta-schema; report the first problem with its location."""
     from openapi_spec_validator import validate
+
+    local_refs_only(document, source)
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
     try:

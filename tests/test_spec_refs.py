@@ -1,0 +1,80 @@
+"""A --spec document's references: only those inside it are followed; nothing is fetched or read."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import free_port
+
+MINIMAL = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/reports/conversations": {
+            "get": {
+                "operationId": "getConversationsReport",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}},
+            }
+        }
+    },
+}
+
+
+@pytest.fixture
+def remote() -> Iterator[tuple[str, list[str]]]:
+    """A host that records every request it gets."""
+    asked: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"type": "object"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", free_port()), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", asked
+    server.shutdown()
+
+
+def _with_ref(ref: str) -> dict[str, object]:
+    document = yaml.safe_load(yaml.safe_dump(MINIMAL))
+    document["paths"]["/reports/conversations"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": ref
+    }
+    return document
+
+
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_a_remote_or_file_ref_is_refused_before_anything_follows_it(
+    command: str, remote: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    url, asked = remote
+    secret = tmp_path / "token.json"
+    secret.write_text('{"token": "sk-live-DO-NOT-PRINT"}')
+    for ref in (f"{url}/schema.json", secret.as_uri(), "other.yaml#/components/schemas/X"):
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(yaml.safe_dump(_with_ref(ref)))
+        args = [sys.executable, "-m", "mockserver", command, "--spec", f"chatbotcom={spec}", "--vendor", "chatbotcom"]
+        if command == "serve":
+            args += ["--port", str(free_port())]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert (
+            f"$ref '{ref}' at /paths/~1reports~1conversations/get/responses/200/content/application~1json/schema" in result.stderr
+        )
+        assert "only local references" in result.stderr and "sk-live" not in result.stderr + result.stdout
+    assert asked == []
