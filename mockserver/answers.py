@@ -13,10 +13,11 @@ megabytes, and a client sending a new one each time must not fill the server's m
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockserver.messages import Answer
@@ -74,3 +75,37 @@ class AnswerCache:
         while self.size > self.limit:
             _, (_, dropped) = self._answers.popitem(last=False)
             self.size -= dropped
+
+
+class FileCache:
+    """Rendered download files, least recently used out first, bounded by their bytes.
+
+    Read on the event loop and filled by rendering threads, hence its lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._files: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._files.get(key)
+            if found is None:
+                return None
+            self._files.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        if size > self.limit:
+            return
+        with self._lock:
+            previous = self._files.pop(key, None)
+            if previous is not None:
+                self.size -= previous[1]
+            self._files[key] = (value, size)
+            self.size += size
+            while self.size > self.limit:
+                _, (_, dropped) = self._files.popitem(last=False)
+                self.size -= dropped

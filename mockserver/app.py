@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockserver.answers import AnswerCache
+from mockserver.answers import AnswerCache, FileCache
 from mockserver.control.access import ControlAccess, TrustedProxies
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
@@ -57,6 +58,9 @@ class MockServer:
             ),
         )
         self.link_key = LinkKey(self.state.secret, settings.secret)
+        # Download files, rendered once per job in a thread (see _download); --cache-bytes bounds them.
+        self._files = FileCache(settings.cache_bytes)
+        self._rendering = threading.Lock()
         bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
         replaced = {(f.vendor, f.operation_id, f.name) for f in users}
         # Bundled fixtures fit the bundled specs only; a user's fixture replaces a bundled one of the same name.
@@ -144,7 +148,8 @@ class MockServer:
             body = await _read_body(receive, self.settings.max_body_bytes)
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
-            return self.control.handle(method, path, query_string, body, headers.get("content-type"))
+            answer = self.control.handle(method, path, query_string, body, headers.get("content-type"))
+            return await asyncio.to_thread(answer.render) if answer.render is not None else answer
         vendor, prefix = self._vendor_for(path)
         if vendor is None:
             return self._not_found(path)
@@ -281,9 +286,22 @@ class MockServer:
             )
         if job.state(time.time())[0] != "completed":
             return _plain_error(404, "not_found", f"Job {job_id} has no file to download.")
-        # The file is made in the world of the request that created the job (its seed and clock).
-        content, media_type, filename = self.vendors[vendor].profile.download(job, job.seed, parse_date_time(job.now))
-        return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
+        # The file is made in the world of the request that created the job (its seed and clock),
+        # in a thread: a large one takes a second to render. Each job's file is rendered once.
+        key = (vendor, job.id, job.seed, job.now)
+        profile = self.vendors[vendor].profile
+
+        def render() -> Answer:
+            with self._rendering:
+                made = self._files.get(key)
+                if made is None:
+                    made = profile.download(job, job.seed, parse_date_time(job.now))
+                    self._files.put(key, made, len(made[0]))
+            content, media_type, filename = made
+            return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
+
+        found = self._files.get(key)
+        return render() if found is not None else Answer(200, b"", render=render)
 
     def _not_found(self, path: str) -> Answer:
         bases = ", ".join(f"/{name}" for name in self.vendors)

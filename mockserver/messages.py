@@ -37,6 +37,9 @@ class Answer:
     # the same answer again (read_clock: as long as the clock reads the same).
     reusable: bool = False
     read_clock: bool = False
+    # Work that would hold up every other request if done on the event loop (a download's file):
+    # the app calls it in a thread, and its answer replaces this one.
+    render: Callable[[], Answer] | None = None
 
     def copy(self) -> Answer:
         """A copy that may be changed (delays, faults) without touching the kept one."""
