@@ -221,12 +221,7 @@ class MockServer:
         answer.vendor, answer.session = name, session_id
         query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)
         kept_path, kept_query, kept_headers, kept_body = bounded(
-            path,
-            self.masker.query(query),
-            self.masker.headers(headers),
-            body,
-            headers.get("content-type"),
-            self.settings.journal_entry_bytes,
+            path, query, headers, body, headers.get("content-type"), self.settings.journal_entry_bytes, self.masker
         )
         await self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),

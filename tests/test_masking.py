@@ -47,7 +47,9 @@ def test_credential_headers_are_masked_on_every_vendor(vendor: str) -> None:
         assert entry["headers"]["x-auth-token"] == "****cdef"
 
 
-@pytest.mark.parametrize("name", ["api_key", "token", "access_token", "key", "signature", "password", "client_secret"])
+@pytest.mark.parametrize(
+    "name", ["api_key", "token", "access_token", "key", "signature", "password", "client_secret", "jwt", "pwd", "pass", "id_jwt"]
+)
 def test_credentials_in_the_query_are_masked(name: str) -> None:
     with client() as test_client:
         test_client.get(
@@ -107,3 +109,64 @@ def test_the_journal_keeps_a_bounded_number_of_bytes() -> None:
         entries = journal(test_client)
         assert sum(len(json.dumps(e)) for e in entries) <= 20_000 + 100 * len(entries)  # ids and spacing aside
         assert 5 < len(entries) < 60 and entries[-1]["headers"]["x-n"] == "59"  # the oldest went first
+
+
+def test_a_jwt_header_is_masked() -> None:
+    with client() as test_client:
+        test_client.get("/generalbots/api/v1/analytics/usage", headers={"Authorization": "Bearer t", "X-JWT-Assertion": SECRET})
+        (entry,) = journal(test_client)
+        assert SECRET not in json.dumps(entry) and entry["headers"]["x-jwt-assertion"] == "****cdef"
+
+
+REPORT = "/generalbots/api/v1/analytics/reports"
+AUTH_GB = {"Authorization": "Bearer any-token"}
+
+
+def test_json_body_members_named_like_credentials_are_masked_at_any_depth() -> None:
+    body = {
+        "type": "usage",
+        "password": SECRET,
+        "client_secret": SECRET,
+        "nested": {"items": [{"api_key": SECRET, "pass": 1234567}], "passage": "kept"},
+    }
+    with client() as test_client:
+        test_client.post(REPORT, json=body, headers=AUTH_GB)
+        (entry,) = journal(test_client)
+    assert SECRET not in json.dumps(entry)
+    kept = entry["body"]
+    assert kept["password"] == kept["client_secret"] == "****cdef" and kept["type"] == "usage"
+    assert kept["nested"]["items"] == [{"api_key": "****cdef", "pass": "****"}] and kept["nested"]["passage"] == "kept"
+
+
+def test_a_body_too_long_to_keep_whole_is_masked_before_it_is_cut() -> None:
+    body = {"password": SECRET, "filler": "x" * 5000}
+    with client(journal_entry_bytes=1024) as test_client:
+        test_client.post(REPORT, json=body, headers=AUTH_GB)
+        (entry,) = journal(test_client)
+    assert isinstance(entry["body"], str) and "…[cut" in entry["body"]
+    assert SECRET not in json.dumps(entry) and "****cdef" in entry["body"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("application/x-www-form-urlencoded", f"type=usage&password={SECRET}&client_secret={SECRET}"),
+        ("application/json", f'{{"password": "{SECRET}", "broken": '),
+        ("text/plain", f"user=ann pwd={SECRET}; token: {SECRET}"),
+    ],
+)
+def test_form_fields_and_bodies_kept_as_text_are_masked(content_type: str, raw: str) -> None:
+    with client() as test_client:
+        test_client.post(REPORT, content=raw.encode(), headers={**AUTH_GB, "Content-Type": content_type})
+        (entry,) = journal(test_client)
+    assert SECRET not in json.dumps(entry), entry["body"]
+    assert "****cdef" in entry["body"]
+
+
+def test_the_sqlite_journal_file_holds_no_credential_from_a_body(tmp_path: Any) -> None:
+    database = tmp_path / "state.db"
+    with client(state=f"sqlite:///{database}") as test_client:
+        test_client.post(REPORT, json={"password": SECRET}, headers=AUTH_GB)
+        assert len(journal(test_client)) == 1
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    assert SECRET.encode() not in stored

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from mockserver.client import JournalEntry  # the entry's shape, as the API gives it
 from mockserver.state import State
@@ -22,7 +23,16 @@ from mockserver.validation.schema import parse_date_time
 # Authorization, Proxy-Authorization, Cookie, X-Api-Key, Api-Key, X-Auth-Token, X-Mock-Admin-Token,
 # X-Amz-Security-Token, access_token, api_key, key, signature, password ... Each vendor's
 # API-key header is added on every vendor, whatever its name.
-CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|credential|cookie|signature|api[-_]?key|(^|[-_])key$|^sig$", re.I)
+# One rule for header names, query parameters, JSON members and form fields.
+CREDENTIAL_NAME = re.compile(
+    r"auth|token|secret|passw|credential|cookie|signature|jwt|pwd|api[-_]?key|(^|[-_])key$|^sig$|(^|[-_])pass($|[-_])", re.I
+)
+# A "name": "value" or name=value pair in a body that is kept as text (not JSON, cut, or broken).
+# A name starts where no name character precedes it and is at most 64 long, so that a long run of
+# name characters costs linear time, not quadratic backtracking.
+_TEXT_PAIR = re.compile(
+    r"""(?<![\w.\-])(?P<name>[\w.\-]{1,64})(?P<sep>["']?[ \t]*[:=][ \t]*)(?P<quote>["']?)(?P<value>[^"'&\s,;}\]]*)"""
+)
 EXACT_FILTERS = ("vendor", "operationId", "method", "status", "session")
 
 
@@ -106,6 +116,29 @@ class Masker:
     def query(self, query: Mapping[str, list[str]]) -> dict[str, list[str]]:
         return {k: [mask(v) for v in values] if self.secret(k) else values for k, values in query.items()}
 
+    def value(self, value: Any) -> Any:
+        """A parsed JSON body with every member named like a credential masked, at any depth."""
+        if isinstance(value, dict):
+            return {k: (mask(v) if isinstance(v, str) else "****") if self.secret(k) else self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        return value
+
+    def form(self, text: str) -> str:
+        """A form-encoded body with its credential fields masked."""
+        pairs = parse_qsl(text, keep_blank_values=True)
+        return urlencode([(k, mask(v) if self.secret(k) else v) for k, v in pairs], safe="*")
+
+    def text(self, text: str) -> str:
+        """Any other text: ``name=value`` and ``"name": "value"`` pairs named like a credential masked."""
+
+        def replace(found: re.Match[str]) -> str:
+            if not self.secret(found["name"]) or not found["value"]:
+                return found[0]
+            return f"{found['name']}{found['sep']}{found['quote']}{mask(found['value'])}"
+
+        return _TEXT_PAIR.sub(replace, text)
+
 
 def mask(value: str) -> str:
     """A credential as the journal keeps it: its last four characters when it has 12 or more
@@ -124,13 +157,21 @@ def cut(text: str, keep: int) -> str:
 
 
 def bounded(
-    path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes, content_type: str | None, limit: int
+    path: str,
+    query: dict[str, list[str]],
+    headers: dict[str, str],
+    body: bytes,
+    content_type: str | None,
+    limit: int,
+    masker: Masker,
 ) -> tuple[str, dict[str, list[str]], dict[str, str], Any]:
-    """What the journal keeps of a request: at most about ``limit`` bytes (``--journal-entry-bytes``).
+    """What the journal keeps of a request, credentials masked: at most about ``limit`` bytes
+    (``--journal-entry-bytes``).
 
     The head (path, query, headers) gets half the budget when it needs it, each long value cut to an
     equal share with a visible marker; the body gets what is left, cut the same way.
     """
+    query, headers = masker.query(query), masker.headers(headers)
     head = len(path) + sum(len(k) + sum(map(len, v)) for k, v in query.items()) + sum(len(k) + len(v) for k, v in headers.items())
     if head > limit // 2:
         share = max(64, (limit // 2) // (2 + len(headers) + len(query)))
@@ -142,22 +183,32 @@ def bounded(
             + sum(len(k) + sum(map(len, v)) for k, v in query.items())
             + sum(len(k) + len(v) for k, v in headers.items())
         )
-    return path, query, headers, readable_body(body, content_type, max(limit - head, 64))
+    return path, query, headers, readable_body(body, content_type, max(limit - head, 64), masker)
 
 
-def readable_body(body: bytes, content_type: str | None, limit: int) -> Any:
-    """The body as JSON when it parses (and fits), else as text, cut to ``limit`` with a marker."""
+def readable_body(body: bytes, content_type: str | None, limit: int, masker: Masker) -> Any:
+    """The body, masked, as JSON when it parses and fits, else as text cut to ``limit`` with a marker.
+
+    Masking comes first, on the whole body: a cut must never leave a credential that the parsed
+    body would have masked."""
     if not body:
         return None
-    text = body[:limit].decode("utf-8", errors="replace")
-    if len(body) > limit:
-        text += f"…[cut {len(body) - limit} bytes]"
-    if content_type and "json" in content_type and len(body) <= limit:
+    media = (content_type or "").split(";")[0].strip().lower()
+    text = body.decode("utf-8", errors="replace")
+    if "json" in media:
         try:
-            return json.loads(body, parse_constant=_refuse)  # NaN would make the journal's own JSON invalid
+            parsed = masker.value(json.loads(text, parse_constant=_refuse))  # NaN would break the journal's own JSON
         except (ValueError, RecursionError):
-            pass  # kept as text: the journal shows what was sent, valid or not
-    return text
+            text = masker.text(text)  # kept as text: the journal shows what was sent, valid or not
+        else:
+            if len(body) <= limit:
+                return parsed
+            text = json.dumps(parsed, ensure_ascii=False)
+    elif media == "application/x-www-form-urlencoded":
+        text = masker.form(text)
+    else:
+        text = masker.text(text)
+    return cut(text, limit)
 
 
 def _refuse(name: str) -> Any:
