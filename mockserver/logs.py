@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import logging.config
+import re
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -29,7 +30,22 @@ class JSONFormatter(logging.Formatter):
         return json.dumps({"time": moment.replace("+00:00", "Z"), "level": record.levelname.lower(), **fields})
 
 
+# Control characters a client can put in a path or header (%0a decodes to a newline): in a text log
+# they would start forged lines. C1 controls and Unicode's line separators split lines in some viewers.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n`` as ``\\x0a``)."""
+    return _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
+
+
 class TextFormatter(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        # One record, one line: the message is escaped; a traceback, appended after, keeps its lines.
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
         moment = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
         return moment.replace("+00:00", "Z")

@@ -323,3 +323,19 @@ def test_validate_checks_the_seed_and_clock_of_a_config_file(tmp_path: Path) -> 
     config.write_text("seed: -1\n")
     result = run("validate", "--config", str(config))
     assert result.returncode == 2 and "the seed must be a whole number >= 0, got -1" in result.stderr
+
+
+def test_a_client_cannot_write_a_line_of_its_own_into_the_text_log() -> None:
+    from tests.conftest import until
+
+    server = LiveServer("--log-level", "info")  # the text format, the default
+    try:
+        forged = "2026-01-01T00:00:00.000Z INFO GET /botpress/ok 200 1.0ms forged"
+        httpx.get(f"{server.url}/botpress/x%0a{forged.replace(' ', '%20')}%0d%1b[2J", headers=AUTH["botpress"])
+        until(lambda: "forged" in server.output())
+        lines = server.output().splitlines()
+    finally:
+        server.stop()
+    assert not any(line.startswith(forged[:24]) for line in lines), lines
+    (line,) = [line for line in lines if "forged" in line]
+    assert "/botpress/x\\x0a2026-01-01T00:00:00.000Z INFO GET" in line and "\\x0d\\x1b[2J" in line

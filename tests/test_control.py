@@ -320,3 +320,30 @@ def test_the_client_says_plainly_when_no_server_answers() -> None:
         MockControl(url).health()
     with pytest.raises(ValueError, match="root URL, like http://127.0.0.1:8000; got '127.0.0.1:8000'"):
         MockControl("127.0.0.1:8000")
+
+
+def test_every_control_endpoint_with_a_body_answers_400_to_an_undecodable_or_too_deep_one() -> None:
+    from starlette.testclient import TestClient
+
+    from tests.conftest import app_for
+
+    with TestClient(app_for(), base_url="http://127.0.0.1:8000") as client:
+        document = client.get("/__mock/openapi.json").json()
+        taking = [
+            (method.upper(), path.replace("{sessionId}", "s1").replace("{ruleId}", "r1"))
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and "requestBody" in operation
+        ]
+        assert ("POST", "/__mock/faults") in taking and ("PUT", "/__mock/sessions/s1") in taking
+        bodies = [
+            b"[" * 100_000,  # deeper than any parser's stack
+            b"[" * 900 + b"]" * 900,  # valid JSON, nested past what a rule or session can be
+            b'{"match": ' * 5_000 + b"1" + b"}" * 5_000,
+            b'{"seed": "\xff\xfe"}',  # not UTF-8
+        ]
+        for method, path in taking:
+            for body in bodies:
+                response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+                assert response.status_code == 400, (method, path, body[:20], response.text[:300])
+                assert "message" in response.json()

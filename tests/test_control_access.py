@@ -61,7 +61,21 @@ def test_a_page_of_the_mock_itself_may_use_it(server: LiveServer) -> None:
     assert same.status_code == 200
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "[fe80::1]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:80",
+        "127.0.0.1.nip.io",
+        "[fe80::1]",
+        # Malformed: strict parsing, not the text before the first colon.
+        "localhost:80@evil.example",
+        "localhost:abc",
+        "127.0.0.1:80:80",
+        "[::1",
+        "localhost/evil",
+    ],
+)
 def test_a_rebound_host_name_is_refused(server: LiveServer, host: str) -> None:
     answer = httpx.get(f"{server.url}/__mock/journal", headers={"Host": host})
     assert answer.status_code == 403 and "--allowed-hosts" in answer.json()["message"]

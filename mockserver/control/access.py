@@ -20,6 +20,7 @@ add). A forwarded value that is no address (``unknown``, ``_hidden``) is refused
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,6 +157,8 @@ class ControlAccess:
         if host is None or self.any_host:
             return True  # HTTP/1.0 sends none; nothing to rebind
         name = _host_name(host)
+        if name is None:
+            return False
         server = scope.get("server")
         return name in self.hosts or (server is not None and name == str(server[0]).lower())
 
@@ -172,11 +175,17 @@ def _address(text: str) -> Address | None:
         return None
 
 
-def _host_name(host: str) -> str:
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.index("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+# RFC 9110's Host: a registered name or IPv4 address, or an IPv6 address in brackets, then an
+# optional numeric port. Nothing else: "localhost:80@evil.example" is no loopback name.
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._~-]+))(?::[0-9]{1,5})?")
+
+
+def _host_name(host: str) -> str | None:
+    """The name in a ``Host`` header, lower case, or None when the header is malformed."""
+    found = _HOST.fullmatch(host.strip().lower())
+    if found is None:
+        return None
+    return found["v6"] or found["name"]
 
 
 def _same_origin(origin: str, host: str) -> bool:

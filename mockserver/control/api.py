@@ -134,8 +134,8 @@ class ControlPlane:
         as FaultRules does, so the message says which operations the vendor has."""
         try:
             rule = json.loads(body)
-        except ValueError:
-            return  # the validator says what is wrong with the JSON
+        except (ValueError, RecursionError):
+            return  # the validator says what is wrong with the JSON (or that it nests too deep)
         match = rule.get("match") if isinstance(rule, dict) else None
         if isinstance(match, dict) and isinstance(match.get("vendor"), str) and isinstance(match.get("operationId"), str):
             try:
