@@ -15,9 +15,60 @@ from mockserver.openapi.overlay import apply_overlay
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Nodes a YAML document may hold once its aliases are expanded. An alias bomb (an anchor used nine
+# times, each of those nine times, ...) is a few lines that expand to billions of nodes: it is refused
+# before anything is built. The largest bundled spec holds about 3,000.
+MAX_YAML_NODES = 1_000_000
+
+
 def load_yaml(text: str) -> Any:
-    """Parse YAML safely (no arbitrary objects), with libyaml when available."""
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    """Parse YAML safely (no arbitrary objects, no alias bombs), with libyaml when available."""
+    loader = _YAML_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand past ``MAX_YAML_NODES`` nodes, or refer to themselves.
+
+    Each node's expanded size is worked out once (aliases share the node they name), children first,
+    so the check costs time in the nodes written, not in the nodes they expand to."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_YAML_NODES:
+                raise yaml.YAMLError(
+                    f"its aliases expand to more than {MAX_YAML_NODES:,} nodes (line {node.start_mark.line + 1}); "
+                    "write the repeated part out, or use fewer aliases"
+                )
+            sizes[key] = size
+        elif key not in sizes:
+            if key in open_nodes:
+                raise yaml.YAMLError(f"an alias at line {node.start_mark.line + 1} refers to a node that contains it")
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def read_document(path: Path) -> dict[str, Any]:

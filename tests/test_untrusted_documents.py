@@ -1,4 +1,5 @@
-"""A --spec document's references: only those inside it are followed; nothing is fetched or read."""
+"""Documents a user points the mock at (--spec, --fixtures): nothing outside them is read or fetched,
+and no few lines of YAML expand to fill the memory."""
 
 from __future__ import annotations
 
@@ -78,3 +79,35 @@ def test_a_remote_or_file_ref_is_refused_before_anything_follows_it(
         )
         assert "only local references" in result.stderr and "sk-live" not in result.stderr + result.stdout
     assert asked == []
+
+
+def _bomb(levels: int = 9) -> str:
+    """A few hundred bytes of YAML whose aliases expand to 9**levels strings."""
+    lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("where", ["spec", "fixture"])
+def test_an_alias_bomb_is_refused_at_once_in_one_line(where: str, tmp_path: Path) -> None:
+    if where == "spec":
+        spec = tmp_path / "spec.yaml"
+        spec.write_text("openapi: 3.1.0\n" + _bomb())
+        args = ["--spec", f"chatbotcom={spec}"]
+    else:
+        (tmp_path / "bomb.yaml").write_text(
+            "vendor: chatbotcom\noperationId: getConversationsReport\nname: bomb\n" + _bomb().replace("l0:", "body: {}\nl0:")
+        )
+        args = ["--fixtures", str(tmp_path)]
+    # Expanded, it is 387 million strings: 25 s and gigabytes before this check; the timeout bounds it.
+    result = subprocess.run([sys.executable, "-m", "mockserver", "validate", *args], capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "aliases expand to more than 1,000,000 nodes" in result.stderr
+
+
+def test_aliases_within_the_budget_still_load(tmp_path: Path) -> None:
+    from mockserver.openapi.loader import load_yaml
+
+    assert load_yaml("x: &x {a: 1}\ny: *x\nz: [*x, *x]\n") == {"x": {"a": 1}, "y": {"a": 1}, "z": [{"a": 1}, {"a": 1}]}
+    with pytest.raises(yaml.YAMLError, match="refers to a node that contains it"):
+        load_yaml("a: &a [1, *a]\n")
