@@ -30,8 +30,8 @@ PYTEST_PARALLEL := -n auto --dist worksteal
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-# Quick feedback while working: everything but schemathesis, the tests that start several servers
-# or a nested pytest run, the load test and the fifth-vendor copy.
+# Quick feedback while working: everything but schemathesis, the tests marked slow (several servers
+# or workers, a nested pytest run, megabytes of traffic), the load test and the fifth-vendor copy.
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -q -x -m "not fuzz and not network and not slow" --ignore=tests/test_load.py --ignore=tests/test_fifth_vendor.py
 

@@ -13,6 +13,9 @@ import pytest
 from tests.cases import AUTH
 from tests.conftest import NOW, LiveServer
 
+# Megabytes of traffic against a real server: `make test` runs these, `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 BOTPRESS = "/botpress/v1/admin/bots/bot_1/analytics"
 QUERY = {"startDate": "2025-05-01", "endDate": "2025-05-07"}
 

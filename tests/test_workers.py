@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import LiveServer, free_port, until
+
+# Several worker processes: `make test` runs these, `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 SECRET = "query-secret-0123456789"
 
