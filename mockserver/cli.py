@@ -45,6 +45,10 @@ EXAMPLES = {
     "schemathesis-config": """examples:
   st --config-file "$(mockserver schemathesis-config)" run http://127.0.0.1:8000/botpress/openapi.json
   mockserver schemathesis-config --out schemathesis.toml   a copy to keep in your repository""",
+    "verify": """examples:
+  mockserver verify botpress --upstream https://api.botpress.cloud -H "Authorization: Bearer $BP_TOKEN" \\
+      -H "x-workspace-id: $BP_WORKSPACE" --param id=$BP_BOT --report drift.md --junit drift.xml
+  mockserver verify chatcaptain --upstream http://127.0.0.1:8000/chatcaptain -H "x-chatcaptain-key: k"   the mock itself: no drift""",
     "plot": """examples:
   mockserver plot --out world.png --seed 7 --now 2025-06-01T12:00:00Z""",
 }
@@ -138,6 +142,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fuzz = command("schemathesis-config", "print where the schemathesis settings the mock is fuzzed with are, or copy them")
     fuzz.add_argument("--out", default=None, metavar="FILE", help="write a copy here instead of printing the path")
+    check = command("verify", "send the same requests to the real vendor and to the mock, and report what drifted")
+    check.add_argument("vendor", metavar="VENDOR", help="the vendor whose spec the requests come from")
+    check.add_argument("--upstream", required=True, metavar="URL", help="the vendor's base URL (the spec's paths go below it)")
+    check.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a header for the vendor, e.g. its credentials; repeatable; never written anywhere",
+    )
+    check.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of a parameter in every request, e.g. a bot id the vendor knows; repeatable",
+    )
+    check.add_argument(
+        "--spec",
+        default=None,
+        metavar="PATH",
+        help="the vendor's document to verify instead of the bundled one (as serve --spec)",
+    )
+    check.add_argument("--operations", default="", metavar="ID,...", help="only these operationIds (default: every one)")
+    check.add_argument(
+        "--rate", type=_checked(number(0.01, 1000)), default=2.0, help="requests per second to the vendor (default 2)"
+    )
+    check.add_argument("--timeout", type=_checked(number(0.1, 600)), default=10.0, help="seconds for each answer (default 10)")
+    check.add_argument("--report", default=None, metavar="FILE.md", help="write the Markdown report here")
+    check.add_argument(
+        "--junit", default=None, metavar="FILE.xml", help="write JUnit XML here (one test per operation and check)"
+    )
+    check.add_argument(
+        "--overlay-out", default=None, metavar="FILE.yaml", help="write an Overlay 1.0 patch proposing what the spec lacks"
+    )
     plot = command("plot", "draw a few series to PNG to judge the data by eye (needs matplotlib)")
     plot.add_argument(
         "--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)"
@@ -224,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _wait(args.url, args.timeout, Path(args.url_file) if args.url_file else None)
     if args.command == "schemathesis-config":
         return _schemathesis_config(args.out)
+    if args.command == "verify":
+        return _verify(args)
     try:
         settings = settings_from(args)
         options = ServeOptions(**resolve(ServeOptions, args, args.command)) if args.command == "serve" else None
@@ -317,6 +361,52 @@ def _wait(url: str, timeout: float, url_file: Path | None = None) -> int:
         time.sleep(0.2)
     print(f"mockserver: error: {ready} was not ready after {timeout:g} s (last: {last})", file=sys.stderr)
     return 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from mockserver.verify import Options, verify
+
+    headers: dict[str, str] = {}
+    for text in args.headers:
+        name, sep, value = text.partition(":")
+        if not sep or not name.strip():
+            print(f"mockserver: error: -H takes 'Name: value', got {name.strip()[:40]!r}...", file=sys.stderr)
+            return 2
+        headers[name.strip()] = value.strip()
+    params: dict[str, str] = {}
+    for text in args.params:
+        name, sep, value = text.partition("=")
+        if not sep or not name:
+            print(f"mockserver: error: --param takes NAME=VALUE, got {text[:60]!r}", file=sys.stderr)
+            return 2
+        params[name] = value
+    parts = urlsplit(args.upstream)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(
+            f"mockserver: error: --upstream must be the vendor's base URL, like https://api.example.com; got {args.upstream!r}",
+            file=sys.stderr,
+        )
+        return 2
+    options = Options(
+        vendor=args.vendor,
+        upstream=args.upstream,
+        headers=headers,
+        params=params,
+        operations=tuple(name for name in args.operations.split(",") if name),
+        rate=args.rate,
+        timeout=args.timeout,
+        report=Path(args.report) if args.report else None,
+        junit=Path(args.junit) if args.junit else None,
+        overlay_out=Path(args.overlay_out) if args.overlay_out else None,
+        spec=Path(args.spec) if args.spec else None,
+    )
+    try:
+        return verify(options)
+    except MockServerError as exc:
+        print(f"mockserver: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _schemathesis_config(out: str | None) -> int:
