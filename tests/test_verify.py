@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mockserver.verify.compare import CHECKS
 from tests.conftest import NOW, LiveServer, free_port
 
 # Several servers (the mock, a stand-in vendor): `make test` runs these, `make test-fast` leaves them out.
@@ -67,6 +68,7 @@ class StandIn:
             data = json.loads(body)
             if route == "/reports/conversations":
                 data["trend"] = 0.5  # an undeclared field
+                data["summary"]["total"] += 1  # a total its series does not add up to
             elif route == "/reports/conversations.paid":
                 del data["summary"]  # a missing required field
             elif route == "/reports/conversations.messages":
@@ -121,6 +123,7 @@ def test_each_deviation_of_a_stand_in_is_reported_once_where_it_is(mock: LiveSer
     assert len(found) == len(rows)  # each once
     expected = {
         ("getConversationsReport", "undeclared-field", "/trend"),
+        ("getConversationsReport", "invariant", "/summary/total"),
         ("getPaidConversationsReport", "missing-field", "/summary"),
         ("getConversationMessagesReport", "type", "/summary/total"),
         ("getAverageConversationsReport", "status", "mock 400, vendor 422"),
@@ -144,7 +147,7 @@ def test_each_deviation_of_a_stand_in_is_reported_once_where_it_is(mock: LiveSer
         (case.get("classname", "").rsplit(".", 1)[1], case.get("name")) for case in suite if case.find("failure") is not None
     }
     assert failed == {(operation, check) for operation, check, _ in expected}
-    assert int(suite.get("tests", 0)) == 6 * 12
+    assert int(suite.get("tests", 0)) == 6 * len(CHECKS)
     # The overlay declares the extra field and the 422; with it, the stand-in's field is no drift.
     patch = yaml.safe_load((tmp_path / "overlay.yaml").read_text())
     assert patch["overlay"] == "1.0.0" and len(patch["actions"]) == 2
@@ -194,3 +197,31 @@ def test_usage_and_connection_errors_exit_2_in_one_line(tmp_path: Path) -> None:
     ):
         result = verify(*args, cwd=tmp_path)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_each_vendor_states_invariants_that_its_own_answers_keep_and_a_broken_one_breaks() -> None:
+    from starlette.testclient import TestClient
+
+    from tests.cases import AUTH as HEADERS
+    from tests.conftest import app_for
+
+    app = app_for()
+    cases = [
+        ("botpress", "getBotAnalytics", "/v1/admin/bots/b1/analytics?startDate=2025-05-01&endDate=2025-05-03",
+         lambda b: b["records"][1].update(messages=b["records"][1]["userMessages"] + 1), "/records/*/messages"),
+        ("chatcaptain", "StatisticsController_getOverviewReport",
+         "/v1/chatbots/cb1/statistics/reports/overview?from=2025-05-01T00:00:00.000Z&to=2025-05-03T23:59:59.999Z&interval=86400&components=1,2",
+         lambda b: b["components"]["CONVERSATION_COUNT"].update(total=b["components"]["CONVERSATION_COUNT"]["total"] + 1),
+         "/components/CONVERSATION_COUNT_INTERVAL/series"),
+        ("chatbotcom", "getConversationsReport", "/reports/conversations?from=2025-05-01&to=2025-05-03",
+         lambda b: b["summary"].update(max=b["summary"]["max"] + 1), "/summary/max"),
+        ("generalbots", "getConversationResolution", "/api/v1/analytics/conversations/resolution?start_date=2025-05-01&end_date=2025-05-03",
+         lambda b: b.update(open=b["open"] + 1), "/total_conversations"),
+    ]  # fmt: skip
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        for vendor, operation_id, target, breaks, where in cases:
+            profile = app.vendors[vendor].profile
+            body = client.get(f"/{vendor}{target}", headers=HEADERS[vendor]).json()
+            assert profile.invariants(operation_id, body) == [], (vendor, body)
+            breaks(body)
+            assert [found for found, _ in profile.invariants(operation_id, body)] == [where], vendor

@@ -169,6 +169,12 @@ class Profile:
         authors who need ids the vendor API offers no way to list. Served at ``/__mock/world``."""
         return {}
 
+    def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
+        """What one successful answer of the vendor must obey whatever its numbers (a series adds up
+        to its total): (JSON pointer, what is broken) for each break. ``mockserver verify`` holds the
+        real vendor to them; the mock's world obeys them by construction."""
+        return []
+
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
         """The finished job's file: (content, media type, file name). Vendors with jobs override."""
         raise NotImplementedError(f"{self.name} has no downloadable jobs")

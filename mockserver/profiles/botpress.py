@@ -93,6 +93,35 @@ class Botpress(Profile):
             "message": problem.message,
         }
 
+    def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
+        if operation_id != "getBotAnalytics" or not isinstance(body, dict):
+            return []
+        broken: list[tuple[str, str]] = []
+        for record in body.get("records") or []:
+            if not isinstance(record, dict):
+                continue
+            if record.get("messages") != record.get("userMessages"):
+                broken.append(("/records/*/messages", "messages differs from userMessages (its deprecated alias)"))
+            parts = [*(record.get("eventTypes") or {}).values(), *(record.get("customEvents") or {}).values()]
+            if all(isinstance(p, (int, float)) for p in parts) and record.get("events") != sum(parts):
+                broken.append(("/records/*/events", "events is not the sum of eventTypes and customEvents"))
+            llm = record.get("llm") or {}
+            if isinstance(llm.get("calls"), int) and isinstance(llm.get("errors"), int) and llm["errors"] > llm["calls"]:
+                broken.append(("/records/*/llm/errors", "more errors than calls"))
+            for name in ("latency", "tokensPerSecond", "cost"):
+                stat = llm.get(name) or {}
+                low, mean, high = (stat.get(k) for k in ("min", "mean", "max"))
+                if (
+                    llm.get("calls")
+                    and isinstance(low, (int, float))
+                    and isinstance(mean, (int, float))
+                    and isinstance(high, (int, float))
+                ):
+                    slack = 1e-9 * max(abs(low), abs(high), 1e-12)  # float rounding, not drift
+                    if not low - slack <= mean <= high + slack:
+                        broken.append((f"/records/*/llm/{name}", "min <= mean <= max does not hold"))
+        return list(dict.fromkeys(broken))
+
     def error_headers(self, problem: Problem) -> dict[str, str]:
         # Botpress's documented limit is 100 requests per second; a 429 says the window is spent.
         if problem.status == 429:

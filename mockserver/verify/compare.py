@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.openapi.model import ApiSpec, Operation
+from mockserver.profiles.base import Profile
 from mockserver.validation.schema import SchemaCompiler
 from mockserver.verify.exchange import Reply
 from mockserver.verify.probes import Probe
@@ -29,7 +30,10 @@ CHECKS = (
     "schema",
     "error-body",
     "headers",
+    "invariant",
 )
+# A body that breaks the spec this way is reported as such; its numbers are not held to invariants.
+_SCHEMA_CHECKS = frozenset({"content-type", "missing-field", "type", "format", "enum", "schema"})
 _BY_VALIDATOR = {"required": "missing-field", "type": "type", "format": "format", "enum": "enum", "const": "enum"}
 # Headers whose presence a client may rely on; other headers differ between any two servers.
 _WATCHED = ("retry-after", "ratelimit-", "x-ratelimit-", "location", "content-disposition")
@@ -54,6 +58,7 @@ class Finding:
 @dataclass
 class Comparison:
     spec: ApiSpec
+    profile: Profile | None = None  # the vendor's invariants (Profile.invariants)
     compiler: SchemaCompiler = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +100,10 @@ class Comparison:
             status_key = _status_key(operation, vendor.status)
             schema_path = [*responses, status_key, "content", vendor.media_type, "schema"]
             self._schema(schema_path, body, add)
+        well_formed = not any(f.check in _SCHEMA_CHECKS for f in found)  # else its numbers mean little
+        if 200 <= vendor.status < 300 and body is not None and self.profile is not None and well_formed:
+            for where, message in self.profile.invariants(operation.operation_id, body):
+                add("invariant", where, message)
         if vendor.status >= 400 and mock.status is not None and mock.status >= 400:
             expected = _json(mock.body)
             for where, message in _shape_differences(expected, body, ""):

@@ -68,7 +68,8 @@ def markdown(run: Run) -> str:
         "and `content-type` (the spec does not declare what the vendor answered), `undeclared-field`, "
         "`missing-field`, `type`, `format`, `enum`, `schema` (the vendor's body against the spec and its overlay), "
         "`error-body` (the vendor's error body against the mock's), `headers` (rate-limit, retry and "
-        "download headers one side sends), `transport` (no answer in time, or the connection failed).",
+        "download headers one side sends), `invariant` (a rule the vendor's numbers obey whatever they are, "
+        "such as a series adding up to its total), `transport` (no answer in time, or the connection failed).",
         "",
     ]
     return "\n".join(lines)

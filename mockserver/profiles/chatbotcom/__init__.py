@@ -26,11 +26,27 @@ from mockserver.profiles.chatbotcom.licenses import SOURCES, license_for
 from mockserver.profiles.chatbotcom.series import count_report, series_body, series_request, sum_series
 from mockserver.timeutil import iso_ms
 
+_SUMMED = ("getConversationsReport", "getPaidConversationsReport", "getConversationMessagesReport")
+
 
 class ChatBotCom(Profile):
     name = "chatbotcom"
     title = "ChatBot.com Reports API"
     spec_file = "chatbotcom.yaml"
+
+    def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
+        # summary is computed from data (docs/data-model.md): total, min and max exactly.
+        if operation_id not in _SUMMED or not isinstance(body, dict) or not isinstance(body.get("summary"), dict):
+            return []
+        points = [p.get("value") for p in body.get("data") or [] if isinstance(p, dict)]
+        values: list[float] = [v for v in points if isinstance(v, (int, float))]
+        if len(values) != len(points):
+            return []
+        summary, broken = body["summary"], []
+        for name, expected in (("total", sum(values)), ("min", min(values, default=0)), ("max", max(values, default=0))):
+            if summary.get(name) != expected:
+                broken.append((f"/summary/{name}", f"summary.{name} is {summary.get(name)!r}; data gives {expected!r}"))
+        return broken
 
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         return {"timestamp": iso_ms(now), "status": {"code": problem.status, "type": "error", "message": problem.message}}

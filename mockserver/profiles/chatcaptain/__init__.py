@@ -50,6 +50,30 @@ class ChatCaptain(Profile):
     title = "ChatCaptain Statistics API"
     spec_file = "chatcaptain.yaml"
 
+    def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
+        # A *_INTERVAL series adds up to its *_COUNT; step executions add up to their total.
+        components = body.get("components") if isinstance(body, dict) else None
+        if not isinstance(components, dict):
+            return []
+        broken: list[tuple[str, str]] = []
+        for name, component in components.items():
+            if not isinstance(component, dict):
+                continue
+            count = components.get(name.removesuffix("_INTERVAL"))
+            series = component.get("series")
+            if name.endswith("_INTERVAL") and isinstance(series, list) and isinstance(count, dict):
+                total = sum(p.get("value", 0) for p in series if isinstance(p, dict) and isinstance(p.get("value"), (int, float)))
+                if count.get("total") != total:
+                    broken.append(
+                        (f"/components/{name}/series", f"adds up to {total}, not to {name.removesuffix('_INTERVAL')}.total")
+                    )
+            steps = component.get("steps")
+            if isinstance(steps, list) and "total" in component:
+                total = sum(s.get("count", 0) for s in steps if isinstance(s, dict) and isinstance(s.get("count"), int))
+                if component["total"] != total:
+                    broken.append((f"/components/{name}/steps", f"add up to {total}, not to the total {component['total']}"))
+        return broken
+
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         # NestJS's default exception body.
         phrase = PHRASES.get(problem.status) or HTTPStatus(problem.status).phrase

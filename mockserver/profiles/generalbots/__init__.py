@@ -80,6 +80,32 @@ class GeneralBots(Profile):
     title = "General Bots Analytics API"
     spec_file = "generalbots.yaml"
 
+    def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
+        if not isinstance(body, dict):
+            return []
+        numbers = {k: v for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)}
+        broken: list[tuple[str, str]] = []
+        if operation_id == "getConversationResolution" and {
+            "resolved",
+            "escalated",
+            "abandoned",
+            "open",
+            "total_conversations",
+        } <= set(numbers):
+            parts = numbers["resolved"] + numbers["escalated"] + numbers["abandoned"] + numbers["open"]
+            if parts != numbers["total_conversations"]:
+                broken.append(("/total_conversations", f"resolved + escalated + abandoned + open is {parts}"))
+        if operation_id == "getSatisfaction" and isinstance(body.get("distribution"), dict) and "responses" in numbers:
+            given = sum(v for v in body["distribution"].values() if isinstance(v, int))
+            if given != numbers["responses"]:
+                broken.append(("/distribution", f"adds up to {given}, not to responses ({numbers['responses']})"))
+        if operation_id == "getConversationDuration":
+            durations = [body.get(f"{k}_duration_seconds") for k in ("min", "median", "p90", "max")]
+            order: list[float] = [v for v in durations if isinstance(v, (int, float))]
+            if len(order) == 4 and order != sorted(order):
+                broken.append(("/median_duration_seconds", "min <= median <= p90 <= max does not hold"))
+        return broken
+
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.status == 429:
             return {"error": "rate_limit_exceeded", "message": problem.message, "retry_after_secs": RETRY_AFTER}
