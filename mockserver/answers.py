@@ -2,8 +2,9 @@
 
 Every answer the synthetic world gives is a function of (seed, vendor, operation, validated input,
 clock): asking again must give the same bytes, so computing them again is waste. An answer that
-read the clock is kept for that clock only (with ``--now`` fixed, that is every later request);
-one that touched stored state (jobs) is never kept. Each worker keeps its own: a miss only costs time.
+read the clock is kept for that clock only (with ``--now`` fixed, that is every later request); one
+that used it only to cut a range ending before now (``Call.clip``) is kept for every clock from
+then on, so the real clock reuses it too; one that touched stored state (jobs) is never kept. Each worker keeps its own: a miss only costs time.
 
 The bound (``--cache-bytes``) counts what an entry really holds. A key is kept as a 16-byte digest
 of what the answer depends on, never the request itself: a request's headers and body may be
@@ -46,7 +47,8 @@ class AnswerCache:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.size = 0
-        self._answers: OrderedDict[tuple[bytes, datetime | None], tuple[Answer, int]] = OrderedDict()
+        # (digest, clock read or None) -> (answer, bytes held, first clock it holds for)
+        self._answers: OrderedDict[tuple[bytes, datetime | None], tuple[Answer, int, datetime | None]] = OrderedDict()
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:
         """The answer kept for ``key`` (one that did not read the clock, or one made at ``clock``).
@@ -56,13 +58,14 @@ class AnswerCache:
         name = digest(key)
         for slot in ((name, None), (name, clock)):
             found = self._answers.get(slot)
-            if found is not None:
+            if found is not None and (found[2] is None or found[2] <= clock):
                 self._answers.move_to_end(slot)
                 return found[0]
         return None
 
-    def put(self, key: Hashable, clock: datetime | None, answer: Answer) -> None:
-        """Keep ``answer``; ``clock`` is the time it read, None when it read none."""
+    def put(self, key: Hashable, clock: datetime | None, answer: Answer, valid_from: datetime | None = None) -> None:
+        """Keep ``answer``; ``clock`` is the time it read, None when it read none (then ``valid_from``
+        is the first clock it holds for, if any)."""
         cost = held(answer)
         if cost > self.limit // 8:
             return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
@@ -70,10 +73,10 @@ class AnswerCache:
         previous = self._answers.pop(slot, None)
         if previous is not None:
             self.size -= previous[1]
-        self._answers[slot] = (answer.copy(), cost)  # the caller may go on changing its own
+        self._answers[slot] = (answer.copy(), cost, valid_from)  # the caller may go on changing its own
         self.size += cost
         while self.size > self.limit:
-            _, (_, dropped) = self._answers.popitem(last=False)
+            _, (_, dropped, _) = self._answers.popitem(last=False)
             self.size -= dropped
 
 

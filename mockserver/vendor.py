@@ -169,10 +169,12 @@ class VendorService:
             )
             kept = self._cache.get(repeat, request.now)
             if kept is not None:
-                return kept.copy()
+                answer = kept.copy()
+                answer.headers["X-Mock-Cache"] = "hit"
+                return answer
         answer = self.pipeline(request, request.seed if request.seed is not None else self.seed)
         if repeat is not None and answer.reusable:
-            self._cache.put(repeat, request.now if answer.read_clock else None, answer)
+            self._cache.put(repeat, request.now if answer.read_clock else None, answer, answer.valid_from)
         return answer
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:

@@ -56,10 +56,26 @@ class Call:
     stateful: bool = False
     # Set when the answer read the clock: then only a request at the same "now" may reuse it.
     read_clock: bool = False
+    # Set when the answer holds for every clock from this instant on (it used the clock only to cut
+    # a range that ended before it): a later request reuses it under the real clock.
+    valid_from: datetime | None = None
 
     @property
     def now(self) -> datetime:
         """The current time for this request (relative periods, clipping to the present)."""
+        self.read_clock = True
+        return self.clock
+
+    def clip(self, instant: datetime) -> datetime:
+        """``instant`` cut at the present: ``min(instant, now)``.
+
+        What the clock does to the answer, rather than its value: an instant at or before now is the
+        same for every later clock, so the answer may be reused as the clock moves on; one after now
+        is the clock itself, and the answer is kept for this clock only.
+        """
+        if instant <= self.clock:
+            self.valid_from = max(self.valid_from or instant, instant)
+            return instant
         self.read_clock = True
         return self.clock
 

@@ -133,7 +133,7 @@ class Botpress(Profile):
         bot_id = call.params["id"]
         bot = Entity.of(call.seed, self.name, bot_id)
         start = max(call.instant("startDate"), day_start(bot.created))
-        end = min(call.instant("endDate", end_of_day=True), call.now)
+        end = call.clip(call.instant("endDate", end_of_day=True))
         if start <= end:  # one record a day: a clock set far ahead could otherwise ask for millions
             check_size(start, end, "day", items="records", hint="Narrow the range (startDate to endDate).")
         days = days_between(start, end)
