@@ -47,8 +47,10 @@ class AnswerCache:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.size = 0
-        # (digest, clock read or None) -> (answer, bytes held, first clock it holds for)
-        self._answers: OrderedDict[tuple[bytes, datetime | None], tuple[Answer, int, datetime | None]] = OrderedDict()
+        # (digest, clock read or None) -> (answer, bytes held, first clock it holds for, first it does not)
+        self._answers: OrderedDict[tuple[bytes, datetime | None], tuple[Answer, int, datetime | None, datetime | None]] = (
+            OrderedDict()
+        )
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:
         """The answer kept for ``key`` (one that did not read the clock, or one made at ``clock``).
@@ -58,14 +60,21 @@ class AnswerCache:
         name = digest(key)
         for slot in ((name, None), (name, clock)):
             found = self._answers.get(slot)
-            if found is not None and (found[2] is None or found[2] <= clock):
+            if found is not None and (found[2] is None or found[2] <= clock) and (found[3] is None or clock < found[3]):
                 self._answers.move_to_end(slot)
                 return found[0]
         return None
 
-    def put(self, key: Hashable, clock: datetime | None, answer: Answer, valid_from: datetime | None = None) -> None:
-        """Keep ``answer``; ``clock`` is the time it read, None when it read none (then ``valid_from``
-        is the first clock it holds for, if any)."""
+    def put(
+        self,
+        key: Hashable,
+        clock: datetime | None,
+        answer: Answer,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+    ) -> None:
+        """Keep ``answer``; ``clock`` is the time it read, None when it read none (then it holds for
+        the clocks in [valid_from, valid_until), either end open when None)."""
         cost = held(answer)
         if cost > self.limit // 8:
             return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
@@ -73,10 +82,10 @@ class AnswerCache:
         previous = self._answers.pop(slot, None)
         if previous is not None:
             self.size -= previous[1]
-        self._answers[slot] = (answer.copy(), cost, valid_from)  # the caller may go on changing its own
+        self._answers[slot] = (answer.copy(), cost, valid_from, valid_until)  # the caller may go on changing its own
         self.size += cost
         while self.size > self.limit:
-            _, (_, dropped, _) = self._answers.popitem(last=False)
+            _, (_, dropped, _, _) = self._answers.popitem(last=False)
             self.size -= dropped
 
 

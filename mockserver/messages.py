@@ -37,7 +37,9 @@ class Answer:
     # the same answer again (read_clock: as long as the clock reads the same).
     reusable: bool = False
     read_clock: bool = False
-    valid_from: datetime | None = None  # reusable for any clock from this instant on (Call.clip)
+    # Reusable for any clock in [valid_from, valid_until) (Call.clip, Call.clock_within).
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
     # Work that would hold up every other request if done on the event loop (a download's file):
     # the app calls it in a thread, and its answer replaces this one.
     render: Callable[[], Answer] | None = None

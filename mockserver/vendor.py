@@ -174,7 +174,7 @@ class VendorService:
                 return answer
         answer = self.pipeline(request, request.seed if request.seed is not None else self.seed)
         if repeat is not None and answer.reusable:
-            self._cache.put(repeat, request.now if answer.read_clock else None, answer, answer.valid_from)
+            self._cache.put(repeat, request.now if answer.read_clock else None, answer, answer.valid_from, answer.valid_until)
         return answer
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:

@@ -36,3 +36,31 @@ def test_a_range_wholly_before_now_is_reused_and_one_reaching_now_is_not_served_
         assert "x-mock-cache" not in after.headers
         # The last record ends at the request's now: the later request's is later.
         assert after.json()["records"][-1]["endDateTimeUtc"] > before.json()["records"][-1]["endDateTimeUtc"]
+
+
+CONVERSATIONS = "/chatbotcom/reports/conversations"
+
+
+def test_chatbotcom_reuses_a_past_range_until_its_kept_history_slides_past_it() -> None:
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:
+        headers = {**AUTH["chatbotcom"], "X-Mock-Session": "clock"}
+        past = {"from": "2023-10-01", "to": "2023-10-31"}  # the license exists from 2023-09-07 (seed 0)
+
+        def at(now: str) -> tuple[str | None, bytes]:
+            assert client.put("/__mock/sessions/clock", json={"now": now}).status_code == 200
+            answer = client.get(CONVERSATIONS, params=past, headers=headers)
+            assert answer.status_code == 200
+            return answer.headers.get("x-mock-cache"), answer.content
+
+        first = at("2025-06-01T12:00:00Z")
+        assert first[0] is None and at("2025-06-01T12:00:00Z") == ("hit", first[1])
+        assert at("2025-07-01T00:00:00Z") == ("hit", first[1])  # a later clock: the same history
+        # Five years on, the kept history no longer reaches October 2023: worked out again, and empty.
+        late = at("2028-12-01T00:00:00Z")
+        assert late[0] is None and late[1] != first[1]
+        # A relative period follows the clock: never reused across clocks.
+        today = client.get(CONVERSATIONS, params={"period": "today"}, headers=AUTH["chatbotcom"])
+        sent = datetime.now(timezone.utc)
+        until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))
+        assert "x-mock-cache" not in client.get(CONVERSATIONS, params={"period": "today"}, headers=AUTH["chatbotcom"]).headers
+        assert today.status_code == 200

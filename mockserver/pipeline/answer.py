@@ -177,8 +177,9 @@ class Answering:
         else:
             answer = Answer(reply.status, json_bytes(reply.body), content_type or "application/json", headers)
         if not call.stateful:
-            answer.reusable, answer.read_clock, answer.valid_from = True, call.read_clock, call.valid_from
-            self._cache.put(key, call.clock if call.read_clock else None, answer, answer.valid_from)
+            answer.reusable, answer.read_clock = True, call.read_clock
+            answer.valid_from, answer.valid_until = call.valid_from, call.valid_until
+            self._cache.put(key, call.clock if call.read_clock else None, answer, answer.valid_from, answer.valid_until)
         return answer
 
     def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:

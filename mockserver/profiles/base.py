@@ -56,9 +56,10 @@ class Call:
     stateful: bool = False
     # Set when the answer read the clock: then only a request at the same "now" may reuse it.
     read_clock: bool = False
-    # Set when the answer holds for every clock from this instant on (it used the clock only to cut
-    # a range that ended before it): a later request reuses it under the real clock.
+    # Set when the answer is the same for every clock in [valid_from, valid_until) (it used the clock
+    # only to cut a range that ended before it): a later request reuses it under the real clock.
     valid_from: datetime | None = None
+    valid_until: datetime | None = None  # None: no end
 
     @property
     def now(self) -> datetime:
@@ -73,10 +74,21 @@ class Call:
         same for every later clock, so the answer may be reused as the clock moves on; one after now
         is the clock itself, and the answer is kept for this clock only.
         """
-        if instant <= self.clock:
-            self.valid_from = max(self.valid_from or instant, instant)
-            return instant
-        self.read_clock = True
+        self.clock_within(instant)
+        return min(instant, self.clock)
+
+    def clock_within(self, low: datetime, high: datetime | None = None) -> datetime:
+        """The clock, for an answer that is the same for every clock in [low, high).
+
+        When the clock is in that span, the answer may be reused for any clock in it; otherwise it
+        is kept for this clock only, as after reading ``now``.
+        """
+        if low <= self.clock and (high is None or self.clock < high):
+            self.valid_from = max(self.valid_from or low, low)
+            if high is not None:
+                self.valid_until = min(self.valid_until or high, high)
+        else:
+            self.read_clock = True
         return self.clock
 
     def rng(self, *parts: Any) -> random.Random:

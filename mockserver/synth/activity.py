@@ -13,7 +13,7 @@ import random
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from statistics import NormalDist
 
@@ -107,6 +107,15 @@ class Entity:
         """The span that has data: from creation (or the oldest kept day) to now."""
         oldest = max(self.created, (now - timedelta(days=HISTORY_DAYS)).date())
         return day_start(oldest), now
+
+    @staticmethod
+    def keeps_until(start: datetime) -> datetime:
+        """The first clock whose window no longer reaches back to ``start``'s day: for any clock
+        before it (and after the range's end), a range from ``start`` sees the same history."""
+        try:
+            return day_start(start.date()) + timedelta(days=HISTORY_DAYS + 1)
+        except OverflowError:  # a start near year 9999: no clock ever leaves it behind
+            return datetime.max.replace(tzinfo=timezone.utc)
 
 
 @lru_cache(maxsize=16384)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatbotcom.licenses import License, license_for
+from mockserver.synth.activity import Entity
 from mockserver.timeutil import UTC, parse_instant
 from mockserver.validation.schema import shorten
 
@@ -23,13 +24,18 @@ _LOOSE_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\n?", re.ASCII)
 def request_range(call: Call) -> tuple[License, datetime, datetime]:
     """The requested range (see the spec for precedence and periods); not clipped to the history."""
     lic = license_for(call.seed)
-    now = call.now
     if "from" in call.supplied or "to" in call.supplied:
         start = _instant(call, "from") if "from" in call.supplied else DEFAULT_FROM
-        end = _instant(call, "to", end_of_day=True) if "to" in call.supplied else now
+        end = _instant(call, "to", end_of_day=True) if "to" in call.supplied else call.now
     else:
-        start, end = _period(call.params.get("period", "last30days"), now)
+        start, end = _period(call.params.get("period", "last30days"), call.now)
     return lic, start, end
+
+
+def history_clock(call: Call, start: datetime, end: datetime) -> datetime:
+    """The clock, for cutting the license's history to [start, end]: the same for every clock from
+    the range's end until the kept history stops reaching back to its start (see Entity.window)."""
+    return call.clock_within(end, Entity.keeps_until(start))
 
 
 def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:
