@@ -1,5 +1,6 @@
 -- wrk script: valid Botpress analytics calls, chosen by environment variables.
 --   BENCH_WORKLOAD  "repeat": 5 bots over one fixed 7-day range, the same few URLs again and again;
+--                   "repeat30": the same, over 30 days written as date-times (a client's other spelling);
 --                   "spread": a random bot among 1,000 and a random start day within a year, 7-day
 --                   ranges, so nearly every request asks for data not generated before.
 --   BENCH_WINDOW    days in each spread range (default 7; the 200-connection tail run uses 30).
@@ -33,11 +34,20 @@ local function path(bot, start, days)
     os.date("!%Y-%m-%d", start), os.date("!%Y-%m-%d", start + (days - 1) * DAY))
 end
 
+local function path_dt(bot, start, days)
+  return string.format("%s/v1/admin/bots/bot_%d/analytics?startDate=%s&endDate=%s", prefix, bot,
+    os.date("!%Y-%m-%dT00:00:00.000Z", start), os.date("!%Y-%m-%dT23:59:59.999Z", start + (days - 1) * DAY))
+end
+
 function init(args)
   math.randomseed(seed * 1000 + (wrk.thread:get("index") or 1))
   for bot = 1, 5 do
     -- 2025-01-01 .. 2025-01-07
-    fixed[bot] = wrk.format("GET", path(bot, 1735689600, 7), headers)
+    if workload == "repeat30" then
+      fixed[bot] = wrk.format("GET", path_dt(bot, 1735689600, 30), headers)
+    else
+      fixed[bot] = wrk.format("GET", path(bot, 1735689600, 7), headers)
+    end
   end
 end
 

@@ -77,6 +77,10 @@ PLAN: list[tuple[str, str]] = [
     ("repeat", "mock-tuned"),
     ("repeat", "mock-w2"),
     ("repeat", "bare"),
+    # 30-day windows written as date-times; no bare run (its fixed answer is the 7-day one).
+    ("repeat30", "prism-static"),
+    ("repeat30", "mock"),
+    ("repeat30", "mock-tuned"),
     ("spread", "prism-dynamic"),
     ("spread", "mock"),
     ("spread", "mock-tuned"),
@@ -161,6 +165,12 @@ def workload_paths(workload: str, prefix: str) -> list[str]:
     """URLs checked before measuring: every repeat URL, or the corners and a sample of the spread domain."""
     if workload == "repeat":
         return [botpress_path(prefix, bot, REPEAT_START) for bot in range(1, 6)]
+    if workload == "repeat30":
+        end = REPEAT_START + dt.timedelta(days=29)
+        return [
+            f"{prefix}/v1/admin/bots/bot_{bot}/analytics?startDate={REPEAT_START}T00:00:00.000Z&endDate={end}T23:59:59.999Z"
+            for bot in range(1, 6)
+        ]
     last_day = SPREAD_FIRST_DAY + dt.timedelta(days=SPREAD_DAYS - 1)
     rng = random.Random(7)
     picks = [(1, SPREAD_FIRST_DAY), (SPREAD_BOTS, last_day)]
