@@ -46,6 +46,7 @@ EXAMPLES = {
   st --config-file "$(mockserver schemathesis-config)" run http://127.0.0.1:8000/botpress/openapi.json
   mockserver schemathesis-config --out schemathesis.toml   a copy to keep in your repository""",
     "verify": """examples:
+  mockserver verify chatbotcom --upstream https://api.example.com -H "Authorization: Bearer $TOKEN" --report drift.md
   mockserver verify botpress --upstream https://api.botpress.cloud -H "Authorization: Bearer $BP_TOKEN" \\
       -H "x-workspace-id: $BP_WORKSPACE" --param id=$BP_BOT --report drift.md --junit drift.xml
   mockserver verify chatcaptain --upstream http://127.0.0.1:8000/chatcaptain -H "x-chatcaptain-key: k"   the mock itself: no drift""",

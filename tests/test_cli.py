@@ -81,7 +81,7 @@ def test_bad_environment_values_are_reported_by_the_variables_name() -> None:
 
 
 def test_every_command_shows_examples_in_its_help() -> None:
-    for command in ("serve", "routes", "validate", "wait", "plot"):
+    for command in ("serve", "routes", "validate", "wait", "plot", "verify"):
         assert f"mockserver {command}" in run(command, "--help").stdout.split("examples:")[1]
 
 
@@ -293,7 +293,7 @@ def test_the_sample_ci_config_is_valid() -> None:
 
 
 def test_each_command_describes_itself() -> None:
-    for command in ("serve", "routes", "validate", "wait", "plot", "schemathesis-config"):
+    for command in ("serve", "routes", "validate", "wait", "plot", "schemathesis-config", "verify"):
         assert run(command, "--help").stdout.split("\n\n")[1].strip().endswith(".")
 
 
