@@ -373,7 +373,10 @@ def _verify(args: argparse.Namespace) -> int:
     for text in args.headers:
         name, sep, value = text.partition(":")
         if not sep or not name.strip():
-            print(f"mockserver: error: -H takes 'Name: value', got {name.strip()[:40]!r}...", file=sys.stderr)
+            # Not echoed: a header given without its name is most likely a bare credential.
+            print(
+                "mockserver: error: -H takes 'Name: value', e.g. -H 'Authorization: Bearer ...'; one had no name", file=sys.stderr
+            )
             return 2
         headers[name.strip()] = value.strip()
     params: dict[str, str] = {}
@@ -386,7 +389,7 @@ def _verify(args: argparse.Namespace) -> int:
     parts = urlsplit(args.upstream)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         print(
-            f"mockserver: error: --upstream must be the vendor's base URL, like https://api.example.com; got {args.upstream!r}",
+            "mockserver: error: --upstream must be the vendor's base URL, like https://api.example.com (with its scheme)",
             file=sys.stderr,
         )
         return 2

@@ -186,17 +186,20 @@ def test_the_mock_verified_against_itself_has_no_drift(mock: LiveServer, vendor:
 
 
 def test_usage_and_connection_errors_exit_2_in_one_line(tmp_path: Path) -> None:
-    nowhere = verify("chatbotcom", "--upstream", f"http://127.0.0.1:{free_port()}", *AUTH, cwd=tmp_path)
-    assert nowhere.returncode == 2 and "connection failed" in nowhere.stderr
+    port = free_port()
+    nowhere = verify("chatbotcom", "--upstream", f"http://ann:sk-pass@127.0.0.1:{port}/?key=sk-q", *AUTH, cwd=tmp_path)
+    assert nowhere.returncode == 2 and f"http://127.0.0.1:{port}/: connection failed" in nowhere.stderr
     assert len(nowhere.stderr.strip().splitlines()) == 1, nowhere.stderr
+    assert "sk-pass" not in nowhere.stderr and "sk-q" not in nowhere.stderr  # credentials in a URL are not echoed
     for args, words in (
         (["acme", "--upstream", "http://127.0.0.1:1"], "unknown vendor 'acme'"),
         (["chatbotcom", "--upstream", "api.example.com"], "--upstream must be the vendor's base URL"),
         (["chatbotcom", "--upstream", "http://127.0.0.1:1", "--operations", "nope"], "has no operation 'nope'"),
-        (["chatbotcom", "--upstream", "http://127.0.0.1:1", "-H", "no-colon"], "-H takes 'Name: value'"),
+        (["chatbotcom", "--upstream", "http://127.0.0.1:1", "-H", "Bearer sk-live-secret"], "-H takes 'Name: value'"),
     ):
         result = verify(*args, cwd=tmp_path)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert "sk-live-secret" not in result.stderr  # a credential given without its name is not echoed
 
 
 def test_each_vendor_states_invariants_that_its_own_answers_keep_and_a_broken_one_breaks() -> None:

@@ -18,7 +18,7 @@ from mockserver.errors import ConfigError
 from mockserver.verify.compare import Comparison, Finding
 from mockserver.verify.exchange import InProcessMock, Upstream
 from mockserver.verify.probes import probes_for
-from mockserver.verify.reports import Run, junit, markdown, overlay
+from mockserver.verify.reports import Run, junit, markdown, overlay, public
 
 __all__ = ["Options", "verify"]
 
@@ -69,14 +69,14 @@ def verify(options: Options, out: TextIO = sys.stderr) -> int:
                     else:
                         found[finding.key] = finding
                 if sent == 1 and upstream.answered == 0 and vendor_reply.failure and "connection failed" in vendor_reply.failure:
-                    print(f"mockserver: error: {options.upstream}: {vendor_reply.failure}", file=out)
+                    print(f"mockserver: error: {public(options.upstream)}: {vendor_reply.failure}", file=out)
                     return 2
             progress.done(operation.operation_id, sum(1 for f in found.values() if f.operation_id == operation.operation_id))
     finally:
         mock.close()
         progress.close()
     if upstream.answered == 0:
-        print(f"mockserver: error: {options.upstream} answered none of {sent} requests", file=out)
+        print(f"mockserver: error: {public(options.upstream)} answered none of {sent} requests", file=out)
         return 2
     run = Run(
         options.vendor,

@@ -34,6 +34,14 @@ class Run:
     seconds: float
 
 
+def public(url: str) -> str:
+    """``url`` without what may hold a credential (user info, query, fragment)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
 def shown(probe: Probe) -> str:
     """The request as a report shows it: no credential in the query, header names only."""
     query = [(k, "****" if _MASKER.secret(k) else v) for k, v in probe.query]
@@ -43,11 +51,10 @@ def shown(probe: Probe) -> str:
 
 
 def markdown(run: Run) -> str:
-    host = urlsplit(run.upstream)
     lines = [
         f"# mockserver verify {run.vendor}",
         "",
-        f"Upstream `{host.scheme}://{host.netloc}{host.path}`; {len(run.operations)} operations, "
+        f"Upstream `{public(run.upstream)}`; {len(run.operations)} operations, "
         f"{run.probes} requests to each side in {run.seconds:.1f} s; "
         f"{len(run.findings)} drift finding{'' if len(run.findings) == 1 else 's'}.",
     ]
