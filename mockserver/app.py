@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockserver.answers import AnswerCache, FileCache
+from mockserver.answers import AnswerCache, BoundedLRU
 from mockserver.control.access import ControlAccess, TrustedProxies
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
@@ -59,7 +59,7 @@ class MockServer:
         )
         self.link_key = LinkKey(self.state.secret, settings.secret)
         # Download files, rendered once per job in a thread (see _download); --cache-bytes bounds them.
-        self._files = FileCache(settings.cache_bytes)
+        self._files = BoundedLRU(settings.cache_bytes)
         self._rendering = threading.Lock()
         bundled, users = read_fixtures([fixtures_dir()]), read_fixtures(settings.fixture_dirs)
         replaced = {(f.vendor, f.operation_id, f.name) for f in users}

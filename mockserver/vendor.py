@@ -169,12 +169,10 @@ class VendorService:
             )
             kept = self._cache.get(repeat, request.now)
             if kept is not None:
-                answer = kept.copy()
-                answer.headers["X-Mock-Cache"] = "hit"
-                return answer
+                return kept
         answer = self.pipeline(request, request.seed if request.seed is not None else self.seed)
         if repeat is not None and answer.reusable:
-            self._cache.put(repeat, request.now if answer.read_clock else None, answer, answer.valid_from, answer.valid_until)
+            self._cache.put(repeat, request.now, answer)
         return answer
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:

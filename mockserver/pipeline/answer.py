@@ -161,7 +161,7 @@ class Answering:
         key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
         cached = self._cache.get(key, call.clock)
         if cached is not None:
-            return _hit(cached)
+            return cached
         handler = self.profile.handlers.get(call.operation.operation_id)
         result = handler(call) if handler else self._generate(call, None)
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
@@ -179,7 +179,7 @@ class Answering:
         if not call.stateful:
             answer.reusable, answer.read_clock = True, call.read_clock
             answer.valid_from, answer.valid_until = call.valid_from, call.valid_until
-            self._cache.put(key, call.clock if call.read_clock else None, answer, answer.valid_from, answer.valid_until)
+            self._cache.put(key, call.clock, answer)
         return answer
 
     def _required_headers(self, call: Call, reply: Reply, declared: ResponseSpec | None) -> dict[str, str]:
@@ -260,10 +260,3 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
-
-
-def _hit(kept: Answer) -> Answer:
-    """A copy of a kept answer, saying so (X-Mock-Cache: hit) for a person reading the headers."""
-    answer = kept.copy()
-    answer.headers["X-Mock-Cache"] = "hit"
-    return answer
