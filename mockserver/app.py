@@ -286,17 +286,21 @@ class MockServer:
         key = (vendor, job.id, job.seed, job.now)
         profile = self.vendors[vendor].profile
 
+        def file(made: tuple[bytes, str, str]) -> Answer:
+            content, media_type, filename = made
+            return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
+
         def render() -> Answer:
-            with self._rendering:
+            with self._rendering:  # one rendering at a time: a job asked for twice is rendered once
                 made = self._files.get(key)
                 if made is None:
                     made = profile.download(job, job.seed, parse_date_time(job.now))
                     self._files.put(key, made, len(made[0]))
-            content, media_type, filename = made
-            return Answer(200, content, media_type, {"Content-Disposition": f'attachment; filename="{filename}"'})
+            return file(made)
 
+        # A file already made is served at once, without waiting for a rendering of another job.
         found = self._files.get(key)
-        return render() if found is not None else Answer(200, b"", render=render)
+        return file(found) if found is not None else Answer(200, b"", render=render)
 
     def _not_found(self, path: str) -> Answer:
         bases = ", ".join(f"/{name}" for name in self.vendors)
