@@ -98,15 +98,17 @@ def load_document(
     applied to a user's fuller or newer vendor document.
     """
     document = read_document(path)
-    local_refs_only(document, str(path))
     version = str(document.get("openapi", ""))
     if not (version.startswith("3.0") or version.startswith("3.1")):
         found = repr(document["openapi"]) if "openapi" in document else "no 'openapi' field"
         raise SpecError(str(path), f"expected an OpenAPI 3.0 or 3.1 document, found {found}")
     if overlay_path is not None:
         document = apply_overlay(document, read_document(overlay_path), str(overlay_path), lenient=lenient_overlay)
+    source = str(path) if overlay_path is None else f"{path} + {overlay_path}"
+    # Once, on the document as served (the overlay's additions included), before anything resolves it.
+    local_refs_only(document, source)
     if check:
-        check_document(document, str(path) if overlay_path is None else f"{path} + {overlay_path}")
+        check_document(document, source)
     return document
 
 
@@ -142,10 +144,9 @@ def _escape(key: Any) -> str:
 
 
 def check_document(document: dict[str, Any], source: str) -> None:
-    """Validate against the OpenAPI meta-schema; report the first problem with its location."""
+    """Validate against the OpenAPI meta-schema; report the first problem with its location.
+    (``load_document`` has refused references that leave the document before this runs.)"""
     from openapi_spec_validator import validate
-
-    local_refs_only(document, source)
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
     try:
