@@ -25,7 +25,7 @@ class DroppedConnection(Exception):
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         moment = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
-        fields = getattr(record, "request", None) or {"logger": record.name, "message": record.getMessage()}
+        fields = {"logger": record.name, "message": record.getMessage()}
         return json.dumps({"time": moment.replace("+00:00", "Z"), "level": record.levelname.lower(), **fields})
 
 
@@ -74,8 +74,7 @@ def configure(log_format: str = "text", level: str = "info") -> dict[str, Any]:
             }
         },
         "loggers": {
-            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
-            for name in ("uvicorn", "uvicorn.error", "mockserver.requests")
+            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False} for name in ("uvicorn", "uvicorn.error")
         },
     }
     # uvicorn logs access lines whenever "uvicorn.access" has a handler, its parents' included; under

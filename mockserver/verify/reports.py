@@ -7,7 +7,6 @@ parameters named like credentials masked, and header names only.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -143,7 +142,3 @@ def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def summary_lines(findings: Sequence[Finding]) -> list[str]:
-    return [f"{f.operation_id} {f.check} {f.location}: {f.message}" for f in findings]
