@@ -145,11 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--out", default=None, metavar="FILE", help="write a copy here instead of printing the path")
     check = command("verify", "send the same requests to the real vendor and to the mock, and report what drifted")
     check.add_argument("vendor", metavar="VENDOR", help="the vendor whose spec the requests come from")
-    check.add_argument("--upstream", required=True, metavar="URL", help="the vendor's base URL (the spec's paths go below it)")
+    check.add_argument(
+        "--upstream",
+        required=True,
+        type=_checked(_base_url),
+        metavar="URL",
+        help="the vendor's base URL (the spec's paths go below it)",
+    )
     check.add_argument(
         "-H",
         "--header",
         dest="headers",
+        type=_checked(_header),
         action="append",
         default=[],
         metavar="'NAME: VALUE'",
@@ -158,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--param",
         dest="params",
+        type=_checked(_param),
         action="append",
         default=[],
         metavar="NAME=VALUE",
@@ -364,40 +372,38 @@ def _wait(url: str, timeout: float, url_file: Path | None = None) -> int:
     return 1
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        # Not echoed: a header given without its name is most likely a bare credential.
+        raise ValueError("-H takes 'Name: value', e.g. -H 'Authorization: Bearer ...'; one had no name")
+    return name.strip(), value.strip()
+
+
+def _param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--param takes NAME=VALUE, got {text[:60]!r}")
+    return name, value
+
+
+def _base_url(text: str) -> str:
     from urllib.parse import urlsplit
 
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("--upstream must be the vendor's base URL, like https://api.example.com (with its scheme)")
+    return text
+
+
+def _verify(args: argparse.Namespace) -> int:
     from mockserver.verify import Options, verify
 
-    headers: dict[str, str] = {}
-    for text in args.headers:
-        name, sep, value = text.partition(":")
-        if not sep or not name.strip():
-            # Not echoed: a header given without its name is most likely a bare credential.
-            print(
-                "mockserver: error: -H takes 'Name: value', e.g. -H 'Authorization: Bearer ...'; one had no name", file=sys.stderr
-            )
-            return 2
-        headers[name.strip()] = value.strip()
-    params: dict[str, str] = {}
-    for text in args.params:
-        name, sep, value = text.partition("=")
-        if not sep or not name:
-            print(f"mockserver: error: --param takes NAME=VALUE, got {text[:60]!r}", file=sys.stderr)
-            return 2
-        params[name] = value
-    parts = urlsplit(args.upstream)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        print(
-            "mockserver: error: --upstream must be the vendor's base URL, like https://api.example.com (with its scheme)",
-            file=sys.stderr,
-        )
-        return 2
     options = Options(
         vendor=args.vendor,
         upstream=args.upstream,
-        headers=headers,
-        params=params,
+        headers=dict(args.headers),
+        params=dict(args.params),
         operations=tuple(name for name in args.operations.split(",") if name),
         rate=args.rate,
         timeout=args.timeout,
