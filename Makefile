@@ -58,7 +58,7 @@ coverage: $(VENV)/.installed-test
 # Explore: long schemathesis runs (all phases, 300 cases per operation, every vendor), and the
 # property tests with fresh random examples each run (`make test` draws the same ones every run).
 fuzz: $(VENV)/.installed-test
-	HYPOTHESIS_PROFILE=fuzz MOCKSERVER_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not network"
+	HYPOTHESIS_PROFILE=fuzz MOCKSERVER_FUZZ_EXAMPLES=300 MOCKSERVER_WORLD_EXAMPLES=500 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not network"
 
 # The long run: all phases, 1000 cases per operation, three seeds, every vendor; writes docs/fuzz-long.md.
 FUZZ_RECORD := $(VENV)/fuzz-long.jsonl

@@ -1,0 +1,130 @@
+"""CPU per 1,000 spread Botpress requests, in-process: this checkout beside another, in one run.
+
+Each request asks for a random bot among 1,000 and a random 7-day (or ``--window``-day) range
+within a year, as the ``spread`` workload of ``make bench`` does, so nearly every answer is made
+afresh. The requests go straight into the ASGI app (no sockets, no load generator), with the
+server's defaults except a fixed clock, so the figure is the server's own work per request:
+routing, validation, the model, the JSON. ``--baseline DIR`` runs the same measurement, in a
+child process, with the package of another checkout (a ``git worktree`` of an earlier commit),
+so both figures come from the same run on the same machine.
+
+    python benchmarks/spread_cpu.py --baseline /tmp/before --requests 4000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+FIRST_DAY = date(2024, 5, 1)
+BOTS, DAYS = 1000, 365
+
+
+def paths(count: int, window: int, seed: int) -> list[str]:
+    draw = random.Random(seed)
+    found = []
+    for _ in range(count):
+        start = FIRST_DAY + timedelta(days=draw.randrange(DAYS))
+        end = start + timedelta(days=window - 1)
+        found.append(f"/botpress/v1/admin/bots/bot_{draw.randrange(1, BOTS + 1)}/analytics?startDate={start}&endDate={end}")
+    return found
+
+
+async def _send(app: Any, target: str) -> int:
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"authorization", b"Bearer t"), (b"x-workspace-id", b"wkspace_1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def measure(requests: int, window: int, rounds: int) -> dict[str, Any]:
+    """CPU seconds per 1,000 requests in each round, each round on requests not sent before."""
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+    from mockserver.timeutil import clock
+
+    app = create_app(Settings(now=clock("2025-06-01T12:00:00Z", "now")))
+
+    async def run() -> list[float]:
+        await _send(app, paths(1, window, 0)[0])  # warm up: imports, the first answer
+        per_1k = []
+        for index in range(rounds):
+            batch = paths(requests, window, 1000 + index)
+            started = time.process_time()
+            statuses = [await _send(app, target) for target in batch]
+            per_1k.append((time.process_time() - started) * 1000 / requests)
+            if set(statuses) != {200}:
+                raise SystemExit(f"unexpected statuses: {sorted(set(statuses))}")
+        return per_1k
+
+    import mockserver
+
+    per_1k = asyncio.run(run())
+    return {"cpu_s_per_1k": statistics.median(per_1k), "rounds": per_1k, "package": str(Path(mockserver.__file__).parent)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--window", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="a checkout whose package to measure beside this one")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (used for the baseline's child)")
+    args = parser.parse_args()
+    if args.json:
+        print(json.dumps(measure(args.requests, args.window, args.rounds)))
+        return
+    figures = {}
+    checkouts = {"this checkout": Path(__file__).resolve().parent.parent}
+    if args.baseline:
+        checkouts = {"baseline": args.baseline.resolve(), **checkouts}
+    for name, root in checkouts.items():
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        command = [sys.executable, str(Path(__file__).resolve()), "--json", "--requests", str(args.requests)]
+        command += ["--window", str(args.window), "--rounds", str(args.rounds)]
+        done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
+        figures[name] = json.loads(done.stdout)
+        rounds = ", ".join(f"{r:.3f}" for r in figures[name]["rounds"])
+        print(
+            f"{name} ({figures[name]['package']}): {figures[name]['cpu_s_per_1k']:.3f} CPU s per 1,000 requests (rounds: {rounds})"
+        )
+    if "baseline" in figures:
+        ratio = figures["this checkout"]["cpu_s_per_1k"] / figures["baseline"]["cpu_s_per_1k"]
+        print(f"ratio this checkout / baseline: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

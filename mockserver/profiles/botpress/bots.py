@@ -1,0 +1,150 @@
+"""A Botpress bot's traits: its size, growth, creation day, audience and rhythm.
+
+A bot is a business bot (a support desk or an internal helpdesk: busy in office hours on
+weekdays, quiet at weekends) or a consumer bot (open all week, busiest in the evening), in a
+home time zone. Its week of UTC hours is worked out once per bot: the share of each weekday's
+sessions in each UTC hour, and how busy each UTC weekday is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+
+from mockserver.generation.rng import derive, keyed_random
+
+LIFETIME_START = date(2022, 1, 1)
+# A new bot grows into its volume over its first weeks, and its audience returns over its first month.
+RAMP_DAYS = 60
+RETURN_DAYS = 30
+# A trend compounds for this many years, then levels off: volumes stay finite under a clock set far ahead.
+TREND_YEARS = 10
+
+# Local hour 0..23. Business: more than half of the sessions between 10:00 and 15:00 (Zendesk's
+# live-chat benchmark: over 50 %), a rise from 08:00 (help desks' Monday-morning peak), little at
+# night. Consumer: all day, busiest in the evening.
+BUSINESS_HOURS = (
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.15,
+    0.3,
+    0.8,
+    2.4,
+    3.8,
+    5.2,
+    5.6,
+    5.0,
+    5.3,
+    5.1,
+    3.6,
+    2.6,
+    1.3,
+    0.6,
+    0.4,
+    0.35,
+    0.3,
+    0.2,
+    0.15,
+)
+CONSUMER_HOURS = (
+    0.9,
+    0.6,
+    0.4,
+    0.3,
+    0.3,
+    0.4,
+    0.7,
+    1.2,
+    1.8,
+    2.3,
+    2.6,
+    2.8,
+    3.0,
+    2.9,
+    2.8,
+    2.8,
+    2.9,
+    3.1,
+    3.4,
+    3.7,
+    3.9,
+    3.6,
+    2.6,
+    1.6,
+)
+# Monday..Sunday. Business: Monday high, Tuesday the peak, Friday lower, Saturday low, Sunday lowest.
+BUSINESS_WEEK = (1.12, 1.18, 1.1, 1.06, 0.94, 0.34, 0.26)
+CONSUMER_WEEK = (0.96, 0.97, 0.98, 0.99, 1.02, 1.06, 1.02)
+BUSINESS_SHARE = 0.65
+# Home time zones (hours east of UTC) of the bots' audiences.
+ZONES = (-8, -7, -6, -5, -4, -3, 0, 1, 2, 3, 4, 5, 8, 9, 10)
+
+
+@dataclass(frozen=True, eq=False)
+class Bot:
+    """One bot's traits, a pure function of (seed, bot id)."""
+
+    key: int  # the counter-based generators' key for this bot's days
+    events_key: int  # ... and for the events of a day a range cuts
+    base: float  # sessions on an average day at creation, after the ramp-up
+    trend: float  # yearly growth
+    created: int  # ordinal of the creation day
+    business: bool
+    zone: int
+    returning: float  # share of a day's users who came before, once the audience has formed
+    day_weights: np.ndarray  # how busy each UTC weekday (Monday first) is; they average 1
+    hour_cdf: np.ndarray  # per UTC weekday, the cumulative share of its sessions by the end of each UTC hour
+
+    @property
+    def created_day(self) -> date:
+        return date.fromordinal(self.created)
+
+
+@lru_cache(maxsize=4096)
+def bot(seed: int, bot_id: str) -> Bot:
+    rng = keyed_random(seed, "botpress", bot_id, "traits")
+    base = math.exp(rng.uniform(math.log(15), math.log(900)))
+    trend = rng.uniform(-0.1, 0.6)
+    created = (LIFETIME_START + timedelta(days=rng.randint(0, 729))).toordinal()
+    business = rng.random() < BUSINESS_SHARE
+    zone = rng.choice(ZONES)
+    returning = rng.uniform(0.3, 0.6)
+    day_weights, hour_cdf = _week(business, zone)
+    return Bot(
+        derive(seed, "botpress", bot_id, "days"),
+        derive(seed, "botpress", bot_id, "events"),
+        base,
+        trend,
+        created,
+        business,
+        zone,
+        returning,
+        day_weights,
+        hour_cdf,
+    )
+
+
+@lru_cache(maxsize=64)
+def _week(business: bool, zone: int) -> tuple[np.ndarray, np.ndarray]:
+    hours, week = (BUSINESS_HOURS, BUSINESS_WEEK) if business else (CONSUMER_HOURS, CONSUMER_WEEK)
+    total = sum(hours)
+    # UTC hour h of UTC weekday d is local hour h + zone, which may fall on the local day before or after.
+    table = [[hours[(h + zone) % 24] / total * week[(d + (h + zone) // 24) % 7] for h in range(24)] for d in range(7)]
+    days = [math.fsum(row) for row in table]
+    mean = math.fsum(days) / 7
+    cdf = [[math.fsum(row[: h + 1]) / day for h in range(24)] for row, day in zip(table, days)]
+    for row in cdf:
+        row[-1] = 1.0
+    return np.array([d / mean for d in days]), np.array(cdf)
+
+
+def growth(trend: float, age_days: int) -> float:
+    """The factor a yearly ``trend`` has brought after ``age_days`` (constant after TREND_YEARS)."""
+    return (1 + trend) ** (min(age_days, TREND_YEARS * 365.25) / 365.25)
