@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a checkout whose package to measure beside this one")
     parser.add_argument("--json", action="store_true", help="print one JSON object (used for the baseline's child)")
+    parser.add_argument("--out", type=Path, help="append a markdown section with the figures to this file")
     args = parser.parse_args()
     if args.json:
         print(json.dumps(measure(args.requests, args.window, args.rounds)))
@@ -124,6 +125,34 @@ def main() -> None:
     if "baseline" in figures:
         ratio = figures["this checkout"]["cpu_s_per_1k"] / figures["baseline"]["cpu_s_per_1k"]
         print(f"ratio this checkout / baseline: {ratio:.2f}")
+        if args.out:
+            _report(args, figures, ratio)
+
+
+def _report(args: argparse.Namespace, figures: dict[str, Any], ratio: float) -> None:
+    def revision(root: Path) -> str:
+        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() or "?"
+
+    here, before = Path(__file__).resolve().parent.parent, args.baseline.resolve()
+    lines = [
+        f"## {args.window}-day windows",
+        "",
+        f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}",
+        f"- `python benchmarks/spread_cpu.py --baseline <worktree of {revision(before)}> --window {args.window} "
+        f"--requests {args.requests} --rounds {args.rounds}`",
+        "",
+        "| checkout | CPU s per 1,000 requests (median) | rounds |",
+        "| --- | ---: | --- |",
+    ]
+    for name, root in (("baseline", before), ("this checkout", here)):
+        rounds = ", ".join(f"{r:.3f}" for r in figures[name]["rounds"])
+        lines.append(f"| {name} ({revision(root)}) | {figures[name]['cpu_s_per_1k']:.3f} | {rounds} |")
+    verdict = "met" if ratio <= 0.5 else "not met"
+    lines += ["", f"Ratio this checkout / baseline: **{ratio:.2f}** (goal: at most 0.5, {verdict}).", "", ""]
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -82,11 +82,22 @@ class AnswerCache:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         # (digest, clock read or None) -> (answer, first clock it holds for, first it does not)
         self._entries = BoundedLRU(limit)
+        # The last key named, and its digest: a miss is looked up, worked out, then kept under
+        # the same key object, and naming a key costs more than the lookup.
+        self._last: tuple[Hashable, bytes] | None = None
+
+    def _name(self, key: Hashable) -> bytes:
+        last = self._last
+        if last is not None and last[0] is key:
+            return last[1]
+        name = digest(key)
+        self._last = (key, name)
+        return name
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:
         """A copy of the answer kept for ``key`` (one that holds at ``clock``, or one made at
         ``clock``), marked ``X-Mock-Cache: hit`` for a person reading the headers."""
-        name = digest(key)
+        name = self._name(key)
         for slot in ((name, None), (name, clock)):
             found = self._entries.get(slot)
             if found is not None and (found[1] is None or found[1] <= clock) and (found[2] is None or clock < found[2]):
@@ -101,6 +112,6 @@ class AnswerCache:
         cost = held(answer)
         if cost > self._entries.limit // 8:
             return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
-        slot = (digest(key), clock if answer.read_clock else None)
+        slot = (self._name(key), clock if answer.read_clock else None)
         # A copy: the caller may go on changing its own.
         self._entries.put(slot, (answer.copy(), answer.valid_from, answer.valid_until), cost)

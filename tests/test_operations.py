@@ -126,7 +126,7 @@ _BOTPRESS_RANGES = [
 # A change here changes the synthetic world users' snapshot tests were written against: make it
 # only on purpose, with a new data-model version in CHANGELOG.md, and record the new digest.
 STABLE_DIGESTS = {
-    "botpress": "2ba971237fd57a223548222fcd2c8646d7d7858a67b47110bcaf3afd758abb11",
+    "botpress": "9023b1851cad91353d5e392b5d250dab9a52b26d32f1bc55507fd8c6474b676c",
     "chatbotcom": "e088e02d10ea126471930436ae69e7e1ba5da8f6349863d0fc24e3e1c1889cc7",
     "chatcaptain": "18a0f8083b57025b95ef6de3c349049a69ae8e63eae55a4879c297e66a954393",
     "generalbots": "544f433aaa8114e5000172f72b6465e84be79a05b101008b3ab295d9f9dddb7f",

@@ -103,7 +103,7 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
     if "format" in keys:
         fmt = schema["format"]
         if fmt in _FORMATS:
-            parts.append(lambda value: FORMAT_CHECKER.conforms(value, fmt))
+            parts.append(_format_check(fmt))
         # Formats jsonschema does not check (int32, binary, ...) are annotations for it too.
         keys.discard("format")
     if "items" in keys or {"minItems", "maxItems", "uniqueItems"} & keys:
@@ -117,6 +117,20 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
     if len(parts) == 1:
         return parts[0]
     return lambda value: all(part(value) for part in parts)
+
+
+def _format_check(fmt: str) -> Check:
+    """The format checker's own function for ``fmt``, called directly: ``conforms`` costs more than
+    the check itself on every parameter of every request."""
+    function, raises = FORMAT_CHECKER.checkers[fmt]
+
+    def check(value: Any) -> bool:
+        try:
+            return bool(function(value))
+        except raises:
+            return False
+
+    return check
 
 
 def _array_check(schema: dict[str, Any], resolve: Resolve, depth: int) -> Check | None:

@@ -18,9 +18,9 @@ from mockserver.errors import Problem
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.profiles.botpress import records as records_model
 from mockserver.profiles.botpress.bots import bot
-from mockserver.profiles.botpress.days import days
+from mockserver.profiles.botpress.days import FIGURES, days
 from mockserver.profiles.botpress.events import day_events
-from mockserver.profiles.botpress.records import rows, some_calls, whole_days
+from mockserver.profiles.botpress.records import some_calls, whole_days
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
 from mockserver.synth.timeline import DAY_MS, Span, day_of, day_start_ms, from_ms, to_ms
@@ -128,17 +128,16 @@ class Botpress(Profile):
         ordinals = span.days()
         batch = days(the_bot, ordinals[0], len(ordinals))
         llm = whole_days(batch)
-        counts = {name: values.tolist() for name, values in batch.counts.items()}
         found = []
-        for i, ordinal in enumerate(ordinals):
+        for i, (ordinal, row) in enumerate(zip(ordinals, batch.table.tolist())):
             low, high = span.within(ordinal)
             if low == 0 and high == DAY_MS - 1:
-                figures = rows(counts, i)
+                figures = dict(zip(FIGURES, row))
                 found.append(records_model.record(*day_span_ms(day_of(ordinal)), figures, figures["newUsers"], llm[i]))
                 continue
             events = day_events(the_bot, ordinal)
             figures, created, strata, errors = events.count(low, high)
-            calls = some_calls(int(events.days.levels[0]), int(events.days.counts["calls"][0]), strata, errors)
+            calls = some_calls(int(events.days.levels[0]), int(events.days.column("calls")[0]), strata, errors)
             first = day_start_ms(ordinal)
             found.append(
                 records_model.record(iso_ms(from_ms(first + low)), iso_ms(from_ms(first + high)), figures, created, calls)

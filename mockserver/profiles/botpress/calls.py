@@ -28,10 +28,26 @@ SIGMA_OUT, SIGMA_IN, SIGMA_SPEED = 0.6, 0.5, 0.3
 LOG_OUT, LOG_IN, LOG_SPEED = math.log(160), math.log(900), math.log(60)
 DRIFT_OUT, DRIFT_IN, DRIFT_SPEED = 0.15, 0.2, 0.2
 LEVELS = 8
-# Quantities summed over a day's calls, in this order.
-SUMS = ("outputTokens", "inputTokens", "latency", "latency2", "speed", "speed2", "cost2")
-# Quantities whose extremes the statistics need, in this order.
-EXTREMES = ("latency", "speed", "cost")
+# The columns of a set of calls' summary: sums, sums of squares, then the extremes (lowest, highest)
+# of the quantities whose statistics a record gives.
+COLUMNS = (
+    "outputTokens",
+    "inputTokens",
+    "latency",
+    "speed",
+    "cost",
+    "latency2",
+    "speed2",
+    "cost2",
+    "latencyMin",
+    "speedMin",
+    "costMin",
+    "latencyMax",
+    "speedMax",
+    "costMax",
+)
+SUMMED = 8  # the first 8 columns add up over sets of calls
+_LEVEL_WEIGHTS = np.array([LEVELS * LEVELS, LEVELS, 1])
 
 
 class Values(NamedTuple):
@@ -65,17 +81,16 @@ def values(level: int) -> Values:
     return Values(o, i, v, 1000 * o / v, PRICE_IN * i + PRICE_OUT * o)
 
 
-def level(out: np.ndarray, inp: np.ndarray, speed: np.ndarray) -> np.ndarray:
-    """One index for a day's three levels (uniforms in [0, 1) pick each)."""
-    pick = (np.stack((out, inp, speed)) * LEVELS).astype(np.int64)
-    return (pick[0] * LEVELS + pick[1]) * LEVELS + pick[2]
+def level(uniforms: np.ndarray) -> np.ndarray:
+    """One index per day for its three levels (output, input, speed), from three uniforms in [0, 1)."""
+    return (uniforms * LEVELS).astype(np.int64) @ _LEVEL_WEIGHTS
 
 
 @lru_cache(maxsize=1)
-def tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For every level (LEVELS**3): the SUMS over the first ``n`` strata of row ``n`` (n <= WIDTH);
-    the SUMS over the extra items of a sample of ``q x WIDTH + r`` (row WIDTH, r = 0..WIDTH-1);
-    and the EXTREMES of the first and of the last item of each row.
+def tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every level (LEVELS**3), the summary (COLUMNS) of the first ``n`` strata of row ``n``
+    (n = 0..WIDTH), and of the extra items of a sample of ``q x WIDTH + r`` (row WIDTH, r = 0..WIDTH-1;
+    no extremes); and which columns add up.
 
     Worked out once for the levels of each quantity alone (output, input, speed) or in pairs
     (latency, cost), then spread over all the levels; sums are plain reductions (no BLAS, whose
@@ -90,26 +105,31 @@ def tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     o, i, v = out[:, None, None], inp[None, :, None], speed[None, None, :]  # axes: output, input, speed levels
     latency = 1000 * o / v
     cost = PRICE_IN * i + PRICE_OUT * o
-    # Squares as products: numpy may compute powers with the CPU's vector maths.
-    items = (o, i, latency, latency * latency, v, v * v, cost * cost)
     shape = (LEVELS, LEVELS, LEVELS)
 
     def spread(table: np.ndarray) -> np.ndarray:
         return np.broadcast_to(table, (*shape, *table.shape[3:])).reshape(LEVELS**3, *table.shape[3:])
 
-    whole = np.stack([spread((item * first_n).sum(axis=-1)) for item in items], axis=-1)
-    extras = np.stack([spread((item[..., width, None, :] * extra).sum(axis=-1)) for item in items], axis=-1)
+    # Squares as products: numpy may compute powers with the CPU's vector maths.
+    summed = (o, i, latency, v, cost, latency * latency, v * v, cost * cost)
     ends = [(item[..., 0], item[..., rows, last]) for item in (latency, v, cost)]
-    lows = np.stack([spread(np.minimum(*pair)) for pair in ends], axis=-1)
-    highs = np.stack([spread(np.maximum(*pair)) for pair in ends], axis=-1)
-    return whole, extras, lows, highs
+    empty = (rows == 0)[:, None]  # no calls: no extremes
+    whole = np.stack(
+        [spread((item * first_n).sum(axis=-1)) for item in summed]
+        + [spread(np.where(empty.T[0], 0.0, np.minimum(*pair))) for pair in ends]
+        + [spread(np.where(empty.T[0], 0.0, np.maximum(*pair))) for pair in ends],
+        axis=-1,
+    )
+    extras = np.zeros((LEVELS**3, width, len(COLUMNS)))
+    extras[..., :SUMMED] = np.stack([spread((item[..., width, None, :] * extra).sum(axis=-1)) for item in summed], axis=-1)
+    return whole, extras, np.arange(len(COLUMNS)) < SUMMED
 
 
-def day_sums(levels: np.ndarray, calls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The SUMS (days, 7) and the extremes (days, 3) each of the days' calls."""
-    whole, extras, lows, highs = tables()
+def day_sums(levels: np.ndarray, calls: np.ndarray) -> np.ndarray:
+    """The summary (days x COLUMNS) of each day's calls: a table row for up to WIDTH calls; beyond,
+    ``q`` times the full row's sums plus the extra items', with the full row's extremes."""
+    whole, extras, summed = tables()
     width = strata.WIDTH
-    row = np.minimum(calls, width)
-    big = (calls // width)[:, None] * whole[levels, width] + extras[levels, calls % width]
-    sums = np.where((calls < width)[:, None], whole[levels, row], big)
-    return sums, lows[levels, row], highs[levels, row]
+    small = calls < width
+    big = whole[levels, width] * np.where(summed, (calls // width)[:, None], 1) + extras[levels, calls % width]
+    return np.where(small[:, None], whole[levels, np.minimum(calls, width)], big)

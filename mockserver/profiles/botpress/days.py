@@ -35,26 +35,29 @@ FIGURES = (
     "errors",
     *CUSTOM_EVENTS,
 )
-# Columns of a day's row of uniforms. A share column draws a ratio between its bounds (_BOUNDS), a
-# noise column the normal deviate of a count.
-_VOLUME, _SESSIONS, _USERS, _RETURNING, _USER_MESSAGES, _BOT_MESSAGES, _CALLS, _ERRORS, _WORKFLOWS = range(9)
-_CUSTOM = slice(9, 12)  # one noise column per custom event
-_SHARES = 12  # then the share columns, in the order of _BOUNDS
+# Columns of a day's row of uniforms. Noise columns draw the normal deviate of a count; share
+# columns a ratio between its bounds (_BOUNDS). Counts that follow from the sessions alone are drawn
+# together, as one block of columns.
+_VOLUME, _SESSIONS = 0, 1
+_FROM_SESSIONS = slice(2, 8)  # users, user messages, completed workflows, each custom event
+_RETURNING, _BOT_MESSAGES, _CALLS, _ERRORS = 8, 9, 10, 11
+_SHARES = 12
 _BOUNDS = (
-    (0.72, 0.92),  # users per session
+    # per session: users, user messages (about 4.8 messages a conversation, both sides together:
+    # the Convocore benchmark's mean), completed workflows, each custom event
+    (0.72, 0.92),
+    (1.6, 3.0),
+    (0.2, 0.7),
+    (0.01, 0.12),
+    (0.01, 0.12),
+    (0.01, 0.12),
     (0.85, 1.15),  # the day's returning share around the bot's
-    # About 4.8 messages a conversation, both sides together (the Convocore benchmark's mean).
-    (1.6, 3.0),  # user messages per session
     (1.1, 1.5),  # bot messages per user message
     (0.5, 0.9),  # LLM calls per bot message
-    (0.2, 0.7),  # completed workflows per session
-    (0.01, 0.12),  # each custom event per session
-    (0.01, 0.12),
-    (0.01, 0.12),
 )
-_USERS_SHARE, _RETURNING_SHARE, _USER_MESSAGES_SHARE, _BOT_MESSAGES_SHARE, _CALLS_SHARE, _WORKFLOWS_SHARE = range(12, 18)
-_CUSTOM_SHARE = slice(18, 21)
-_OUT_DRIFT, _IN_DRIFT, _SPEED_DRIFT = 21, 22, 23  # uniforms that pick the day's LLM scale levels
+_SESSION_SHARES = slice(12, 18)
+_RETURNING_SHARE, _BOT_MESSAGES_SHARE, _CALLS_SHARE = 18, 19, 20
+_LEVELS = slice(21, 24)  # uniforms that pick the day's LLM scale levels: output, input, speed
 _ERROR_RATE = 24
 COLUMNS = 32
 _LOW = np.zeros(COLUMNS)
@@ -71,45 +74,48 @@ _STRATUM = 1024
 
 @dataclass(frozen=True, eq=False)
 class Days:
-    """Consecutive days of one bot from ordinal ``first``: counts (int64 arrays by figure) and the
-    scale level of each day's LLM calls (calls.py)."""
+    """Consecutive days of one bot from ordinal ``first``: a row of counts per day (int64, in the
+    order of FIGURES) and the scale level of each day's LLM calls (calls.py)."""
 
     first: int
-    counts: dict[str, np.ndarray]
+    table: np.ndarray
     levels: np.ndarray
+
+    def column(self, name: str) -> np.ndarray:
+        return self.table[:, FIGURES.index(name)]
 
 
 def days(bot: Bot, first: int, count: int) -> Days:
-    ordinals = np.arange(first, first + count)
-    age = ordinals - bot.created
-    grown = [growth(bot.trend, a) if a >= 0 else 0.0 for a in age.tolist()]  # math's pow: the same bits everywhere
-    typical = bot.base * np.minimum(1.0, 0.15 + 0.85 * age / RAMP_DAYS) * grown * bot.day_weights[(ordinals - 1) % 7]
+    age = np.arange(first - bot.created, first - bot.created + count)
+    # math's pow: the same bits everywhere. Day 1 was a Monday; a bot has nothing before its creation.
+    grown = [growth(bot.trend, a) if a >= 0 else 0.0 for a in age.tolist()]
+    weekly = bot.day_weights[(age + (bot.created - 1)) % 7]
+    typical = np.minimum(1.0, 0.15 + 0.85 * np.maximum(age, 0) / RAMP_DAYS) * grown * weekly
     u = counter_uniforms(bot.key, first, count, COLUMNS)
     cells = (u * _STRATUM).astype(np.intp)
     z = _NORMAL[cells]
     share = _LOW + _SPAN * u
 
-    def noisy(expected: np.ndarray, column: int | slice) -> np.ndarray:
+    def noisy(expected: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """Integers near ``expected`` (>= 0; normal approximation of Poisson noise); 0 stays 0."""
-        return np.maximum(np.rint(expected + np.sqrt(expected) * z[:, column]), 0.0)
+        return np.maximum(np.rint(expected + np.sqrt(expected) * noise), 0.0)
 
-    # Day 1 was a Monday; before its creation day a bot has nothing (typical < 0 there is cut at 0).
-    sessions = noisy(np.maximum(typical, 0.0) * _VOLUME_NOISE[cells[:, _VOLUME]], _SESSIONS)
+    sessions = noisy(bot.base * typical * _VOLUME_NOISE[cells[:, _VOLUME]], z[:, _SESSIONS])
+    drawn = noisy(sessions[:, None] * share[:, _SESSION_SHARES], z[:, _FROM_SESSIONS])
     # Each user has at least one session; a session has one user.
-    users = np.minimum(np.maximum(noisy(sessions * share[:, _USERS_SHARE], _USERS), np.minimum(sessions, 1.0)), sessions)
+    users = np.minimum(np.maximum(drawn[:, 0], np.minimum(sessions, 1.0)), sessions)
     # Nobody returns on the first day; the audience that comes back forms over the first month.
     back = np.minimum(bot.returning * np.minimum(np.maximum(age, 0) / RETURN_DAYS, 1.0) * share[:, _RETURNING_SHARE], 0.95)
-    returning = np.minimum(np.maximum(np.rint(users * back + np.sqrt(users * back * (1 - back)) * z[:, _RETURNING]), 0.0), users)
-    user_messages = noisy(sessions * share[:, _USER_MESSAGES_SHARE], _USER_MESSAGES)
-    bot_messages = noisy(user_messages * share[:, _BOT_MESSAGES_SHARE], _BOT_MESSAGES)
-    calls = np.minimum(noisy(bot_messages * share[:, _CALLS_SHARE], _CALLS), bot_messages)
+    expected = users * back
+    returning = np.minimum(noisy(expected, np.sqrt(1 - back) * z[:, _RETURNING]), users)
+    bot_messages = noisy(drawn[:, 1] * share[:, _BOT_MESSAGES_SHARE], z[:, _BOT_MESSAGES])
+    calls = np.minimum(noisy(bot_messages * share[:, _CALLS_SHARE], z[:, _CALLS]), bot_messages)
     # Errors are bursty: most days well under 1 %, a few days an incident's several percent.
     burst = u[:, _ERROR_RATE] * u[:, _ERROR_RATE]
-    errors = np.minimum(noisy(calls * (0.002 + 0.05 * burst * burst), _ERRORS), calls)
-    workflows = np.minimum(noisy(sessions * share[:, _WORKFLOWS_SHARE], _WORKFLOWS), sessions)
-    custom = noisy(sessions[:, None] * share[:, _CUSTOM_SHARE], _CUSTOM)
-    table = np.column_stack(
-        (sessions, users - returning, returning, user_messages, bot_messages, workflows, calls, errors, custom)
-    ).astype(np.int64)
-    levels = calls_model.level(u[:, _OUT_DRIFT], u[:, _IN_DRIFT], u[:, _SPEED_DRIFT])
-    return Days(first, dict(zip(FIGURES, table.T)), levels)
+    errors = np.minimum(noisy(calls * (0.002 + 0.05 * burst * burst), z[:, _ERRORS]), calls)
+    table = np.empty((count, len(FIGURES)), dtype=np.int64)
+    table[:, :6] = np.column_stack(
+        (sessions, users - returning, returning, drawn[:, 1], bot_messages, np.minimum(drawn[:, 2], sessions))
+    )
+    table[:, 6], table[:, 7], table[:, 8:] = calls, errors, drawn[:, 3:]
+    return Days(first, table, calls_model.level(u[:, _LEVELS]))

@@ -18,7 +18,7 @@ import numpy as np
 
 from mockserver.generation.rng import counter_words
 from mockserver.profiles.botpress.bots import Bot
-from mockserver.profiles.botpress.days import CUSTOM_EVENTS, Days, days
+from mockserver.profiles.botpress.days import CUSTOM_EVENTS, FIGURES, Days, days
 from mockserver.synth import strata
 from mockserver.synth.timeline import HOUR_MS, in_range
 
@@ -78,7 +78,7 @@ class _Words:
 @lru_cache(maxsize=64)
 def day_events(bot: Bot, ordinal: int) -> DayEvents:
     today = days(bot, ordinal, 1)
-    total: dict[str, Any] = {name: int(values[0]) for name, values in today.counts.items()}
+    total: dict[str, Any] = dict(zip(FIGURES, today.table[0].tolist()))
     sessions, users = total["sessions"], total["newUsers"] + total["returningUsers"]
     calls = total["calls"]
     children = sum(total[name] for name in _CHILDREN)
