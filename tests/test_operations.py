@@ -128,7 +128,7 @@ _BOTPRESS_RANGES = [
 STABLE_DIGESTS = {
     "botpress": "9023b1851cad91353d5e392b5d250dab9a52b26d32f1bc55507fd8c6474b676c",
     "chatbotcom": "e088e02d10ea126471930436ae69e7e1ba5da8f6349863d0fc24e3e1c1889cc7",
-    "chatcaptain": "18a0f8083b57025b95ef6de3c349049a69ae8e63eae55a4879c297e66a954393",
+    "chatcaptain": "954e9ebfdb63c19336ac93abb6073105e40140ceadd18462e02ce5833d6a3e41",
     "generalbots": "544f433aaa8114e5000172f72b6465e84be79a05b101008b3ab295d9f9dddb7f",
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -478,3 +479,145 @@ def test_entities_list_the_fixed_names_and_an_example_chatbot(seed: int) -> None
     assert set(world["voiceChannelTypes"]) <= set(world["channelTypes"])
     assert {c["type"] for c in example["channels"]} <= set(world["channelTypes"])
     assert len(world["steps"]) == len(set(s["stepId"] for s in world["steps"]))
+
+
+# --- data model 2: conversations at instants -------------------------------------------------------
+
+V2 = settings(max_examples=int(os.environ.get("MOCKSERVER_WORLD_EXAMPLES", "50")), deadline=None)
+# Overview components (the vendor's numbering) whose totals add up over any split of a range.
+ADDITIVE_COMPONENTS = {"0": "STEP_EXEC_COUNT", "1": "CONVERSATION_COUNT", "7": "MESSAGE_COUNT", "14": "INTERACTION_COUNT"}
+# From 2024 every chatbot's channels exist; most ranges fall there, some around the clock.
+RECENT = st.integers(int((datetime(2024, 1, 1, tzinfo=timezone.utc) - EARLIEST) / MS), int((LATEST - EARLIEST) / MS))
+NEAR_NOW = st.integers(int((NOW - timedelta(days=2) - EARLIEST) / MS), int((NOW + timedelta(days=1) - EARLIEST) / MS))
+INSTANTS = st.one_of(RECENT, NEAR_NOW, st.integers(0, int((LATEST - EARLIEST) / MS)))
+
+
+def at(ms: int) -> datetime:
+    return EARLIEST + ms * MS
+
+
+def totals(seed: int, chatbot: str, start: datetime, end: datetime) -> dict[str, int]:
+    found = overview(seed, chatbot, start, end, 86400, ",".join(ADDITIVE_COMPONENTS))
+    return {name: found[name]["total"] for name in ADDITIVE_COMPONENTS.values()}
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, first=INSTANTS, left=st.integers(1, 2 * 86_400_000), right=st.integers(0, 2 * 86_400_000))
+def test_a_range_split_at_any_millisecond_adds_up_to_the_whole(
+    seed: int, chatbot: str, first: int, left: int, right: int
+) -> None:
+    start, middle, end = at(first), at(first + left), at(first + left + right)
+    whole = totals(seed, chatbot, start, end)
+    before, after = totals(seed, chatbot, start, middle - MS), totals(seed, chatbot, middle, end)
+    assert whole == {name: before[name] + after[name] for name in whole}
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, before=st.integers(0, 5 * 86_400_000), after=st.integers(0, 5 * 86_400_000))
+def test_figures_count_up_to_the_instant_now(seed: int, chatbot: str, before: int, after: int) -> None:
+    start, end = NOW - before * MS, NOW + after * MS
+    assert totals(seed, chatbot, start, end) == totals(seed, chatbot, start, NOW)
+    assert set(totals(seed, chatbot, NOW + MS, end + MS).values()) == {0}
+    # The hour holding now is partial: what started in it up to now, no more than the whole hour's.
+    hour = hour_of(NOW)
+    partial = totals(seed, chatbot, hour, NOW)["CONVERSATION_COUNT"]
+    assert partial == totals(seed, chatbot, hour, hour + timedelta(hours=1) - MS)["CONVERSATION_COUNT"]
+    earlier = NOW - timedelta(minutes=30)  # half an hour: what started in it, up to the millisecond
+    assert totals(seed, chatbot, earlier, NOW)["CONVERSATION_COUNT"] == (
+        totals(seed, chatbot, earlier, NOW - MS)["CONVERSATION_COUNT"] + totals(seed, chatbot, NOW, NOW)["CONVERSATION_COUNT"]
+    )
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, first=INSTANTS, length=st.integers(0, 3 * 86_400_000), offset=st.integers(-12, 14))
+def test_answers_are_a_function_of_instants_not_of_their_spelling(
+    seed: int, chatbot: str, first: int, length: int, offset: int
+) -> None:
+    start, end = at(first), at(first + length)
+    zone = timezone(timedelta(hours=offset))
+    every = ",".join(str(i) for i in range(17))
+    path = f"{base(chatbot)}/reports/overview"
+    plain = ok(seed, path, components=every, interval=3600 if length < 2 * 86_400_000 else 86400, **window(start, end))
+    spelt = ok(
+        seed,
+        path,
+        components=every,
+        interval=plain["interval"],
+        **{"from": start.astimezone(zone).isoformat(timespec="microseconds"), "to": end.isoformat().replace("+00:00", "Z")},
+    )
+    assert plain["components"] == spelt["components"]
+    inbox = [
+        ok(seed, f"{base(chatbot)}/inbox", **{"from": a, "to": b})
+        for a, b in ((iso(start), iso(end)), (start.astimezone(zone).isoformat(), end.isoformat().replace("+00:00", "Z")))
+    ]
+    assert {k: v for k, v in inbox[0].items() if k not in ("from", "to")} == {
+        k: v for k, v in inbox[1].items() if k not in ("from", "to")
+    }
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, first=RECENT, data=st.data())
+def test_the_median_of_one_conversation_is_that_conversation(seed: int, chatbot: str, first: int, data: st.DataObject) -> None:
+    """A range holding exactly one conversation (found by narrowing its end): the median of its
+    messages is its messages, and on a voice channel its call's median is its duration."""
+    listed = channels(seed, chatbot)
+    channel = data.draw(st.sampled_from(listed))
+    start = at(first)
+    if start > NOW:
+        start = NOW - timedelta(days=1)
+
+    def count_until(end: datetime) -> dict[str, Any]:
+        return report(seed, chatbot, channel["id"], start, end, 86400, "1")
+
+    low, high = start, min(start + timedelta(days=3), NOW)
+    found = count_until(high)
+    assume(found["CONVERSATION_COUNT_FOR_CHANNEL_ID"]["total"] >= 1)
+    while high - low > MS:  # the first end at which one conversation has started
+        middle = low + (high - low) / 2
+        middle -= timedelta(microseconds=middle.microsecond % 1000)
+        if count_until(middle)["CONVERSATION_COUNT_FOR_CHANNEL_ID"]["total"] >= 1:
+            high = middle
+        else:
+            low = middle + MS if middle == low else middle
+    one = count_until(high)
+    assume(one["CONVERSATION_COUNT_FOR_CHANNEL_ID"]["total"] == 1)
+    found = report(seed, chatbot, channel["id"], start, high, 86400, "5,12,16,18" if channel["type"] in VOICE else "5,12")
+    assert found["CONVERSATION_MESSAGE_COUNT_MEDIAN_FOR_CHANNEL_ID"]["median"] == float(
+        found["MESSAGE_COUNT_FOR_CHANNEL_ID"]["total"]
+    )
+    if channel["type"] in VOICE:
+        assert found["CALL_DURATION_MEDIAN"]["medianSeconds"] == float(found["CALL_DURATION_TOTAL"]["totalSeconds"])
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, first=INSTANTS, length=st.integers(0, 20 * 86_400_000))
+def test_a_conversation_greets_at_most_once(seed: int, chatbot: str, first: int, length: int) -> None:
+    start, end = at(first), at(first + length)
+    found = overview(seed, chatbot, start, end, 86400, "1,11")
+    greetings = {row["intent"]: row["hits"] for row in found["INTENT_HITS"]}.get("greeting", 0)
+    assert greetings <= found["CONVERSATION_COUNT"]["total"]
+
+
+@V2
+@given(seed=SEEDS, chatbot=CHATBOTS, first=INSTANTS, length=st.integers(0, 30 * 86_400_000), cut=st.integers(1, 10 * 86_400_000))
+def test_inbox_states_follow_each_conversations_timeline_not_the_range_end(
+    seed: int, chatbot: str, first: int, length: int, cut: int
+) -> None:
+    """Shortening a range drops the conversations handed over after its new end, and changes the
+    state of none of the others; medians lie within the agents' medians."""
+    start, end = at(first), at(first + length + cut)
+    path = f"{base(chatbot)}/inbox"
+    whole = ok(seed, path, **window(start, end))
+    shorter = ok(seed, path, **window(start, at(first + length)))
+    later = ok(seed, path, **window(at(first + length) + MS, end))
+    for state in ("total", "open", "pending", "closed", "assigned", "unassigned"):
+        assert whole["conversations"][state] == shorter["conversations"][state] + later["conversations"][state], state
+    counts = whole["conversations"]
+    assert counts["open"] + counts["pending"] + counts["closed"] == counts["total"] == counts["assigned"] + counts["unassigned"]
+    assert sum(a["assigned"] for a in whole["agents"]) == counts["assigned"]
+    assert sum(a["closed"] for a in whole["agents"]) <= counts["closed"]
+    medians = [a["firstResponseTimeMedianSeconds"] for a in whole["agents"] if a["firstResponseTimeMedianSeconds"] is not None]
+    if medians:
+        assert min(medians) <= whole["firstResponseTimeMedianSeconds"] <= max(medians)
+    if end < NOW - timedelta(days=3):  # long ago: everything handed over then is closed
+        assert counts["closed"] == counts["total"]

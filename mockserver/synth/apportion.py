@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def apportion(total: int, weights: Sequence[float]) -> list[int]:
     """Split ``total`` into non-negative integers proportional to ``weights`` (largest remainder).
@@ -32,3 +34,17 @@ def percentages(values: Sequence[int], digits: int = 2) -> list[float]:
     scale = 10**digits
     units = apportion(100 * scale, values) if sum(values) > 0 else [0] * len(values)
     return [u / scale for u in units]
+
+
+def apportion_array(total: int, weights: np.ndarray) -> np.ndarray:
+    """``apportion`` for many parts at once (int64): largest remainder, ties to the earlier index."""
+    weight_sum = float(weights.sum())
+    if total <= 0 or weight_sum <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    exact = weights * (total / weight_sum)
+    parts = np.floor(exact).astype(np.int64)
+    short = total - int(parts.sum())
+    if short > 0:
+        # A stable sort on the negated remainders puts ties in index order.
+        parts[np.argsort(parts - exact, kind="stable")[:short]] += 1
+    return parts

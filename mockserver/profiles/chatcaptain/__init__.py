@@ -14,20 +14,22 @@ This module holds the profile: its error body and operation handlers.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
+
+import numpy as np
 
 from mockserver.errors import NOT_FOUND, Problem
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.jobs.model import Job
 from mockserver.profiles.base import Call, Profile, Reply, handles
-from mockserver.profiles.chatcaptain.channels import INTENTS, KINDS, LANGUAGES, VOICE, channels_of
+from mockserver.profiles.chatcaptain.channels import INTENTS, KINDS, LANGUAGES, STEPS, VOICE, channels_of
 from mockserver.profiles.chatcaptain.components import CHANNEL_COMPONENTS, OVERVIEW_COMPONENTS, report, step_id
-from mockserver.profiles.chatcaptain.days import END_REASONS, HANDOVER, STEPS, TARGETS
+from mockserver.profiles.chatcaptain.days import END_REASONS, TARGETS
 from mockserver.profiles.chatcaptain.export import export_file
 from mockserver.profiles.chatcaptain.spans import Span, timeframe
-from mockserver.synth.apportion import apportion
+from mockserver.synth.timeline import to_ms
 from mockserver.timeutil import iso_ms
 from mockserver.validation.schema import shorten
 
@@ -123,43 +125,47 @@ class ChatCaptain(Profile):
         start, end = timeframe(call)
         chatbot = call.params["chatbotId"]
         span = Span(call.seed, call.now, channels_of(call.seed, chatbot), start, end)
-        steps = span.vector("by_step", "steps")
-        handed = steps[HANDOVER] if steps else 0  # the conversations that reached the Handover step
-        rng = keyed_random(call.seed, "chatcaptain", chatbot, "inbox", call.request_key)
-        recent = 1.0 if span.hi >= call.now - timedelta(days=2) else 0.0
-        closed, pending, open_ = apportion(handed, [0.8, 0.08 * recent + 1e-9, 0.12 * recent + 1e-9])
-        assigned = closed + pending + round(open_ * 0.6)
+        handed = span.handovers()
+        # Each conversation's state follows from its own timeline and now, never from the range.
+        age = (to_ms(call.now) - handed["instants"]) / 1000  # seconds since the handover
+        replied = handed["first_reply"] <= age
+        closed = handed["closed_after"] <= age
+        assigned = handed["first_reply"] / 2 <= age  # an agent takes it before replying
+        pending = replied & ~closed & (handed["waiting"] == 1)
         names = ("Anna Schmidt", "Jonas Weber", "Lea Fischer", "Mehmet Kaya", "Sofia Rossi", "Tom Becker")
         agents = names[: 3 + keyed_random(call.seed, "chatcaptain", chatbot, "agents").randint(0, 3)]
-        shares = apportion(assigned, [1 / (i + 1) ** 0.4 for i in range(len(agents))])
-        closed_by = apportion(closed, shares)
-        agent_rows = [
-            {
-                "agentId": object_id(call.seed, chatbot, name),
-                "name": name,
-                "assigned": n,
-                "closed": c,
-                "messagesSent": round(n * rng.uniform(4, 9)),
-                "firstResponseTimeMedianSeconds": round(rng.uniform(30, 400), 1),
-            }
-            for name, n, c in zip(agents, shares, closed_by)
-            if n
-        ]
+        shares = np.cumsum([1 / (i + 1) ** 0.4 for i in range(len(agents))])
+        agent = np.minimum(np.searchsorted(shares / shares[-1], handed["agent"], "right"), len(agents) - 1)
+        rows = []
+        for index, name in enumerate(agents):
+            theirs = assigned & (agent == index)
+            if theirs.any():
+                rows.append(
+                    {
+                        "agentId": object_id(call.seed, chatbot, name),
+                        "name": name,
+                        "assigned": int(theirs.sum()),
+                        "closed": int((theirs & closed).sum()),
+                        "messagesSent": int(handed["sent"][theirs & replied].sum()),
+                        "firstResponseTimeMedianSeconds": _median_seconds(handed["first_reply"][theirs & replied]),
+                    }
+                )
+        total, n_closed, n_pending = len(age), int(closed.sum()), int(pending.sum())
         return {
             "chatbotId": chatbot,
             "from": call.params["from"],
             "to": call.params["to"],
             "conversations": {
-                "total": handed,
-                "open": open_,
-                "pending": pending,
-                "closed": closed,
-                "assigned": assigned,
-                "unassigned": handed - assigned,
+                "total": total,
+                "open": total - n_closed - n_pending,
+                "pending": n_pending,
+                "closed": n_closed,
+                "assigned": int(assigned.sum()),
+                "unassigned": total - int(assigned.sum()),
             },
-            "firstResponseTimeMedianSeconds": round(rng.uniform(45, 300), 1) if assigned else None,
-            "resolutionTimeMedianSeconds": round(rng.uniform(600, 7200), 1) if closed else None,
-            "agents": agent_rows,
+            "firstResponseTimeMedianSeconds": _median_seconds(handed["first_reply"][replied]),
+            "resolutionTimeMedianSeconds": _median_seconds(handed["closed_after"][closed]),
+            "agents": sorted(rows, key=lambda row: -row["assigned"]),
         }
 
     @handles("StatisticsController_createExport")
@@ -196,3 +202,8 @@ class ChatCaptain(Profile):
     def download(self, job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
         """The export as CSV (see ``export``)."""
         return export_file(job, seed, now)
+
+
+def _median_seconds(values: np.ndarray) -> float | None:
+    """The median of a sample of durations, to a tenth of a second; None when the sample is empty."""
+    return round(float(np.median(values)), 1) if len(values) else None

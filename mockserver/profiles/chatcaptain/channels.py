@@ -31,6 +31,8 @@ INTENTS = (
     "invoice_copy",
     "goodbye",
 )
+STEPS = ("Start", "Main menu", "Identify customer", "Answer FAQ", "Collect feedback", "Handover", "End")
+HANDOVER = STEPS.index("Handover")
 HOUR, DAY, MS = timedelta(hours=1), timedelta(days=1), timedelta(milliseconds=1)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mockserver.profiles.base import Call
-from mockserver.profiles.chatcaptain.channels import INTENTS, LANGUAGES, Channel
+from mockserver.profiles.chatcaptain.channels import INTENTS, LANGUAGES, STEPS, Channel
 from mockserver.profiles.chatcaptain.days import (
     CALL_BINS,
     END_REASONS,
@@ -16,7 +16,6 @@ from mockserver.profiles.chatcaptain.days import (
     LENGTH_BINS,
     MESSAGE_BINS,
     SCORE_BINS,
-    STEPS,
     TARGETS,
 )
 from mockserver.profiles.chatcaptain.spans import Span

@@ -10,14 +10,16 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from mockserver.generation.rng import keyed_random
-from mockserver.profiles.chatcaptain.channels import KINDS, Channel
+from mockserver.profiles.chatcaptain.channels import HANDOVER, KINDS, Channel
+from mockserver.profiles.chatcaptain.events import DayEvents, build
 from mockserver.synth.activity import RAMP_DAYS, count, growth
 from mockserver.synth.apportion import apportion
 from mockserver.synth.histogram import bell, total
+from mockserver.synth.timeline import HOUR_MS
 
-STEPS = ("Start", "Main menu", "Identify customer", "Answer FAQ", "Collect feedback", "Handover", "End")
-HANDOVER = STEPS.index("Handover")
 END_REASONS = ("hangup_user", "hangup_bot", "transfer", "timeout", "error")
 TARGETS = ("+4930120000100", "+4930120000200", "sip:support@pbx.example.com")
 MESSAGE_BINS = tuple(range(1, 41))  # messages per conversation
@@ -128,7 +130,7 @@ def channel_detail(seed: int, channel: Channel, day: date) -> dict[str, Any]:
         "hist_score": apportion(
             figures["intent_hits"], _shape("score", round(score_low + (score_high - score_low) * uniform(), 3), 0.12)
         ),
-        "by_intent": apportion(figures["intent_hits"], [w * (0.85 + 0.3 * uniform()) for w in channel.intents]),
+        "by_intent": _intents(figures["intent_hits"], conversations, channel, uniform),
         "by_language": apportion(conversations, [w * (0.85 + 0.3 * uniform()) for w in channel.languages]),
     }
     if channel.voice:
@@ -147,22 +149,42 @@ def channel_detail(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     return detail
 
 
+def _intents(hits: int, conversations: int, channel: Channel, uniform: Any) -> list[int]:
+    """Intent hits by intent: a conversation greets at most once (most do), the other hits follow
+    the chatbot's intent mix."""
+    greetings = min(round(conversations * (0.55 + 0.35 * uniform())), hits)
+    others = apportion(hits - greetings, [w * (0.85 + 0.3 * uniform()) for w in channel.intents[1:]])
+    return [greetings, *others]
+
+
 @lru_cache(maxsize=65536)
 def channel_hours(seed: int, channel: Channel, day: date, name: str) -> tuple[list[int], list[int]]:
-    """One additive figure of the day split over its 24 hours (following the conversations'
-    hours, adding up to the day total), and its running sums (25 values from 0)."""
-    figures = channel_day(seed, channel, day)
+    """One additive figure of the day over its 24 hours (the sums of the conversations that start
+    in each hour, adding up to the day total), and its running sums (25 values from 0)."""
     if name == "conversations":
-        total_, weights = figures["conversations"], _hour_weights(seed, channel, day)[0]
-        # Each hour's count scatters around its expected share like a Poisson count would, so a
-        # quiet channel has hours of 0, 1 and 3 rather than a flat run of 1s.
-        rng = keyed_random(seed, "chatcaptain", channel.id, "scatter", day.toordinal())
-        scale = total_ / (sum(weights) or 1.0)
-        noisy = [max(rng.gauss(w * scale, math.sqrt(w * scale)), 0.0) if w else 0.0 for w in weights]
-        hours = apportion(total_, noisy if sum(noisy) > 0 else weights)
+        hours = _conversation_hours(seed, channel, day)
     else:
-        hours = apportion(figures[name], channel_hours(seed, channel, day, "conversations")[0])
+        events = day_events(seed, channel, day)
+        hour = events.instants // HOUR_MS
+        hours = np.bincount(hour, weights=events.figures[name], minlength=24).astype(np.int64).tolist()
     return hours, _running(hours)
+
+
+@lru_cache(maxsize=4096)
+def day_events(seed: int, channel: Channel, day: date) -> DayEvents:
+    """The day's conversations with their instants and figures (events.py)."""
+    return build(seed, channel, day, channel_detail(seed, channel, day), _conversation_hours(seed, channel, day))
+
+
+def _conversation_hours(seed: int, channel: Channel, day: date) -> list[int]:
+    figures = channel_day(seed, channel, day)
+    total_, weights = figures["conversations"], _hour_weights(seed, channel, day)[0]
+    # Each hour's count scatters around its expected share like a Poisson count would, so a
+    # quiet channel has hours of 0, 1 and 3 rather than a flat run of 1s.
+    rng = keyed_random(seed, "chatcaptain", channel.id, "scatter", day.toordinal())
+    scale = total_ / (sum(weights) or 1.0)
+    noisy = [max(rng.gauss(w * scale, math.sqrt(w * scale)), 0.0) if w else 0.0 for w in weights]
+    return apportion(total_, noisy if sum(noisy) > 0 else weights)
 
 
 def _running(values: Sequence[int]) -> list[int]:

@@ -14,41 +14,56 @@ from datetime import date, datetime, timedelta
 from operator import add
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatcaptain.channels import DAY, HOUR, MS, Channel
-from mockserver.profiles.chatcaptain.days import channel_day, channel_detail, channel_hours
+from mockserver.profiles.chatcaptain.days import channel_day, channel_detail, channel_hours, day_events
 from mockserver.synth.activity import HISTORY_DAYS
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
+from mockserver.synth.timeline import DAY_MS, HOUR_MS, in_range, to_ms
 from mockserver.timeutil import iso_ms, shift
 from mockserver.validation.schema import parse_date_time, shorten
 
+# Histograms that are a sample of the conversations (events.SAMPLES), by the vector's name.
+SAMPLED = {"hist_messages": "messages", "hist_calls": "calls", "hist_inputs": "inputs"}
+
 
 class Piece(NamedTuple):
-    """One channel's day inside a span: whole, or only its hours ``first``..``last``."""
+    """One channel's day inside a span: whole, or only its milliseconds ``low``..``high``."""
 
     channel: int  # index into the span's channels
     day: date
     begins: datetime
-    first: int
-    last: int
+    low: int  # ms into the day, included
+    high: int  # ms into the day, included
     whole: bool
+
+    @property
+    def first(self) -> int:
+        return self.low // HOUR_MS
+
+    @property
+    def last(self) -> int:
+        return self.high // HOUR_MS
 
 
 class Span:
     """The channels of one report and the figures they sum to over [start, end] (both inclusive).
 
-    Data exists from the oldest kept day (five years before now) up to the last hour that began
-    before now; each channel adds its own lifetime (creation, deactivation) through ``channel_day``.
+    Data exists from the oldest kept day (five years before now) up to the instant now (the hour
+    holding it is partial); each channel adds its own lifetime (creation, deactivation) through
+    ``channel_day``. A day the span cuts counts the conversations that start inside it (events.py).
     """
 
     def __init__(self, seed: int, now: datetime, channels: Sequence[Channel], start: datetime, end: datetime) -> None:
         self.seed, self.now, self.channels = seed, now, tuple(channels)
         self.start, self.end = start, end
         oldest = day_start(shift(now, -timedelta(days=HISTORY_DAYS)).date())
-        self.lo, self.hi = max(start, oldest), min(end, shift(now, -MS))
+        self.lo, self.hi = max(start, oldest), min(end, now)
         self._pieces: list[Piece] | None = None
         self._sums: dict[str, list[int]] = {}
         self._previous: Span | None = None
@@ -58,18 +73,18 @@ class Span:
         if self._pieces is not None:
             return self._pieces
         result: list[Piece] = []
-        lo, hi = self.lo, self.hi
+        lo, hi = to_ms(self.lo), to_ms(self.hi)
         for index, channel in enumerate(self.channels):
             if hi < lo:
                 break
-            day, last_day = max(lo.date(), channel.created.date()), hi.date()
+            day, last_day = max(self.lo.date(), channel.created.date()), self.hi.date()
             if channel.until is not None:
                 last_day = min(last_day, channel.until.date())
             while day <= last_day:
                 begins = day_start(day)
-                first = 0 if lo <= begins else (lo - begins) // HOUR
-                last = 23 if begins + 23 * HOUR <= hi else (hi - begins) // HOUR
-                result.append(Piece(index, day, begins, first, last, first == 0 and last == 23))
+                start = to_ms(begins)
+                low, high = max(lo - start, 0), min(hi - start, DAY_MS - 1)
+                result.append(Piece(index, day, begins, low, high, low == 0 and high == DAY_MS - 1))
                 day += DAY
         self._pieces = result
         return result
@@ -83,11 +98,23 @@ class Span:
         return self._previous
 
     def _part(self, piece: Piece, name: str) -> int:
-        """``name`` over the piece's hours."""
+        """``name`` over the piece."""
         if piece.whole:
             return channel_day(self.seed, self.channels[piece.channel], piece.day)[name]
-        prefix = channel_hours(self.seed, self.channels[piece.channel], piece.day, name)[1]
-        return prefix[piece.last + 1] - prefix[piece.first]
+        return day_events(self.seed, self.channels[piece.channel], piece.day).sums(piece.low, piece.high)[name]
+
+    def handovers(self) -> dict[str, np.ndarray]:
+        """The conversations handed to the inbox that start in the span, with their timelines
+        (events.Handovers; ``instants`` in ms since 1970)."""
+        parts: dict[str, list[np.ndarray]] = {}
+        for piece in self.pieces():
+            handed = day_events(self.seed, self.channels[piece.channel], piece.day).handovers
+            inside = in_range(handed.instants, piece.low, piece.high)
+            for name, values in vars(handed).items():
+                chosen = values[inside]
+                parts.setdefault(name, []).append(chosen + to_ms(piece.begins) if name == "instants" else chosen)
+        empty = {name: np.zeros(0) for name in ("instants", "first_reply", "closed_after", "waiting", "agent", "sent")}
+        return {name: np.concatenate(values) for name, values in parts.items()} if parts else empty
 
     def per_channel(self, name: str) -> list[int]:
         """``name`` summed over the span, per channel (in the order of ``channels``)."""
@@ -118,7 +145,16 @@ class Span:
             values = figures.get(name)
             if values is None or not figures[base]:
                 continue
-            parts.append(values if piece.whole else apportion(self._part(piece, base), values))
+            if piece.whole:
+                parts.append(values)
+            elif name in SAMPLED:  # the conversations of the part: their own sample
+                events = day_events(seed, channel, piece.day)
+                parts.append(events.histogram(SAMPLED[name], piece.low, piece.high, len(values)))
+            elif name == "by_intent":  # the part's own greetings, then its other hits along the day's mix
+                part = day_events(seed, channel, piece.day).sums(piece.low, piece.high)
+                parts.append([part["greetings"], *apportion(part["intent_hits"] - part["greetings"], values[1:])])
+            else:
+                parts.append(apportion(self._part(piece, base), values))
         return [sum(column) for column in zip(*parts)]
 
     def series(self, name: str, interval: int) -> list[dict[str, Any]]:
@@ -152,8 +188,12 @@ class Span:
             else:
                 hours = channel_hours(seed, channel, piece.day, name)[0]
                 for hour in range(piece.first, piece.last + 1):
-                    if hours[hour]:
-                        values[(max(begins + hour * HOUR, start) - start) // width] += hours[hour]
+                    value = hours[hour]
+                    low, high = max(piece.low, hour * HOUR_MS), min(piece.high, (hour + 1) * HOUR_MS - 1)
+                    if value and (low, high) != (hour * HOUR_MS, (hour + 1) * HOUR_MS - 1):
+                        value = day_events(seed, channel, piece.day).sums(low, high)[name]
+                    if value:
+                        values[(max(begins + hour * HOUR, start) - start) // width] += value
         return [{"date": d, "value": v} for d, v in zip(stamps, values)]
 
     def check_size(self, interval: int) -> int:
