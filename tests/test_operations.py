@@ -128,7 +128,7 @@ _BOTPRESS_RANGES = [
 STABLE_DIGESTS = {
     "botpress": "9023b1851cad91353d5e392b5d250dab9a52b26d32f1bc55507fd8c6474b676c",
     "chatbotcom": "e088e02d10ea126471930436ae69e7e1ba5da8f6349863d0fc24e3e1c1889cc7",
-    "chatcaptain": "954e9ebfdb63c19336ac93abb6073105e40140ceadd18462e02ce5833d6a3e41",
+    "chatcaptain": "c32b216e9f68fdabe35d798fd578825bbfb4919988784c2a176088d4690bcf56",
     "generalbots": "544f433aaa8114e5000172f72b6465e84be79a05b101008b3ab295d9f9dddb7f",
 }
 

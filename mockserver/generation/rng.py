@@ -7,8 +7,10 @@ same stream in any process, worker or request order. No global random state is e
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import threading
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -77,3 +79,39 @@ def _philox(key: int, counter: int) -> np.random.Philox:
 
 
 _EMPTY = np.zeros(_WORDS_PER_STEP, dtype=np.uint64)
+
+
+class CounterStream:
+    """The draws of ``random.Random`` a day's model uses, from one counter-based Philox block.
+
+    ``CounterStream(key, index)`` reads the words of block ``index`` of ``key``'s stream in order, so
+    a day's draws are a pure function of (key, day) like a keyed stream's, without seeding a
+    Mersenne Twister per day. Normal deviates come from the standard library's inverse normal CDF:
+    the same bits on every machine.
+    """
+
+    _NORMAL = NormalDist()
+
+    def __init__(self, key: int, index: int) -> None:
+        self._key, self._index = key, index
+        self._uniforms: list[float] = []
+        self._at = 0
+
+    def random(self) -> float:
+        """A uniform in (0, 1): the top 53 bits of the next word, centred in their step."""
+        if self._at == len(self._uniforms):
+            more = max(32, 2 * len(self._uniforms))  # a longer prefix of the same block: the words so far stay
+            words = counter_words(self._key, self._index, len(self._uniforms) + more)[len(self._uniforms) :]
+            self._uniforms.extend((((words >> np.uint64(11)) * 2.0 + 1.0) * 2.0**-54).tolist())
+        value = self._uniforms[self._at]
+        self._at += 1
+        return value
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> float:
+        return mu + sigma * self._NORMAL.inv_cdf(self.random())
+
+    def lognormvariate(self, mu: float, sigma: float) -> float:
+        return math.exp(self.gauss(mu, sigma))

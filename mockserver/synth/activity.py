@@ -9,13 +9,13 @@ jitter of its hours; days are cached, since every report of a range revisits the
 from __future__ import annotations
 
 import math
-import random
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from statistics import NormalDist
+from typing import Protocol
 
 from mockserver.generation.rng import keyed_random
 from mockserver.synth.apportion import apportion
@@ -153,12 +153,18 @@ def _entity(key: tuple[object, ...], scale: float) -> Entity:
 _NORMAL_STRATA = tuple(NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024))
 
 
-def count(expected: float, rng: random.Random) -> int:
+class Uniforms(Protocol):
+    """Whatever draws uniforms in [0, 1): ``random.Random`` or a counter-based stream."""
+
+    def random(self) -> float: ...
+
+
+def count(expected: float, rng: Uniforms) -> int:
     """A non-negative integer near ``expected`` (normal approximation of Poisson noise)."""
     return counter(rng)(expected)
 
 
-def counter(rng: random.Random) -> Callable[[float], int]:
+def counter(rng: Uniforms) -> Callable[[float], int]:
     """``count`` bound to ``rng``, for a generator that draws a dozen counts per day on the path of
     every request: the lookups are made once. A count of 0 or less draws nothing from ``rng``."""
     draw, strata, sqrt = rng.random, _NORMAL_STRATA, math.sqrt

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mockserver.generation.rng import keyed_random
+from mockserver.generation.rng import CounterStream, derive
 from mockserver.profiles.chatcaptain.channels import HANDOVER, KINDS, Channel
 from mockserver.profiles.chatcaptain.events import DayEvents, build
 from mockserver.synth.activity import RAMP_DAYS, count, growth
@@ -47,7 +47,7 @@ def _shape(bins: str, centre: float, spread: float) -> list[float]:
 def _hour_weights(seed: int, channel: Channel, day: date) -> tuple[list[float], float]:
     """The day's traffic shape over its hours (zero where the channel did not serve), and the
     share of a full day's traffic those hours carry."""
-    rng = keyed_random(seed, "chatcaptain", channel.id, "hours", day.toordinal())
+    rng = CounterStream(derive(seed, "chatcaptain", channel.id, "hours"), day.toordinal())
     weights = [w * (0.8 + 0.4 * rng.random()) for w in KINDS[channel.type].diurnal]
     live = channel.live(day)
     if live is None:
@@ -63,7 +63,7 @@ def channel_day(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     kind = KINDS[channel.type]
     share = 1.0 if channel.live(day) is None else _hour_weights(seed, channel, day)[1]
     traits, age = channel.activity, (day - channel.activity.created).days
-    rng = keyed_random(seed, "chatcaptain", channel.id, "day", day.toordinal())
+    rng = CounterStream(derive(seed, "chatcaptain", channel.id, "day"), day.toordinal())
     uniform = rng.random
     # Base volume x ramp-up of a new channel x weekly cycle of its type x yearly trend x noise.
     expected = (
@@ -121,7 +121,7 @@ def channel_detail(seed: int, channel: Channel, day: date) -> dict[str, Any]:
     if not conversations:
         return figures
     kind = KINDS[channel.type]
-    rng = keyed_random(seed, "chatcaptain", channel.id, "detail", day.toordinal())
+    rng = CounterStream(derive(seed, "chatcaptain", channel.id, "detail"), day.toordinal())
     uniform = rng.random
     (length_low, length_high), (score_low, score_high) = kind.length, kind.score
     detail = {
@@ -181,7 +181,7 @@ def _conversation_hours(seed: int, channel: Channel, day: date) -> list[int]:
     total_, weights = figures["conversations"], _hour_weights(seed, channel, day)[0]
     # Each hour's count scatters around its expected share like a Poisson count would, so a
     # quiet channel has hours of 0, 1 and 3 rather than a flat run of 1s.
-    rng = keyed_random(seed, "chatcaptain", channel.id, "scatter", day.toordinal())
+    rng = CounterStream(derive(seed, "chatcaptain", channel.id, "scatter"), day.toordinal())
     scale = total_ / (sum(weights) or 1.0)
     noisy = [max(rng.gauss(w * scale, math.sqrt(w * scale)), 0.0) if w else 0.0 for w in weights]
     return apportion(total_, noisy if sum(noisy) > 0 else weights)
