@@ -575,7 +575,22 @@ def test_report_files_hold_the_endpoints_figures(
         assert sum(r["responses"] for r in rows) == get(client, "/engagement/satisfaction", seed, **window)["responses"]
     if fmt == "json":
         totals = file.json()["totals"]
-        assert all(totals[k] == sum(r[k] for r in rows) for k in totals)
+        # Distinct users are distinct over the whole range; every other column adds up.
+        assert all(totals[k] == sum(r[k] for r in rows) for k in totals if k != "active_users")
+        if "active_users" in totals:
+            assert totals["active_users"] == get(client, "/usage", seed, **window)["active_users"]
+
+
+def test_a_months_report_counts_each_active_user_once_as_usage_monthly_does(client: TestClient) -> None:
+    may = {"start_date": "2025-05-01", "end_date": "2025-05-31"}
+    rows, file = report_rows(client, 0, {"type": "usage", "format": "json", **may})
+    monthly = get(client, "/usage/monthly", 0, start_date="2025-05-01", end_date="2025-05-31")
+    month = next(m for m in monthly["data"] if m["month"].startswith("2025-05"))
+    assert file.json()["totals"]["active_users"] == month["active_users"] == get(client, "/usage", 0, **may)["active_users"]
+    assert file.json()["totals"]["active_users"] < sum(r["active_users"] for r in rows)  # users come back on other days
+    _, pdf = report_rows(client, 0, {"type": "usage", "format": "pdf", **may})
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "total" in text and str(month["active_users"]) in text.split("total")[-1]
 
 
 # --- determinism --------------------------------------------------------------------------------

@@ -11,12 +11,13 @@ import json
 from typing import Any
 
 from mockserver.jobs.model import Job
+from mockserver.profiles.generalbots.reports import Table
 
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "pdf": "application/pdf"}
 
 
-def render(job: Job, table: tuple[list[str], list[list[Any]]]) -> tuple[bytes, str, str]:
-    header, rows = table
+def render(job: Job, table: Table) -> tuple[bytes, str, str]:
+    header, rows, totals = table
     fmt = job.params["format"]
     if fmt == "csv":
         out = io.StringIO()
@@ -25,7 +26,6 @@ def render(job: Job, table: tuple[list[str], list[list[Any]]]) -> tuple[bytes, s
         writer.writerows(rows)
         content = out.getvalue().encode()
     elif fmt == "json":
-        totals = {column: sum(row[i] for row in rows) for i, column in enumerate(header) if i}
         content = json.dumps(
             {
                 "report": {k: job.params[k] for k in ("type", "start_date", "end_date")} | {"id": job.id},
@@ -35,11 +35,11 @@ def render(job: Job, table: tuple[list[str], list[list[Any]]]) -> tuple[bytes, s
             indent=2,
         ).encode()
     else:
-        content = _pdf(job, header, rows)
+        content = _pdf(job, header, rows, totals)
     return content, _MEDIA[fmt], f"report-{job.params['type']}-{job.id}.{fmt}"
 
 
-def _pdf(job: Job, header: list[str], rows: list[list[Any]]) -> bytes:
+def _pdf(job: Job, header: list[str], rows: list[list[Any]], totals: dict[str, int]) -> bytes:
     """A one-table report with a bar chart of the first figure per day."""
     from fpdf import FPDF
 
@@ -82,5 +82,5 @@ def _pdf(job: Job, header: list[str], rows: list[list[Any]]) -> bytes:
     line(header, bold=True)
     for row in rows:
         line([str(v) for v in row])
-    line(["total", *(str(sum(r[i] for r in rows)) for i in range(1, len(header)))], bold=True)
+    line(["total", *(str(totals[column]) for column in header[1:])], bold=True)
     return bytes(pdf.output())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.jobs.model import Job
 from mockserver.profiles.base import Call
@@ -53,8 +53,19 @@ def report_range(params: Mapping[str, Any]) -> tuple[datetime, datetime]:
     return (start, end) if start <= end else (end, start)
 
 
-def report_table(job: Job, seed: int, now: datetime) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows (one per UTC day of the report's range) for a report's type."""
+# Report columns that count distinct users: their total over the report is the distinct count
+# over its whole range (a user active on two days is one user), never the sum of the days.
+DISTINCT = ("active_users",)
+
+
+class Table(NamedTuple):
+    header: list[str]
+    rows: list[list[Any]]
+    totals: dict[str, int]  # each column over the whole range
+
+
+def report_table(job: Job, seed: int, now: datetime) -> Table:
+    """Header, rows (one per UTC day of the report's range) and totals for a report's type."""
     start, end = report_range(job.params)
     scope = Scope(seed, now, start, end)
     columns = REPORT_COLUMNS[job.params["type"]]
@@ -63,4 +74,5 @@ def report_table(job: Job, seed: int, now: datetime) -> tuple[list[str], list[li
     named["messages"] = [u + b for u, b in zip(named["user_messages"], named["bot_messages"])]
     named["sessions"] = named["conversations"]
     rows = [[day_label(m // DAY_US + 1), *(named[c][i] for c in columns)] for i, m in enumerate(moments)]
-    return ["date", *columns], rows
+    totals = {c: scope.distinct() if c in DISTINCT else sum(named[c]) for c in columns}
+    return Table(["date", *columns], rows, totals)
