@@ -387,7 +387,20 @@ def test_interactions_share_100_percent_and_follow_the_conversations(
     for point in messages:
         per_story[point["storyId"]] += point["value"]
     assert sum(r["value"] for r in rows if r.get("type") != "welcome") == sum(v // 2 for v in per_story.values())
-    assert len([r for r in rows if r.get("type") == "welcome"]) == (1 if one else len(stories_of(seed)))
+    # Rows a client can tell apart: each regular row has its id, each context fallback its
+    # parentId, and the system rows (no id) appear once each, as in the vendor's example.
+    keys = [r.get("id") or f"{r['type']}:{r.get('parentId', '')}" for r in rows]
+    assert len(keys) == len(set(keys))
+    assert [r["type"] for r in rows if "id" not in r and "parentId" not in r].count("welcome") == 1
+    assert [r["type"] for r in rows if "id" not in r and "parentId" not in r].count("fallback") == 1
+    assert all("type" not in r for r in rows if "id" in r)
+    if not one:  # the unfiltered list is the union of the per-story lists, system rows summed
+        singles = [get(client, seed, "conversations.interactions", storyId=s, **window) for s in stories_of(seed)]
+        for kind in ("welcome", "fallback"):
+            total = sum(r["value"] for single in singles for r in single if r.get("type") == kind)
+            assert next(r["value"] for r in rows if r.get("type") == kind) == total
+        regular = {r["id"]: r["value"] for single in singles for r in single if "id" in r}
+        assert {r["id"]: r["value"] for r in rows if "id" in r} == regular
 
 
 # --- Requests and answers ----------------------------------------------------------------------

@@ -15,6 +15,9 @@ from mockserver.profiles.chatbotcom.series import sum_series
 from mockserver.profiles.chatbotcom.splits import spread
 from mockserver.synth.apportion import percentages
 
+# Interactions of the bot itself rather than of one story's flow: no id of their own.
+SYSTEM = ("welcome", "fallback")
+
 
 def interactions_report(call: Call) -> Any:
     lic, start, end = request_range(call)
@@ -28,6 +31,7 @@ def interactions_report(call: Call) -> Any:
     conversations, messages = sum_series(lic, start, end, buckets, selection, ("conversations", "messages"), clock)
     by_key = dict(zip(selection.keys, zip(conversations, messages)))
     rows: list[dict[str, Any]] = []
+    system: dict[str, dict[str, Any]] = {}  # the license's one welcome and one fallback row, by type
     for story in stories:
         started, said = by_key[story.id]
         entries = _interactions_of(lic, story)
@@ -35,7 +39,16 @@ def interactions_report(call: Call) -> Any:
         # of the messages) matches one interaction or a fallback.
         matches = spread(sum(said) // 2, [w for _, w in entries[1:]], 0.5)
         values = [sum(started), *matches]
-        rows.extend({**entry, "value": value} for (entry, _), value in zip(entries, values))
+        for (entry, _), value in zip(entries, values):
+            if entry.get("type") in SYSTEM:
+                # Welcome and fallback have no id: the vendor lists each once, over all the stories asked.
+                row = system.get(entry["type"])
+                if row is None:
+                    row = system[entry["type"]] = {**entry, "value": 0}
+                    rows.append(row)
+                row["value"] += value
+            else:
+                rows.append({**entry, "value": value})
     for row, usage in zip(rows, percentages([r["value"] for r in rows])):
         row["usage"] = usage
     order = {id(r): i for i, r in enumerate(rows)}
@@ -60,7 +73,7 @@ def _interactions_of(lic: License, story: Story) -> list[tuple[dict[str, Any], f
         for name in rng.sample(names, rng.randint(2, 5))
     ]
     entries: list[tuple[dict[str, Any], float]] = [({"type": "welcome", "name": "Welcome Interaction"}, 1.0), *regular]
-    parent = regular[0][0]["id"]
+    parent = regular[0][0]["id"]  # a context fallback belongs to its interaction
     entries.append(({"parentId": parent, "type": "contextFallback", "name": "Fallback Interaction"}, 0.15))
     entries.append(({"type": "fallback", "name": "Fallback Interaction"}, 0.25))
     return entries
