@@ -304,6 +304,9 @@ def test_retention_cohorts_are_the_new_users_of_their_intervals(
             assert set(cohort["retention"]) == {None}
             continue
         assert cohort["retention"][0] == 1.0 and all(0 <= r <= 1 for r in cohort["retention"])
+        # A share of a cohort is a whole number of its users.
+        users = cohort["users"]
+        assert all(abs(r - round(r * users) / users) <= 0.5e-8 + 1e-12 for r in cohort["retention"]), (cohort, query)
         for k, share in enumerate(cohort["retention"]):
             if retention["cohorts"][index + k]["cohort_start"] > iso(NOW):
                 assert share == 0  # intervals after now

@@ -37,6 +37,12 @@ def returning_share(bot: Bot, group_by: str, k: int, elapsed: float = 1.0) -> fl
     return (1 - bot.one_timers) * mean
 
 
+def share_of(kept: int, users: int) -> float:
+    """``kept / users`` to enough decimals that ``round(share x users)`` gives ``kept`` back (users
+    under ten million): a share of a cohort is always a whole number of its users."""
+    return round(kept / users, 8)
+
+
 def cohorts(scope: Scope, group_by: str) -> list[dict[str, Any]]:
     """One cohort per interval of the range: the users first seen in it, and who came back when."""
     starts = buckets(scope.start, scope.end - ONE_US, group_by) if scope.end > scope.start else []
@@ -73,10 +79,10 @@ def cohorts(scope: Scope, group_by: str) -> list[dict[str, Any]]:
                 if bounds[c + k] >= scope.now_us:
                     curve.append(0.0)
                     continue
-                kept = 0.0
+                kept = 0  # whole users: each bot's returning users of that interval
                 for b, bot in enumerate(scope.bots):
                     share = returning_share(bot, group_by, k, elapsed) if c + k == current else curves[b][k]
-                    kept += sizes[c][b] * min(1.0, share * (0.9 + 0.2 * streams[b]()))
-                curve.append(round(kept / users, 4))
+                    kept += round(sizes[c][b] * min(1.0, share * (0.9 + 0.2 * streams[b]())))
+                curve.append(share_of(kept, users))
         result.append({"cohort_start": iso_ms(begins), "users": users, "retention": curve})
     return result
