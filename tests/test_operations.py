@@ -129,7 +129,7 @@ STABLE_DIGESTS = {
     "botpress": "9023b1851cad91353d5e392b5d250dab9a52b26d32f1bc55507fd8c6474b676c",
     "chatbotcom": "e088e02d10ea126471930436ae69e7e1ba5da8f6349863d0fc24e3e1c1889cc7",
     "chatcaptain": "c32b216e9f68fdabe35d798fd578825bbfb4919988784c2a176088d4690bcf56",
-    "generalbots": "604f27e7cf78d1b8110a3e4eac01b1f8b2047f5703405c9dd062dc003d4be821",
+    "generalbots": "e20984a6097cdf9dab842590c6a1c3fc46dba4e8580fb1cbbbccad35a19e63cb",
 }
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from mockserver.generation.rng import derive, keyed_random
+from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, CONSUMER_HOURS, CONSUMER_WEEK
 
 LIFETIME_START = date(2022, 1, 1)
 # A new bot grows into its volume over its first weeks, and its audience returns over its first month.
@@ -24,64 +25,6 @@ RETURN_DAYS = 30
 # A trend compounds for this many years, then levels off: volumes stay finite under a clock set far ahead.
 TREND_YEARS = 10
 
-# Local hour 0..23. Business: more than half of the sessions between 10:00 and 15:00 (Zendesk's
-# live-chat benchmark: over 50 %), a rise from 08:00 (help desks' Monday-morning peak), little at
-# night. Consumer: all day, busiest in the evening.
-BUSINESS_HOURS = (
-    0.1,
-    0.1,
-    0.1,
-    0.1,
-    0.1,
-    0.15,
-    0.3,
-    0.8,
-    2.4,
-    3.8,
-    5.2,
-    5.6,
-    5.0,
-    5.3,
-    5.1,
-    3.6,
-    2.6,
-    1.3,
-    0.6,
-    0.4,
-    0.35,
-    0.3,
-    0.2,
-    0.15,
-)
-CONSUMER_HOURS = (
-    0.9,
-    0.6,
-    0.4,
-    0.3,
-    0.3,
-    0.4,
-    0.7,
-    1.2,
-    1.8,
-    2.3,
-    2.6,
-    2.8,
-    3.0,
-    2.9,
-    2.8,
-    2.8,
-    2.9,
-    3.1,
-    3.4,
-    3.7,
-    3.9,
-    3.6,
-    2.6,
-    1.6,
-)
-# Monday..Sunday. Business: Monday high, Tuesday the peak, Friday lower, Saturday low, Sunday lowest.
-BUSINESS_WEEK = (1.12, 1.18, 1.1, 1.06, 0.94, 0.34, 0.26)
-CONSUMER_WEEK = (0.96, 0.97, 0.98, 0.99, 1.02, 1.06, 1.02)
 BUSINESS_SHARE = 0.65
 # Home time zones (hours east of UTC) of the bots' audiences.
 ZONES = (-8, -7, -6, -5, -4, -3, 0, 1, 2, 3, 4, 5, 8, 9, 10)

@@ -17,7 +17,15 @@ from typing import Any
 
 from mockserver.generation.rng import derive, keyed_random
 from mockserver.profiles.generalbots.micros import DAY_US, day_us
-from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS, WEEKLY
+from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS
+from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, utc_day
+
+# The instance's bots are IT and HR helpdesks of one organisation (botserver's home, UTC-3): a
+# business week and office hours, in UTC.
+ZONE = -3
+WEEKLY = tuple(w * 7 / sum(BUSINESS_WEEK) for w in BUSINESS_WEEK)
+_DAY = utc_day(BUSINESS_HOURS, ZONE)
+DIURNAL = tuple(w / sum(_DAY) for w in _DAY)
 
 # Figures of a day, in this order. The first five count when a conversation starts; the last four
 # once it has ended (every conversation ends, OPEN_US after it started at the latest).

@@ -11,6 +11,7 @@ from mockserver.profiles.generalbots.bots import (
     ACTIVE,
     BMSG,
     CONV,
+    DIURNAL,
     DURATION_BINS,
     ESCALATED,
     FIGURES,
@@ -23,7 +24,6 @@ from mockserver.profiles.generalbots.bots import (
     Bot,
 )
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, day_us
-from mockserver.synth.activity import DIURNAL
 
 
 @lru_cache(maxsize=8192)
@@ -35,7 +35,9 @@ def hour_bounds(bot: Bot, ordinal: int) -> tuple[int, ...]:
     for w in DIURNAL:
         running += w * (0.8 + 0.4 * rng.random())
         weights.append(running)
-    return (0, *(int(total * w / running) for w in weights[:-1]), total)
+    # Rounded, not floored: floors would take half a conversation a day from the first hour and
+    # give it to the last (a spike at 23:00 UTC over a month).
+    return (0, *(int(total * w / running + 0.5) for w in weights[:-1]), total)
 
 
 def before(bot: Bot, ordinal: int, offset: int) -> int:
