@@ -8,6 +8,7 @@ One in-process app answers every seed through ``Prefer: seed=<n>``, as a test au
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -493,3 +494,63 @@ def test_the_worlds_entities_are_the_stories_and_sources_the_reports_use(client:
     split = get(client, 11, "conversations", group="storyId", period="today")
     assert {p["storyId"] for p in split["data"]} == {s["id"] for s in world["stories"]}
     assert "2022-01-01" <= world["license"]["created"] <= "2023-12-31"
+
+
+# --- Data model 2: the hours a range or now cuts ---------------------------------------------------
+
+V2 = settings(
+    max_examples=int(os.environ.get("MOCKSERVER_WORLD_EXAMPLES", "50")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+EARLY = datetime(2024, 1, 1, tzinfo=UTC)
+MS = timedelta(milliseconds=1)
+INSTANTS = st.one_of(
+    st.integers(0, int((NOW + timedelta(days=2) - EARLY) / MS)),
+    st.integers(int((NOW - timedelta(days=1) - EARLY) / MS), int((NOW + timedelta(days=1) - EARLY) / MS)),
+)
+
+
+def total(client: TestClient, seed: int, start: datetime, end: datetime, **filters: Any) -> int:
+    window = {"from": iso_ms(start), "to": iso_ms(end), "dimension": "day"}
+    return get(client, seed, "conversations", **window, **filters)["summary"]["total"]  # type: ignore[no-any-return]
+
+
+def iso_ms(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@V2
+@given(
+    seed=SEEDS,
+    first=INSTANTS,
+    left=st.integers(1, 3 * 86_400_000),
+    right=st.integers(0, 3 * 86_400_000),
+    source=st.sampled_from([None, *SOURCES]),
+)
+def test_a_range_split_at_any_millisecond_adds_up_to_the_whole(
+    client: TestClient, seed: int, first: int, left: int, right: int, source: str | None
+) -> None:
+    start, middle, end = EARLY + first * MS, EARLY + (first + left) * MS, EARLY + (first + left + right) * MS
+    filters = {"source": source} if source else {}
+    whole = total(client, seed, start, end, **filters)
+    assert whole == total(client, seed, start, middle - MS, **filters) + total(client, seed, middle, end, **filters)
+    if not source:  # the sources add up to the whole in a cut hour too
+        assert whole == sum(total(client, seed, start, end, source=s) for s in SOURCES)
+    heatmap = get(client, seed, "conversations.heatmap", **{"from": iso_ms(start), "to": iso_ms(end)}, **filters)
+    assert sum(cell["value"] for row in heatmap for cell in row) == whole
+
+
+@V2
+@given(seed=SEEDS, before=st.integers(0, 2 * 86_400_000), after=st.integers(0, 2 * 86_400_000))
+def test_figures_count_up_to_the_instant_now(client: TestClient, seed: int, before: int, after: int) -> None:
+    start = NOW - before * MS
+    assert total(client, seed, start, NOW + after * MS) == total(client, seed, start, NOW)
+    assert total(client, seed, NOW + MS, NOW + (after + 1) * MS) == 0
+    # The tests' clock is the first millisecond of an hour: of that hour, only what started then.
+    assert (
+        total(client, seed, NOW - timedelta(minutes=5), NOW + timedelta(hours=1))
+        <= total(client, seed, NOW - timedelta(minutes=5), NOW - MS) + 2
+    )
+    half = NOW - timedelta(minutes=30)  # what started in the last half hour, to the millisecond
+    assert total(client, seed, half, NOW) == total(client, seed, half, NOW - MS) + total(client, seed, NOW, NOW)

@@ -11,10 +11,13 @@ Every count is a pure function of (seed, day) and is cached per day.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from functools import lru_cache
 
-from mockserver.generation.rng import keyed_random
+import numpy as np
+
+from mockserver.generation.rng import counter_words, derive, keyed_random
 from mockserver.profiles.chatbotcom.licenses import (
     FIGURES,
     KINDS,
@@ -28,6 +31,8 @@ from mockserver.profiles.chatbotcom.licenses import (
     weigh_hours,
 )
 from mockserver.profiles.chatbotcom.splits import carve, carve_all, spread
+from mockserver.synth.timeline import DAY_MS, HOUR_MS, in_range, to_ms
+from mockserver.timeutil import UTC
 
 _PAID_KINDS = sum(1 for paid, _ in KINDS if paid)
 _NO_KINDS = (0,) * len(KINDS)
@@ -137,3 +142,54 @@ def cell_hours(lic: License, ordinal: int) -> tuple[tuple[Hours, ...], ...]:
         per_kind = [carve_all(hours[k], [s[k] for s in stories], [rng.random() for _ in stories]) for k in range(len(KINDS))]
         result.append(tuple(tuple(per_kind[k][t] for k in range(len(KINDS))) for t in range(len(stories))))
     return tuple(result)
+
+
+@lru_cache(maxsize=256)
+def hour_events(lic: License, ordinal: int, hour: int) -> tuple[np.ndarray, np.ndarray, tuple[tuple[int, int], ...]]:
+    """The conversations of one hour of the day, each at a millisecond: their offsets into the hour
+    (sorted), each one's cell (an index into the third value: (source, story) pairs, then kind),
+    and the cells. Only an hour that a range or now cuts needs them."""
+    table = cell_hours(lic, ordinal)
+    cells = tuple((source, story) for source, stories in enumerate(table) for story in range(len(stories)))
+    counts = [table[s][t][k][hour] for s, t in cells for k in range(len(KINDS))]
+    total = sum(counts)
+    words = counter_words(derive(lic.seed, "chatbotcom", "hour-events"), ordinal * 24 + hour, 2 * total)
+    offsets = np.sort(((words[:total] >> np.uint64(11)) * 2.0**-53 * HOUR_MS).astype(np.int64))
+    labels = np.repeat(np.arange(len(counts)), counts)[np.argsort(words[total:], kind="stable")]
+    return offsets, labels, cells
+
+
+def cut_kinds(
+    lic: License, ordinal: int, hour: int, low: int, high: int, members: Sequence[Sequence[tuple[int, int | None]]]
+) -> list[Counts]:
+    """Per key (its members: (source or -1 for all, story or None for all) pairs), its
+    conversations per kind that start in [low, high] (ms into the hour)."""
+    offsets, labels, cells = hour_events(lic, ordinal, hour)
+    inside = np.bincount(labels[in_range(offsets, low, high)], minlength=len(cells) * len(KINDS))
+    per_cell = inside.reshape(len(cells), len(KINDS)).tolist()
+    result = []
+    for key in members:
+        sums = [0] * len(KINDS)
+        for index, (source, story) in enumerate(cells):
+            if any(s in (-1, source) and t in (None, story) for s, t in key):
+                sums = [a + b for a, b in zip(sums, per_cell[index])]
+        result.append(tuple(sums))
+    return result
+
+
+def cut_hours(
+    lic: License, ordinal: int, low: datetime, high: datetime, members: Sequence[Sequence[tuple[int, int | None]]]
+) -> dict[int, list[Counts]]:
+    """The hours of a day that [low, high] cuts (at most its first and its last), each with its
+    conversations per kind and key inside the range: the rest of an hour has not happened yet, or
+    is outside the range."""
+    midnight = datetime(*date.fromordinal(ordinal).timetuple()[:3], tzinfo=UTC)
+    start, end = to_ms(midnight), to_ms(midnight) + DAY_MS - 1
+    first, last = max(to_ms(low), start), min(to_ms(high), end)
+    found = {}
+    for hour in {(first - start) // HOUR_MS, (last - start) // HOUR_MS}:
+        begins = start + hour * HOUR_MS
+        lo, hi = max(first, begins) - begins, min(last, begins + HOUR_MS - 1) - begins
+        if (lo, hi) != (0, HOUR_MS - 1) and lo <= hi:
+            found[hour] = cut_kinds(lic, ordinal, hour, lo, hi, members)
+    return found

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mockserver.profiles.base import Call
-from mockserver.profiles.chatbotcom.days import hour_figure
-from mockserver.profiles.chatbotcom.licenses import FIGURES, weigh_hours
+from mockserver.profiles.chatbotcom.days import cut_hours, hour_figure
+from mockserver.profiles.chatbotcom.licenses import FIGURES, weigh, weigh_hours
 from mockserver.profiles.chatbotcom.ranges import LAST_MS, history_clock, request_range
 from mockserver.profiles.chatbotcom.selection import Selection, as_list, hours_on
 from mockserver.timeutil import UTC
@@ -38,6 +38,12 @@ def heatmap_report(call: Call) -> Any:
                 values = hour_figure(lic, ordinal, 0)
             else:
                 values = weigh_hours(hours_on(lic, ordinal, selection)[0], weights)
+            # An hour the range or now cuts counts its conversations inside the range.
+            cut = cut_hours(lic, ordinal, low, high, selection.members)
+            if cut:
+                values = list(values)
+                for hour, (kinds,) in cut.items():
+                    values[hour] = weigh(kinds, weights)
             sunday_first = ordinal % 7  # date.fromordinal(1) is a Monday: row 1
             for hour in range(first_hour, last_hour + 1):
                 if values[hour]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.profiles.base import Call, Reply
 from mockserver.profiles.chatbotcom.buckets import Buckets
-from mockserver.profiles.chatbotcom.days import day_figures, hour_figure
+from mockserver.profiles.chatbotcom.days import cut_hours, day_figures, hour_figure
 from mockserver.profiles.chatbotcom.licenses import FIGURE_INDEX, FIGURES, License, weigh, weigh_hours
 from mockserver.profiles.chatbotcom.ranges import LAST_MS, history_clock, request_range
 from mockserver.profiles.chatbotcom.selection import Selection, as_list, hours_on, kinds_on
@@ -65,6 +65,15 @@ def sum_series(
             rows = [[hour_figure(lic, ordinal, FIGURE_INDEX[name]) for name in figures]]
         else:
             rows = [[weigh_hours(hours, w) for w in weights] for hours in hours_on(lic, ordinal, selection)]
+        # An hour the range or now cuts counts its conversations inside the range (days.hour_events).
+        cut = cut_hours(lic, ordinal, low, high, selection.members)
+        if cut:
+            edited = [[list(hours) for hours in per_figure] for per_figure in rows]
+            for hour, per_key in cut.items():
+                for key, kinds in enumerate(per_key):
+                    for f, w in enumerate(weights):
+                        edited[key][f][hour] = weigh(kinds, w)
+            rows = [list(per_figure) for per_figure in edited]
         if hourly:
             base = ordinal * 24 - buckets.origin
             for key, per_figure in enumerate(rows):
