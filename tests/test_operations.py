@@ -127,9 +127,9 @@ _BOTPRESS_RANGES = [
 # only on purpose, with a new data-model version in CHANGELOG.md, and record the new digest.
 STABLE_DIGESTS = {
     "botpress": "9023b1851cad91353d5e392b5d250dab9a52b26d32f1bc55507fd8c6474b676c",
-    "chatbotcom": "eef23ca6e36a21e97866ed6df52af73405105fa4609eabb66228c242317386a3",
+    "chatbotcom": "d513e295ad6e6c713e9343371d59dea95ee04c48c2cc38854b055f29082cbbbc",
     "chatcaptain": "c32b216e9f68fdabe35d798fd578825bbfb4919988784c2a176088d4690bcf56",
-    "generalbots": "e20984a6097cdf9dab842590c6a1c3fc46dba4e8580fb1cbbbccad35a19e63cb",
+    "generalbots": "83b3f10de224f7d43716ec2d2675abd6b3778581b7b77aabb2f825509e1bbd1a",
 }
 
 

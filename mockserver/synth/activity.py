@@ -17,7 +17,7 @@ from functools import lru_cache
 from statistics import NormalDist
 from typing import Protocol
 
-from mockserver.generation.rng import keyed_random
+from mockserver.generation.rng import CounterStream, derive, keyed_random
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 
@@ -124,7 +124,7 @@ def _day(entity: Entity, ordinal: int) -> tuple[float, int]:
     typical = entity.typical(ordinal)
     if not typical:
         return 0.0, 0
-    rng = keyed_random(*entity.key, "day", ordinal)
+    rng = CounterStream(derive(*entity.key, "day"), ordinal)
     volume = typical * rng.lognormvariate(0, 0.18)
     return volume, count(volume, rng)
 
@@ -136,7 +136,7 @@ def _hours(entity: Entity, ordinal: int) -> tuple[array[float], tuple[int, ...]]
     The weights are an array: a tuple of 24 float objects costs four times the memory."""
     if ordinal < entity.created.toordinal():
         return array("d", DIURNAL), (0,) * 24
-    rng = keyed_random(*entity.key, "hours", ordinal)
+    rng = CounterStream(derive(*entity.key, "hours"), ordinal)
     weights = array("d", (w * rng.uniform(0.8, 1.2) for w in DIURNAL))
     return weights, tuple(apportion(_day(entity, ordinal)[1], weights))
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mockserver.generation.rng import counter_words, derive, keyed_random
+from mockserver.generation.rng import CounterStream, counter_words, derive
 from mockserver.profiles.chatbotcom.licenses import (
     FIGURES,
     KINDS,
@@ -44,7 +44,7 @@ def _day(lic: License, ordinal: int) -> tuple[Counts, tuple[float, ...]]:
     total = lic.activity.conversations(date.fromordinal(ordinal))
     if total == 0:
         return _NO_KINDS, ()
-    rng = keyed_random(lic.seed, "chatbotcom", "day", ordinal)
+    rng = CounterStream(derive(lic.seed, "chatbotcom", "day"), ordinal)
     share = min(max(lic.paid_share + rng.gauss(0, 0.025), 0.05), 0.95)
     paid, free = spread(total, (share, 1 - share), rng.random())
     mix = [length * rng.uniform(0.85, 1.15) for length in lic.lengths]
@@ -100,7 +100,7 @@ def hour_figure(lic: License, ordinal: int, figure: int) -> tuple[int, ...]:
 def source_kinds(lic: License, ordinal: int) -> tuple[Counts, ...]:
     """Per source (in ``SOURCES`` order), its conversations per kind."""
     kinds = day_kinds(lic, ordinal)
-    rng = keyed_random(lic.seed, "chatbotcom", "sources", ordinal)
+    rng = CounterStream(derive(lic.seed, "chatbotcom", "sources"), ordinal)
     mix = [w * rng.uniform(0.8, 1.2) for w in SOURCE_WEIGHTS]
     per_kind = []
     for (is_paid, _), n in zip(KINDS, kinds):
@@ -113,7 +113,7 @@ def source_kinds(lic: License, ordinal: int) -> tuple[Counts, ...]:
 def cell_kinds(lic: License, ordinal: int) -> tuple[tuple[Counts, ...], ...]:
     """Per source, per story (in the license's order), its conversations per kind."""
     sources = source_kinds(lic, ordinal)
-    rng = keyed_random(lic.seed, "chatbotcom", "stories", ordinal)
+    rng = CounterStream(derive(lic.seed, "chatbotcom", "stories"), ordinal)
     mix = [story.weight * rng.uniform(0.7, 1.3) for story in lic.stories]
     weights = [[m * story.lengths[length] for m, story in zip(mix, lic.stories)] for _, length in KINDS]
     result = []
@@ -127,7 +127,7 @@ def cell_kinds(lic: License, ordinal: int) -> tuple[tuple[Counts, ...], ...]:
 def source_hours(lic: License, ordinal: int) -> tuple[Hours, ...]:
     """Per source, each kind's hours: cut out of the day's hours of that kind."""
     hours, sources = day_hours(lic, ordinal), source_kinds(lic, ordinal)
-    rng = keyed_random(lic.seed, "chatbotcom", "source-hours", ordinal)
+    rng = CounterStream(derive(lic.seed, "chatbotcom", "source-hours"), ordinal)
     per_kind = [carve_all(hours[k], [s[k] for s in sources], [rng.random() for _ in sources]) for k in range(len(KINDS))]
     return tuple(tuple(per_kind[k][s] for k in range(len(KINDS))) for s in range(len(SOURCES)))
 
@@ -136,7 +136,7 @@ def source_hours(lic: License, ordinal: int) -> tuple[Hours, ...]:
 def cell_hours(lic: License, ordinal: int) -> tuple[tuple[Hours, ...], ...]:
     """Per source, per story, each kind's hours: cut out of the source's hours of that kind."""
     sources, cells = source_hours(lic, ordinal), cell_kinds(lic, ordinal)
-    rng = keyed_random(lic.seed, "chatbotcom", "story-hours", ordinal)
+    rng = CounterStream(derive(lic.seed, "chatbotcom", "story-hours"), ordinal)
     result = []
     for hours, stories in zip(sources, cells):
         per_kind = [carve_all(hours[k], [s[k] for s in stories], [rng.random() for _ in stories]) for k in range(len(KINDS))]

@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from mockserver.generation.rng import derive, keyed_random
+from mockserver.generation.rng import CounterStream, derive, keyed_random
 from mockserver.profiles.generalbots.micros import DAY_US, day_us
 from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, utc_day
@@ -174,7 +174,7 @@ class History:
             else date.max.toordinal() + 1
         )
         last = min(month_end, bot.retired)
-        rng = keyed_random(bot.seed, "generalbots", bot.id, "month", first.year, first.month)
+        rng = CounterStream(derive(bot.seed, "generalbots", bot.id, "month"), first.year * 12 + first.month)
         gauss, random = rng.gauss, rng.random
         totals = [c[-1] for c in cum]
         base, growth, created = bot.base, bot.growth, bot.created

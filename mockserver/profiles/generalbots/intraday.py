@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mockserver.generation.rng import keyed_random
+from mockserver.generation.rng import CounterStream, derive
 from mockserver.profiles.generalbots.bots import (
     ABANDONED,
     ACTIVE,
@@ -30,7 +30,7 @@ from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, day_us
 def hour_bounds(bot: Bot, ordinal: int) -> tuple[int, ...]:
     """Conversations of a day before each hour (25 bounds, from 0 to the day's total)."""
     total = bot.history.day(ordinal)[CONV]
-    rng = keyed_random(bot.seed, "generalbots", bot.id, "hours", ordinal)
+    rng = CounterStream(derive(bot.seed, "generalbots", bot.id, "hours"), ordinal)
     weights, running = [], 0.0
     for w in DIURNAL:
         running += w * (0.8 + 0.4 * rng.random())

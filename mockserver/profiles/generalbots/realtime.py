@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.generation.rng import keyed_random
+from mockserver.generation.rng import CounterStream, derive
 from mockserver.profiles.base import Call
 from mockserver.profiles.generalbots.bots import BMSG, CONV, UMSG, split
 from mockserver.profiles.generalbots.micros import MINUTE_US, OPEN_US, RATE_US
@@ -33,7 +33,7 @@ def live(call: Call) -> list[dict[str, Any]]:
                 "started": recent[CONV],
                 "messages": recent[UMSG] + recent[BMSG],
                 "response_ms": bot.response_ms
-                * (0.85 + 0.3 * keyed_random(call.seed, "generalbots", bot.id, "reply", minute).random()),
+                * (0.85 + 0.3 * CounterStream(derive(call.seed, "generalbots", bot.id, "reply"), minute).random()),
                 "channels": {name: n for (name, _), n in zip(bot.channels, shares)},
             }
         )

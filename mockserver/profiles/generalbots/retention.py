@@ -8,7 +8,7 @@ from bisect import bisect_right
 from functools import lru_cache
 from typing import Any
 
-from mockserver.generation.rng import keyed_random
+from mockserver.generation.rng import CounterStream, derive
 from mockserver.profiles.generalbots.bots import ACTIVE, NEW, Bot
 from mockserver.profiles.generalbots.micros import ONE_US, micros
 from mockserver.profiles.generalbots.scope import Scope
@@ -73,7 +73,8 @@ def cohorts(scope: Scope, group_by: str) -> list[dict[str, Any]]:
             curve += [1.0 if c + k in active_in and bounds[c + k] < scope.now_us else 0.0 for k in range(1, len(starts) - c)]
         else:
             streams = [
-                keyed_random(scope.seed, "generalbots", bot.id, "retention", group_by, bounds[c]).random for bot in scope.bots
+                CounterStream(derive(scope.seed, "generalbots", bot.id, "retention", group_by), bounds[c]).random
+                for bot in scope.bots
             ]
             for k in range(1, len(starts) - c):
                 if bounds[c + k] >= scope.now_us:
