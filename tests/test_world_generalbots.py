@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
 import json
 import math
 import subprocess
@@ -722,3 +723,42 @@ def test_helpdesk_bots_keep_a_business_week_and_office_hours(client: TestClient,
     assert sum(by_hour[10:15]) > 0.5 * total
     assert sum(by_hour[0:6]) < 0.05 * total and by_hour[23] < by_hour[22] < by_hour[21]
     assert by_hour[20] < by_hour[19]  # the UTC day's last hour (20:00 local) is no spike
+
+
+# --- Data model 2: instants ------------------------------------------------------------------------
+
+V2 = settings(max_examples=int(os.environ.get("MOCKSERVER_WORLD_EXAMPLES", "50")), deadline=None)
+ORIGIN = datetime(2021, 1, 1, tzinfo=timezone.utc)  # before every bot's creation
+MS = timedelta(milliseconds=1)
+INSTANTS = st.one_of(
+    st.integers(0, int((NOW + timedelta(days=3) - ORIGIN) / MS)),
+    st.integers(int((NOW - timedelta(days=2) - ORIGIN) / MS), int((NOW + timedelta(days=1) - ORIGIN) / MS)),
+)
+ADDITIVE_USAGE = ("total_conversations", "total_messages", "new_users")
+
+
+def usage(client: TestClient, seed: int, start: datetime, end: datetime) -> dict[str, int]:
+    found = get(client, "/usage", seed, start_date=iso_ms(start), end_date=iso_ms(end))
+    return {name: found[name] for name in ADDITIVE_USAGE}
+
+
+def iso_ms(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@V2
+@given(seed=SEEDS, first=INSTANTS, left=st.integers(1, 3 * 86_400_000), right=st.integers(1, 3 * 86_400_000))
+def test_a_range_split_at_any_millisecond_adds_up_to_the_whole(
+    client: TestClient, seed: int, first: int, left: int, right: int
+) -> None:
+    start, middle, end = ORIGIN + first * MS, ORIGIN + (first + left) * MS, ORIGIN + (first + left + right) * MS
+    whole, before, after = usage(client, seed, start, end), usage(client, seed, start, middle), usage(client, seed, middle, end)
+    assert whole == {name: before[name] + after[name] for name in whole}
+
+
+@V2
+@given(seed=SEEDS, back=st.integers(1, 2 * 86_400_000), ahead=st.integers(0, 2 * 86_400_000))
+def test_figures_count_up_to_the_instant_now(client: TestClient, seed: int, back: int, ahead: int) -> None:
+    start = NOW - back * MS
+    assert usage(client, seed, start, NOW + ahead * MS) == usage(client, seed, start, NOW)
+    assert set(usage(client, seed, NOW, NOW + (ahead + 1) * MS).values()) == {0}
