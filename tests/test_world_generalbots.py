@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 import json
 import math
+import os
 import subprocess
 import sys
 import time
