@@ -64,3 +64,28 @@ def test_chatbotcom_reuses_a_past_range_until_its_kept_history_slides_past_it() 
         until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))
         assert "x-mock-cache" not in client.get(CONVERSATIONS, params={"period": "today"}, headers=AUTH["chatbotcom"]).headers
         assert today.status_code == 200
+
+
+CHATCAPTAIN = "/chatcaptain/v1/chatbots/bot_1/statistics"
+
+
+def test_chatcaptain_reuses_a_past_timeframe_and_works_out_one_reaching_now() -> None:
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:  # the real clock
+        headers = AUTH["chatcaptain"]
+        past = {"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-07T23:59:59.999Z", "interval": 86400, "components": "1,2,5"}
+        first = client.get(f"{CHATCAPTAIN}/reports/overview", params=past, headers=headers)
+        again = client.get(f"{CHATCAPTAIN}/reports/overview", params=past, headers=headers)
+        assert first.status_code == again.status_code == 200
+        assert "x-mock-cache" not in first.headers and again.headers.get("x-mock-cache") == "hit"
+        assert again.content == first.content
+        inbox = {"from": "2025-05-01T00:00:00.000Z", "to": "2025-05-07T23:59:59.999Z"}
+        client.get(f"{CHATCAPTAIN}/inbox", params=inbox, headers=headers)
+        assert client.get(f"{CHATCAPTAIN}/inbox", params=inbox, headers=headers).headers.get("x-mock-cache") == "hit"
+
+        now = datetime.now(timezone.utc)
+        live = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(days=1)).isoformat()}
+        before = client.get(f"{CHATCAPTAIN}/inbox", params=live, headers=headers)
+        sent = datetime.now(timezone.utc)
+        until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))  # the clock has moved on
+        after = client.get(f"{CHATCAPTAIN}/inbox", params=live, headers=headers)
+        assert before.status_code == after.status_code == 200 and "x-mock-cache" not in after.headers

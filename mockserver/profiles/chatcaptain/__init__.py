@@ -27,8 +27,9 @@ from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.profiles.chatcaptain.channels import INTENTS, KINDS, LANGUAGES, STEPS, VOICE, channels_of
 from mockserver.profiles.chatcaptain.components import CHANNEL_COMPONENTS, OVERVIEW_COMPONENTS, report, step_id
 from mockserver.profiles.chatcaptain.days import END_REASONS, TARGETS
+from mockserver.profiles.chatcaptain.events import SETTLED
 from mockserver.profiles.chatcaptain.export import export_file
-from mockserver.profiles.chatcaptain.spans import Span, timeframe
+from mockserver.profiles.chatcaptain.spans import Span, report_clock, timeframe
 from mockserver.synth.timeline import to_ms
 from mockserver.timeutil import iso_ms
 from mockserver.validation.schema import shorten
@@ -124,10 +125,12 @@ class ChatCaptain(Profile):
     def inbox(self, call: Call) -> Any:
         start, end = timeframe(call)
         chatbot = call.params["chatbotId"]
-        span = Span(call.seed, call.now, channels_of(call.seed, chatbot), start, end)
+        # Once every conversation of the timeframe can have closed, later clocks give the same answer.
+        clock = report_clock(call, start, end, SETTLED)
+        span = Span(call.seed, clock, channels_of(call.seed, chatbot), start, end)
         handed = span.handovers()
         # Each conversation's state follows from its own timeline and now, never from the range.
-        age = (to_ms(call.now) - handed["instants"]) / 1000  # seconds since the handover
+        age = (to_ms(clock) - handed["instants"]) / 1000  # seconds since the handover
         replied = handed["first_reply"] <= age
         closed = handed["closed_after"] <= age
         assigned = handed["first_reply"] / 2 <= age  # an agent takes it before replying

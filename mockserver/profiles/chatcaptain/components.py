@@ -18,7 +18,7 @@ from mockserver.profiles.chatcaptain.days import (
     SCORE_BINS,
     TARGETS,
 )
-from mockserver.profiles.chatcaptain.spans import Span
+from mockserver.profiles.chatcaptain.spans import Span, report_clock
 from mockserver.synth.apportion import apportion
 from mockserver.synth.histogram import median
 from mockserver.timeutil import iso_ms
@@ -74,7 +74,7 @@ def report(
     call: Call, channels: Sequence[Channel], names: tuple[str, ...], extra: dict[str, Any], start: datetime, end: datetime
 ) -> dict[str, Any]:
     interval = int(call.params["interval"])
-    span = Span(call.seed, call.now, channels, start, end)
+    span = Span(call.seed, report_clock(call, start, end), channels, start, end)
     wanted = sorted({int(i) for i in str(call.params["components"]).split(",")})
     if any(names[i].removesuffix("_FOR_CHANNEL_ID").endswith("_INTERVAL") for i in wanted):
         span.check_size(interval)  # refuse before computing anything

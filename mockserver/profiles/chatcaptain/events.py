@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Any
 
@@ -36,6 +36,8 @@ _STRATA = 1024
 _Z = [NormalDist().inv_cdf((i + 0.5) / _STRATA) for i in range(_STRATA)]
 FIRST_REPLY = np.array([math.exp(math.log(60) + 0.9 * z) for z in _Z])
 TO_CLOSE = np.array([math.exp(math.log(900) + 1.1 * z) for z in _Z])
+# The longest a handed-over conversation stays open: after it, every state is final.
+SETTLED = timedelta(seconds=math.ceil(float(FIRST_REPLY.max() + TO_CLOSE.max())))
 
 
 @dataclass(frozen=True, eq=False)

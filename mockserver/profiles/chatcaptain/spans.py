@@ -20,7 +20,7 @@ from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatcaptain.channels import DAY, HOUR, MS, Channel
 from mockserver.profiles.chatcaptain.days import channel_day, channel_detail, channel_hours, day_events
-from mockserver.synth.activity import HISTORY_DAYS
+from mockserver.synth.activity import HISTORY_DAYS, Entity
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
@@ -239,3 +239,13 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
             "to",
         )
     return start, max(start, end)
+
+
+def report_clock(call: Call, start: datetime, end: datetime, settled: timedelta = timedelta(0)) -> datetime:
+    """The clock a report of [start, end] reads, for the answer cache: the same answer for every
+    clock from ``end`` (plus ``settled``, the time the timeframe's conversations take to reach
+    their final state) until the kept history stops reaching the equally long period before
+    ``start`` (a trend's), so under the real clock a past timeframe is reused; one that reaches
+    now is worked out for this clock only."""
+    earliest = shift(start, -(end - start) - MS)
+    return call.clock_within(shift(end, settled), Entity.keeps_until(earliest))
