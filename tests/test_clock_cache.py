@@ -89,3 +89,29 @@ def test_chatcaptain_reuses_a_past_timeframe_and_works_out_one_reaching_now() ->
         until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))  # the clock has moved on
         after = client.get(f"{CHATCAPTAIN}/inbox", params=live, headers=headers)
         assert before.status_code == after.status_code == 200 and "x-mock-cache" not in after.headers
+
+
+GENERALBOTS = "/generalbots/api/v1/analytics"
+
+
+def test_general_bots_reuses_a_settled_range_and_works_out_one_reaching_now() -> None:
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:  # the real clock
+        headers = AUTH["generalbots"]
+        past = {"start_date": "2025-05-01", "end_date": "2025-05-08"}
+        for path in ("/usage", "/usage/daily", "/conversations", "/conversations/duration", "/engagement"):
+            first = client.get(GENERALBOTS + path, params=past, headers=headers)
+            again = client.get(GENERALBOTS + path, params=past, headers=headers)
+            assert first.status_code == again.status_code == 200, first.text
+            assert "x-mock-cache" not in first.headers and again.headers.get("x-mock-cache") == "hit", path
+            assert again.content == first.content
+        # Retention counts the elapsed part of the interval holding now: never reused across clocks.
+        client.get(GENERALBOTS + "/engagement/retention", params=past, headers=headers)
+        sent = datetime.now(timezone.utc)
+        until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))
+        assert "x-mock-cache" not in client.get(GENERALBOTS + "/engagement/retention", params=past, headers=headers).headers
+        # A range reaching now (relative or explicit) is worked out again at each request.
+        for params in ({"days": 2}, {"start_date": (sent - timedelta(days=1)).isoformat()}):
+            client.get(GENERALBOTS + "/usage", params=params, headers=headers)
+            sent = datetime.now(timezone.utc)
+            until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))
+            assert "x-mock-cache" not in client.get(GENERALBOTS + "/usage", params=params, headers=headers).headers

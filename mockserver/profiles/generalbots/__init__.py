@@ -303,7 +303,8 @@ class GeneralBots(Profile):
 
     @handles("getRetention")
     def retention(self, call: Call) -> Any:
-        scope = Scope.of(call)
+        # The interval holding the range's end may hold now, whose elapsed part counts: read the clock.
+        scope = Scope.of(call, settled=False)
         group_by = call.params.get("group_by", "week")
         scope.check(
             group_by,

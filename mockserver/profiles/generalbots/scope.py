@@ -11,11 +11,14 @@ from mockserver.profiles.generalbots.bots import ACTIVE, HISTOGRAM, STARTED, ZER
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, ONE_US, OPEN_US, micros, to_datetime
 from mockserver.profiles.generalbots.sums import add_to, bot_distinct, bot_histograms, bot_sums, fill_series, users_before
 from mockserver.profiles.generalbots.users import user_of
+from mockserver.synth.activity import Entity
 from mockserver.synth.calendar import bucket_start, buckets
 from mockserver.synth.series import MAX_POINTS as SERIES_LIMIT
 from mockserver.synth.series import check_size
 from mockserver.timeutil import MAX_INSTANT, UTC, iso_ms, parse_instant, shift
 
+# How long a conversation stays open: a range that ended longer ago than this has final figures.
+OPEN = timedelta(microseconds=OPEN_US)
 # Largest answer: points of a series (the project's limit).
 MAX_POINTS = SERIES_LIMIT
 
@@ -42,9 +45,13 @@ class Scope:
             self.bots = [b for b in self.bots if b is self.user.bot]
 
     @classmethod
-    def of(cls, call: Call, window: tuple[datetime, datetime] | None = None) -> Scope:
+    def of(cls, call: Call, window: tuple[datetime, datetime] | None = None, settled: bool = True) -> Scope:
+        """The request's scope. With ``settled``, an answer whose range ended more than a
+        conversation's open time before now is the same for every later clock until the kept
+        history stops reaching its start: the answer cache reuses it under the real clock."""
         start, end = window or resolve_range(call)
-        return cls(call.seed, call.now, start, end, call.params.get("bot_id"), call.params.get("user_id"))
+        clock = call.clock_within(shift(end, OPEN), Entity.keeps_until(start)) if settled else call.now
+        return cls(call.seed, clock, start, end, call.params.get("bot_id"), call.params.get("user_id"))
 
     def span(self, bot: Bot, lo: int | None = None, hi: int | None = None, clip: bool = True) -> tuple[int, int]:
         """What counts of [lo, hi) (default: the range) for ``bot``: inside the range (unless not
@@ -155,15 +162,16 @@ def _canonical(value: str | None) -> str | None:
 
 def resolve_range(call: Call) -> tuple[datetime, datetime]:
     """(start inclusive, end exclusive) by the spec's precedence: dates, then days, then period."""
-    now, supplied = call.now.astimezone(UTC), call.supplied
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    supplied = call.supplied
     if "start_date" in supplied or "end_date" in supplied:
         raw_start, raw_end = call.params.get("start_date"), call.params.get("end_date")
         if raw_start and raw_end and parse_instant(raw_start) > parse_instant(raw_end):
             raw_start, raw_end = raw_end, raw_start  # the spec swaps reversed bounds
-        end = now if raw_end is None else end_of(raw_end)
+        end = call.now.astimezone(UTC) if raw_end is None else end_of(raw_end)  # both dates: no clock read
         start = parse_instant(raw_start) if raw_start else shift(end, -timedelta(days=30))
         return (start, end) if start <= end else (end, start)
+    now = call.now.astimezone(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if "days" in supplied:
         return shift(today, -timedelta(days=call.params["days"] - 1)), now
     period = call.params.get("period") if "period" in supplied else None
