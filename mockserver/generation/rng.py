@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+# Imported here, at start-up: numpy loads its random package lazily, on the first Botpress request.
+from numpy.random import Philox
+
 
 def derive(*parts: Any) -> int:
     """A 64-bit integer from the parts of a key (stable across processes, unlike ``hash``)."""
@@ -60,12 +63,12 @@ _LOCAL = threading.local()
 _MASK = (1 << 64) - 1
 
 
-def _philox(key: int, counter: int) -> np.random.Philox:
+def _philox(key: int, counter: int) -> Philox:
     """This thread's Philox, set to ``key`` and ``counter``: setting the state of one generator
     costs half of making a new one, and generators are not shared between threads."""
     generator = getattr(_LOCAL, "philox", None)
     if generator is None:
-        generator = _LOCAL.philox = np.random.Philox(0)
+        generator = _LOCAL.philox = Philox(0)
     words = [(counter >> shift) & _MASK for shift in (0, 64, 128, 192)]
     generator.state = {
         "bit_generator": "Philox",
