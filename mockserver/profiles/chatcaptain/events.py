@@ -25,10 +25,6 @@ from mockserver.synth.apportion import apportion_array
 from mockserver.synth.calendar import day_start
 from mockserver.synth.timeline import HOUR_MS, in_range, to_ms
 
-# Per-conversation samples and the histogram bins they come from (days.py).
-SAMPLES = ("messages", "calls", "inputs")
-
-
 # A handed-over conversation's timeline, in seconds after its handover: the first agent reply
 # (live-chat first replies: a median near a minute, a long tail), then closing (chats of about
 # ten minutes, tickets that wait for the customer much longer). Log-normal, over 1,024 strata.

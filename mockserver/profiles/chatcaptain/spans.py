@@ -28,7 +28,7 @@ from mockserver.synth.timeline import DAY_MS, HOUR_MS, in_range, to_ms
 from mockserver.timeutil import iso_ms, shift
 from mockserver.validation.schema import parse_date_time, shorten
 
-# Histograms that are a sample of the conversations (events.SAMPLES), by the vector's name.
+# Histograms that are a sample of the conversations (DayEvents.samples), by the vector's name.
 SAMPLED = {"hist_messages": "messages", "hist_calls": "calls", "hist_inputs": "inputs"}
 
 
