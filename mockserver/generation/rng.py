@@ -50,7 +50,12 @@ def counter_uniforms(key: int, first: int, count: int, width: int) -> np.ndarray
     """
     steps = -(-width // _WORDS_PER_STEP)
     raw = _philox(key, first * steps).random_raw(count * steps * _WORDS_PER_STEP)
-    return ((raw >> np.uint64(11)) * 2.0**-53).reshape(count, steps * _WORDS_PER_STEP)[:, :width]
+    return unit(raw).reshape(count, steps * _WORDS_PER_STEP)[:, :width]
+
+
+def unit(words: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from raw 64-bit words: their top 53 bits, exactly as doubles."""
+    return (words >> np.uint64(11)) * 2.0**-53
 
 
 def counter_words(key: int, block: int, count: int) -> np.ndarray:

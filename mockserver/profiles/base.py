@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from mockserver.errors import INVALID_PARAMETER, Problem
@@ -21,7 +21,8 @@ from mockserver.jobs.model import Job
 from mockserver.openapi.model import Operation
 from mockserver.prefer import job_preferences
 from mockserver.state import State
-from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.synth.activity import Entity
+from mockserver.timeutil import iso_ms, parse_instant, shift
 from mockserver.validation.schema import shorten
 
 
@@ -90,6 +91,14 @@ class Call:
         else:
             self.read_clock = True
         return self.clock
+
+    def history_clock(self, start: datetime, end: datetime, settled: timedelta = timedelta(0)) -> datetime:
+        """The clock, for an answer about [start, end] from a world that keeps five years of
+        history: the same for every clock from ``end`` (plus ``settled``, the time its activity
+        takes to reach its final state) until the kept history stops reaching back to ``start``
+        (see Entity.window). Under the real clock a past range is then reused; one that reaches
+        now is worked out for this clock only."""
+        return self.clock_within(shift(end, settled), Entity.keeps_until(start))
 
     def rng(self, *parts: Any) -> random.Random:
         """A random stream keyed by seed, vendor and ``parts`` (say, an entity id and a day)."""

@@ -39,11 +39,6 @@ def factors(spread: float) -> np.ndarray:
     return np.array([[math.exp(spread * z) for z in row] for row in quantiles().tolist()])
 
 
-def rows(n: np.ndarray) -> np.ndarray:
-    """The table row each sample size reads (``min(n, WIDTH)``)."""
-    return np.minimum(n, WIDTH)
-
-
 def multiplicities(n: np.ndarray) -> np.ndarray:
     """How many items sit in each stratum, one row per sample size: 1 for each of the first ``n``
     strata when ``n <= WIDTH``, else ``n`` shared evenly (they add up to ``n`` exactly)."""
@@ -52,14 +47,3 @@ def multiplicities(n: np.ndarray) -> np.ndarray:
     shared = (k[1:] * big) // WIDTH - (k[:-1] * big) // WIDTH
     small = (k[:-1][None, :] < n[:, None]).astype(np.int64)
     return np.where((n <= WIDTH)[:, None], small, shared)
-
-
-def stats(n: int, total: float, squares: float, low: float, high: float, digits: int) -> dict[str, float]:
-    """mean, sd (population), min and max of ``n`` items from their sum, sum of squares and
-    extremes, rounded to ``digits``; all 0 when there are none."""
-    if n <= 0:
-        return {"mean": 0, "sd": 0, "min": 0, "max": 0}
-    mean = total / n
-    sd = math.sqrt(max(squares / n - mean * mean, 0.0))
-    low, high = min(low, mean), max(high, mean)  # float noise in the sums never inverts the order
-    return {"mean": round(mean, digits), "sd": round(sd, digits), "min": round(low, digits), "max": round(high, digits)}

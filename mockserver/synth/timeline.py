@@ -48,16 +48,11 @@ def day_of(ordinal: int) -> date:
 
 @dataclass(frozen=True)
 class Span:
-    """The instants ``first`` to ``last`` (both included) of one range, already cut at now."""
+    """The instants ``first`` to ``last`` (both included) of one range; the caller has cut it at now
+    (``Call.clip``, ``Call.history_clock``)."""
 
     first: int
     last: int
-
-    @classmethod
-    def of(cls, start: datetime, end: datetime, now: datetime) -> Span | None:
-        """[start, end] with events up to ``now`` included; None when nothing of it has happened."""
-        first, last = to_ms(start), min(to_ms(end), to_ms(now))
-        return cls(first, last) if first <= last else None
 
     def days(self) -> range:
         """Ordinals of the UTC days the span touches."""

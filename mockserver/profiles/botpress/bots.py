@@ -16,14 +16,11 @@ from functools import lru_cache
 import numpy as np
 
 from mockserver.generation.rng import derive, keyed_random
+from mockserver.synth.activity import LIFETIME_START
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, CONSUMER_HOURS, CONSUMER_WEEK
 
-LIFETIME_START = date(2022, 1, 1)
-# A new bot grows into its volume over its first weeks, and its audience returns over its first month.
-RAMP_DAYS = 60
+# A bot's audience returns over its first month (it grows into its volume over RAMP_DAYS).
 RETURN_DAYS = 30
-# A trend compounds for this many years, then levels off: volumes stay finite under a clock set far ahead.
-TREND_YEARS = 10
 
 BUSINESS_SHARE = 0.65
 # Home time zones (hours east of UTC) of the bots' audiences.
@@ -86,8 +83,3 @@ def _week(business: bool, zone: int) -> tuple[np.ndarray, np.ndarray]:
     for row in cdf:
         row[-1] = 1.0
     return np.array([d / mean for d in days]), np.array(cdf)
-
-
-def growth(trend: float, age_days: int) -> float:
-    """The factor a yearly ``trend`` has brought after ``age_days`` (constant after TREND_YEARS)."""
-    return (1 + trend) ** (min(age_days, TREND_YEARS * 365.25) / 365.25)

@@ -21,7 +21,8 @@ import numpy as np
 
 from mockserver.generation.rng import counter_uniforms
 from mockserver.profiles.botpress import calls as calls_model
-from mockserver.profiles.botpress.bots import RAMP_DAYS, RETURN_DAYS, Bot, growth
+from mockserver.profiles.botpress.bots import RETURN_DAYS, Bot
+from mockserver.synth.activity import RAMP_DAYS, growth
 
 CUSTOM_EVENTS = ("order_placed", "handoff_requested", "feedback_submitted")
 FIGURES = (

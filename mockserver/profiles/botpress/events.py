@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mockserver.generation.rng import counter_words
+from mockserver.generation.rng import counter_words, unit
 from mockserver.profiles.botpress.bots import Bot
 from mockserver.profiles.botpress.days import CUSTOM_EVENTS, FIGURES, Days, days
 from mockserver.synth import strata
@@ -72,7 +72,7 @@ class _Words:
         return part
 
     def uniform(self, n: int) -> np.ndarray:
-        return (self.raw(n) >> np.uint64(11)) * 2.0**-53
+        return unit(self.raw(n))
 
 
 @lru_cache(maxsize=64)

@@ -23,7 +23,6 @@ from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.profiles.chatbotcom.heatmap import heatmap_report
 from mockserver.profiles.chatbotcom.interactions import interactions_report
 from mockserver.profiles.chatbotcom.licenses import SOURCES, license_for
-from mockserver.profiles.chatbotcom.ranges import history_clock
 from mockserver.profiles.chatbotcom.series import count_report, series_body, series_request, sum_series
 from mockserver.timeutil import iso_ms
 
@@ -75,7 +74,7 @@ class ChatBotCom(Profile):
     @handles("getAverageConversationsReport")
     def average(self, call: Call) -> Any:
         request = series_request(call)
-        clock = history_clock(call, request.start, request.end)
+        clock = call.history_clock(request.start, request.end)
         conversations, messages = sum_series(*request.sum_args, ("conversations", "messages"), clock)
         columns = [[round(m / c, 2) if c else 0 for c, m in zip(cs, ms)] for cs, ms in zip(conversations, messages)]
         return Reply(series_body(request, columns, decimals=True))

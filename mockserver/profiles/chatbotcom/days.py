@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mockserver.generation.rng import CounterStream, counter_words, derive
+from mockserver.generation.rng import CounterStream, counter_words, derive, unit
 from mockserver.profiles.chatbotcom.licenses import (
     FIGURES,
     KINDS,
@@ -31,8 +31,7 @@ from mockserver.profiles.chatbotcom.licenses import (
     weigh_hours,
 )
 from mockserver.profiles.chatbotcom.splits import carve, carve_all, spread
-from mockserver.synth.timeline import DAY_MS, HOUR_MS, in_range, to_ms
-from mockserver.timeutil import UTC
+from mockserver.synth.timeline import HOUR_MS, Span, in_range, to_ms
 
 _PAID_KINDS = sum(1 for paid, _ in KINDS if paid)
 _NO_KINDS = (0,) * len(KINDS)
@@ -154,7 +153,7 @@ def hour_events(lic: License, ordinal: int, hour: int) -> tuple[np.ndarray, np.n
     counts = [table[s][t][k][hour] for s, t in cells for k in range(len(KINDS))]
     total = sum(counts)
     words = counter_words(derive(lic.seed, "chatbotcom", "hour-events"), ordinal * 24 + hour, 2 * total)
-    offsets = np.sort(((words[:total] >> np.uint64(11)) * 2.0**-53 * HOUR_MS).astype(np.int64))
+    offsets = np.sort((unit(words[:total]) * HOUR_MS).astype(np.int64))
     labels = np.repeat(np.arange(len(counts)), counts)[np.argsort(words[total:], kind="stable")]
     return offsets, labels, cells
 
@@ -183,12 +182,10 @@ def cut_hours(
     """The hours of a day that [low, high] cuts (at most its first and its last), each with its
     conversations per kind and key inside the range: the rest of an hour has not happened yet, or
     is outside the range."""
-    midnight = datetime(*date.fromordinal(ordinal).timetuple()[:3], tzinfo=UTC)
-    start, end = to_ms(midnight), to_ms(midnight) + DAY_MS - 1
-    first, last = max(to_ms(low), start), min(to_ms(high), end)
+    first, last = Span(to_ms(low), to_ms(high)).within(ordinal)  # ms into the day
     found = {}
-    for hour in {(first - start) // HOUR_MS, (last - start) // HOUR_MS}:
-        begins = start + hour * HOUR_MS
+    for hour in {first // HOUR_MS, last // HOUR_MS}:
+        begins = hour * HOUR_MS
         lo, hi = max(first, begins) - begins, min(last, begins + HOUR_MS - 1) - begins
         if (lo, hi) != (0, HOUR_MS - 1) and lo <= hi:
             found[hour] = cut_kinds(lic, ordinal, hour, lo, hi, members)

@@ -10,7 +10,7 @@ from typing import Any
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatbotcom.days import cut_hours, hour_figure
 from mockserver.profiles.chatbotcom.licenses import FIGURES, weigh, weigh_hours
-from mockserver.profiles.chatbotcom.ranges import LAST_MS, history_clock, request_range
+from mockserver.profiles.chatbotcom.ranges import LAST_MS, request_range
 from mockserver.profiles.chatbotcom.selection import Selection, as_list, hours_on
 from mockserver.timeutil import UTC
 
@@ -20,7 +20,7 @@ def heatmap_report(call: Call) -> Any:
     selection = Selection.of(lic, None, as_list(call.params.get("source")), as_list(call.params.get("storyId")))
     offset = float(call.params.get("offset", 0))
     grid = [[0] * 24 for _ in range(7)]
-    first, last = lic.activity.window(history_clock(call, start, end))
+    first, last = lic.activity.window(call.history_clock(start, end))
     low, high = max(start, first), min(end, last)
     # Where each UTC hour's midpoint lands after the offset: (days later, local hour).
     moved = []

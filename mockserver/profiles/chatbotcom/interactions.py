@@ -9,7 +9,7 @@ from mockserver.generation.rng import keyed_random, object_id
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatbotcom.buckets import Buckets
 from mockserver.profiles.chatbotcom.licenses import License, Story
-from mockserver.profiles.chatbotcom.ranges import history_clock, request_range
+from mockserver.profiles.chatbotcom.ranges import request_range
 from mockserver.profiles.chatbotcom.selection import Selection, as_list
 from mockserver.profiles.chatbotcom.series import sum_series
 from mockserver.profiles.chatbotcom.splits import spread
@@ -27,7 +27,7 @@ def interactions_report(call: Call) -> Any:
         return []
     selection = Selection.of(lic, "storyId", [], [s.id for s in stories])
     buckets = Buckets(start, end, "year")
-    clock = history_clock(call, start, end)
+    clock = call.history_clock(start, end)
     conversations, messages = sum_series(lic, start, end, buckets, selection, ("conversations", "messages"), clock)
     by_key = dict(zip(selection.keys, zip(conversations, messages)))
     rows: list[dict[str, Any]] = []

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatbotcom.licenses import License, license_for
-from mockserver.synth.activity import Entity
 from mockserver.timeutil import UTC, parse_instant
 from mockserver.validation.schema import shorten
 
@@ -30,12 +29,6 @@ def request_range(call: Call) -> tuple[License, datetime, datetime]:
     else:
         start, end = _period(call.params.get("period", "last30days"), call.now)
     return lic, start, end
-
-
-def history_clock(call: Call, start: datetime, end: datetime) -> datetime:
-    """The clock, for cutting the license's history to [start, end]: the same for every clock from
-    the range's end until the kept history stops reaching back to its start (see Entity.window)."""
-    return call.clock_within(end, Entity.keeps_until(start))
 
 
 def _instant(call: Call, name: str, end_of_day: bool = False) -> datetime:

@@ -18,7 +18,7 @@ from mockserver.profiles.base import Call, Reply
 from mockserver.profiles.chatbotcom.buckets import Buckets
 from mockserver.profiles.chatbotcom.days import cut_hours, day_figures, hour_figure
 from mockserver.profiles.chatbotcom.licenses import FIGURE_INDEX, FIGURES, License, weigh, weigh_hours
-from mockserver.profiles.chatbotcom.ranges import LAST_MS, history_clock, request_range
+from mockserver.profiles.chatbotcom.ranges import LAST_MS, request_range
 from mockserver.profiles.chatbotcom.selection import Selection, as_list, hours_on, kinds_on
 from mockserver.synth.series import check_size
 from mockserver.timeutil import UTC
@@ -104,7 +104,7 @@ class SeriesRequest:
 
 def count_report(call: Call, figure: str) -> Reply:
     request = series_request(call)
-    (columns,) = sum_series(*request.sum_args, (figure,), history_clock(call, request.start, request.end))
+    (columns,) = sum_series(*request.sum_args, (figure,), call.history_clock(request.start, request.end))
     return Reply(series_body(request, columns, decimals=False))
 
 

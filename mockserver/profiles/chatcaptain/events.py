@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mockserver.generation.rng import counter_words, derive
+from mockserver.generation.rng import counter_words, derive, unit
 from mockserver.profiles.chatcaptain.channels import HANDOVER, Channel
 from mockserver.synth.apportion import apportion_array
 from mockserver.synth.calendar import day_start
@@ -80,7 +80,7 @@ def build(seed: int, channel: Channel, day: date, figures: dict[str, Any], hours
     high = np.array([HOUR_MS if until is None else min(max(to_ms(until) - start - h * HOUR_MS, 0), HOUR_MS) for h in range(24)])
     streams = 5 if channel.voice else 3  # offsets, greetings, then one per sample
     words = counter_words(derive(seed, "chatcaptain", channel.id, "events"), day.toordinal(), count * streams)
-    uniform = (words[:count] >> np.uint64(11)) * 2.0**-53
+    uniform = unit(words[:count])
     hour = np.repeat(np.arange(24), hours)
     offsets = hour * HOUR_MS + low[hour] + (uniform * np.maximum(high[hour] - low[hour], 1)).astype(np.int64)
     order = np.argsort(offsets, kind="stable")
@@ -115,7 +115,7 @@ def _handovers(seed: int, channel: Channel, day: date, instants: np.ndarray, fig
     count, handed = len(instants), int(figures["by_step"][HANDOVER]) if len(instants) else 0
     words = counter_words(derive(seed, "chatcaptain", channel.id, "handovers"), day.toordinal(), count + 5 * handed)
     which = np.sort(np.argsort(words[:count], kind="stable")[:handed])  # which conversations reach the inbox
-    uniform = ((words[count:] >> np.uint64(11)) * 2.0**-53).reshape(5, handed)
+    uniform = unit(words[count:]).reshape(5, handed)
     first_reply = FIRST_REPLY[(uniform[0] * _STRATA).astype(np.intp)]
     return Handovers(
         instants[which],

@@ -20,7 +20,8 @@ from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
 from mockserver.profiles.chatcaptain.channels import DAY, HOUR, MS, Channel
 from mockserver.profiles.chatcaptain.days import channel_day, channel_detail, channel_hours, day_events
-from mockserver.synth.activity import HISTORY_DAYS, Entity
+from mockserver.synth import timeline
+from mockserver.synth.activity import HISTORY_DAYS
 from mockserver.synth.apportion import apportion
 from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
@@ -74,6 +75,7 @@ class Span:
             return self._pieces
         result: list[Piece] = []
         lo, hi = to_ms(self.lo), to_ms(self.hi)
+        window = timeline.Span(lo, hi)
         for index, channel in enumerate(self.channels):
             if hi < lo:
                 break
@@ -81,10 +83,8 @@ class Span:
             if channel.until is not None:
                 last_day = min(last_day, channel.until.date())
             while day <= last_day:
-                begins = day_start(day)
-                start = to_ms(begins)
-                low, high = max(lo - start, 0), min(hi - start, DAY_MS - 1)
-                result.append(Piece(index, day, begins, low, high, low == 0 and high == DAY_MS - 1))
+                low, high = window.within(day.toordinal())
+                result.append(Piece(index, day, day_start(day), low, high, low == 0 and high == DAY_MS - 1))
                 day += DAY
         self._pieces = result
         return result
@@ -242,10 +242,6 @@ def timeframe(call: Call) -> tuple[datetime, datetime]:
 
 
 def report_clock(call: Call, start: datetime, end: datetime, settled: timedelta = timedelta(0)) -> datetime:
-    """The clock a report of [start, end] reads, for the answer cache: the same answer for every
-    clock from ``end`` (plus ``settled``, the time the timeframe's conversations take to reach
-    their final state) until the kept history stops reaching the equally long period before
-    ``start`` (a trend's), so under the real clock a past timeframe is reused; one that reaches
-    now is worked out for this clock only."""
-    earliest = shift(start, -(end - start) - MS)
-    return call.clock_within(shift(end, settled), Entity.keeps_until(earliest))
+    """The clock a report of [start, end] reads (``Call.history_clock``): its history reaches back
+    to the equally long period before ``start``, a trend's."""
+    return call.history_clock(shift(start, -(end - start) - MS), end, settled)

@@ -11,7 +11,6 @@ from mockserver.profiles.generalbots.bots import ACTIVE, HISTOGRAM, STARTED, ZER
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, ONE_US, OPEN_US, micros, to_datetime
 from mockserver.profiles.generalbots.sums import add_to, bot_distinct, bot_histograms, bot_sums, fill_series, users_before
 from mockserver.profiles.generalbots.users import user_of
-from mockserver.synth.activity import Entity
 from mockserver.synth.calendar import bucket_start, buckets
 from mockserver.synth.series import MAX_POINTS as SERIES_LIMIT
 from mockserver.synth.series import check_size
@@ -50,7 +49,7 @@ class Scope:
         conversation's open time before now is the same for every later clock until the kept
         history stops reaching its start: the answer cache reuses it under the real clock."""
         start, end = window or resolve_range(call)
-        clock = call.clock_within(shift(end, OPEN), Entity.keeps_until(start)) if settled else call.now
+        clock = call.history_clock(start, end, OPEN) if settled else call.now
         return cls(call.seed, clock, start, end, call.params.get("bot_id"), call.params.get("user_id"))
 
     def span(self, bot: Bot, lo: int | None = None, hi: int | None = None, clip: bool = True) -> tuple[int, int]:
