@@ -31,6 +31,7 @@ from mockserver.state import Limits, StateUnavailable, open_state
 from mockserver.timeutil import UTC
 from mockserver.validation.schema import parse_date_time
 from mockserver.vendor import VendorService, load_spec
+from mockserver.world import NOTHING, WorldError, check_world
 
 Scope = dict[str, Any]
 
@@ -70,6 +71,11 @@ class MockServer:
         strays = [f for f in fixtures if f.vendor not in profiles]
         if strays:
             raise FixtureError(f"{strays[0].source}: unknown vendor {strays[0].vendor!r}; known vendors: {', '.join(profiles)}")
+        schemas = {name: cls.world_schema for name, cls in profiles.items()}
+        try:
+            self.world = check_world(settings.world, schemas)
+        except WorldError as exc:
+            raise ConfigError(f"config {exc}") from None
         self.vendors: dict[str, VendorService] = {}
         answers = AnswerCache(settings.cache_bytes)
         for name in names:
@@ -82,7 +88,9 @@ class MockServer:
             self.state,
             operations,
             self._download,
-            lambda vendor, seed: self.vendors[vendor].profile.entities(seed),
+            lambda vendor, seed, world: self.vendors[vendor].profile.entities(seed, world),
+            schemas,
+            self.world,
             admin_token=settings.admin_token is not None,
         )
         self.control.install(settings.faults, settings.sessions)
@@ -215,6 +223,7 @@ class MockServer:
             session=session_id,
             pick_fault=pick_fault,
             faults=self.control.faults.any(),
+            world=session.world[name] if session and name in session.world else self.world.get(name, NOTHING),
         )
         answer = vendor.handle(incoming) if refused is None else self.refusal(prefix + path, *refused)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)

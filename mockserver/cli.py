@@ -20,8 +20,10 @@ import yaml
 
 from mockserver.errors import ConfigError, MockServerError
 from mockserver.openapi.loader import check_document, load_yaml
+from mockserver.profiles import world_schemas
 from mockserver.settings import CHECKED, Option, ServeOptions, Settings, number, options_of, whole
 from mockserver.timeutil import clock
+from mockserver.world import WorldError, check_world
 
 EXAMPLES = {
     "serve": """examples:
@@ -247,11 +249,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         **resolve(Settings, args, args.command, config),
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),
+        world=dict(config.get("world") or {}),
     )
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    """The --config file: seed, now, faults (control-plane rules) and sessions (id -> seed/now)."""
+    """The --config file: seed, now, faults (control-plane rules), sessions (id -> seed, now, world)
+    and world (the user's entities per vendor, checked against the vendors' profiles in app.py)."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
@@ -259,11 +263,15 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must be a mapping")
-    unknown = set(data) - {"seed", "now", "faults", "sessions"}
+    unknown = set(data) - {"seed", "now", "faults", "sessions", "world"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: seed, now, faults, sessions")
+        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: seed, now, faults, sessions, world")
     if not isinstance(data.get("faults", []), list) or not isinstance(data.get("sessions", {}), dict):
-        raise ConfigError(f"{path}: 'faults' is a list of rules and 'sessions' maps session ids to {{seed, now}}")
+        raise ConfigError(f"{path}: 'faults' is a list of rules and 'sessions' maps session ids to {{seed, now, world}}")
+    try:  # checked here too, so the error names the file (the app checks it again, for any caller)
+        check_world(data.get("world"), world_schemas())
+    except WorldError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return data
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mockserver.world import NOTHING, Declared
+
 if TYPE_CHECKING:
     from mockserver.control.faults import FaultRule
 
@@ -72,6 +74,7 @@ class Incoming:
     # Picks the fault rule for (operationId, route template), if any: the control plane's rules.
     pick_fault: Callable[[str, str], FaultRule | None] | None = None
     faults: bool = True  # whether any fault rule is in force (so one might match)
+    world: Declared = NOTHING  # the vendor's declared entities: the session's, else the config's
 
 
 def json_bytes(body: Any) -> bytes:

@@ -13,7 +13,7 @@ import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,8 @@ class Settings:
     # Fault rules and sessions installed at start-up (--config), in the control plane's JSON shape.
     faults: tuple[dict[str, Any], ...] = ()
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The user's own entities per vendor (--config's ``world``), checked when the app is built (world.py).
+    world: dict[str, Any] = field(default_factory=dict)
     # Token the control plane (/__mock) requires; None: it answers loopback clients only.
     admin_token: str | None = option(
         None,
@@ -384,7 +386,7 @@ def settings_to_json(settings: Settings) -> str:
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
             return str(value)
-        if isinstance(value, datetime):
+        if isinstance(value, (datetime, date)):  # a config's YAML dates, too
             return value.isoformat()
         if isinstance(value, (tuple, list, frozenset, set)):
             return [plain(v) for v in value]

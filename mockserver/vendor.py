@@ -164,6 +164,7 @@ class VendorService:
                 request.path,
                 request.query_string,
                 request.seed,
+                request.world.key,
                 tuple(request.headers.items()),
                 request.body,
             )

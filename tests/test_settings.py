@@ -29,6 +29,7 @@ EVERY_FIELD_SET = Settings(
     cache_bytes=5,
     faults=({"match": {"vendor": "botpress"}, "action": {"status": 500}},),
     sessions={"s": {"seed": 1}},
+    world={"chatcaptain": {"chatbots": [{"id": "cb_1", "channels": [{"id": "ch_1", "type": "web", "created": "2024-01-01"}]}]}},
     admin_token="admin",
     cors_origins=("https://app.example",),
     download_ttl=60,

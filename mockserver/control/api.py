@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from mockserver.state import State, StateUnavailable
 from mockserver.timeutil import clock
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
+from mockserver.world import NOTHING, Declared, WorldError, check_world, declared
 
 SPEC = Path(__file__).with_name("openapi.yaml")
 JOURNAL_FILTERS = ("vendor", "operationId", "method", "status", "session", "since", "until")
@@ -33,13 +34,19 @@ class Session:
     id: str
     seed: int | None = None
     now: datetime | None = None
+    # Vendor -> its declared entities, replacing the config's for that vendor (checked when set).
+    world: Mapping[str, Declared] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "seed": self.seed, "now": self.now.isoformat().replace("+00:00", "Z") if self.now else None}
+        now = self.now.isoformat().replace("+00:00", "Z") if self.now else None
+        world = {vendor: dict(declared.section) for vendor, declared in self.world.items()}
+        return {"id": self.id, "seed": self.seed, "now": now, "world": world or None}
 
     @classmethod
     def of(cls, stored: Mapping[str, Any]) -> Session:
-        return cls(stored["id"], stored.get("seed"), parse_date_time(stored["now"]) if stored.get("now") else None)
+        now = parse_date_time(stored["now"]) if stored.get("now") else None
+        world = {vendor: declared(section) for vendor, section in (stored.get("world") or {}).items()}
+        return cls(stored["id"], stored.get("seed"), now, world)
 
 
 class ControlPlane:
@@ -50,7 +57,9 @@ class ControlPlane:
         state: State,
         operations: Mapping[str, frozenset[str]],
         download: Callable[[str, str, str, str], Answer],
-        world: Callable[[str, int], dict[str, Any]],
+        world: Callable[[str, int, Declared], dict[str, Any]],
+        world_schemas: Mapping[str, Mapping[str, Any] | None],
+        declared_world: Mapping[str, Declared],
         admin_token: bool = False,
     ) -> None:
         self.state = state
@@ -58,7 +67,9 @@ class ControlPlane:
         self.faults = FaultRules(state, operations)
         self.vendors = {vendor: len(ids) for vendor, ids in operations.items()}  # vendor -> number of operations
         self._download = download  # (vendor, job id, expires, signature) -> the file or an error
-        self._world = world  # (vendor, seed) -> its entities
+        self._world = world  # (vendor, seed, declared entities) -> its entities
+        self._world_schemas = world_schemas  # vendor -> the schema of its declared world
+        self._declared = declared_world  # the config's
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
@@ -174,8 +185,16 @@ class ControlPlane:
         vendor = params["vendor"]
         if vendor not in self.vendors:
             return _json(404, {"error": "not_found", "message": f"No vendor {vendor!r}; vendors: {', '.join(self.vendors)}."})
-        seed = params.get("seed", self.state.seed)
-        return _json(200, {"vendor": vendor, "seed": seed, "entities": self._world(vendor, seed)})
+        seed = params.get("seed")
+        world = self._declared.get(vendor, NOTHING)
+        if params.get("session") is not None:
+            session = self.session(params["session"])
+            if session is None:
+                return _json(404, {"error": "not_found", "message": f"No session {params['session']!r}."})
+            seed = session.seed if seed is None else seed
+            world = session.world.get(vendor, world)
+        seed = self.state.seed if seed is None else seed
+        return _json(200, {"vendor": vendor, "seed": seed, "entities": self._world(vendor, seed, world)})
 
     def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"rules": self.faults.public(params.get("session"))})
@@ -194,7 +213,11 @@ class ControlPlane:
 
     def _putSession(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         now = clock(body["now"], "now") if body.get("now") else None
-        session = Session(params["sessionId"], body.get("seed"), now)
+        try:
+            world = check_world(body.get("world"), self._world_schemas)
+        except WorldError as exc:
+            raise Problem(INVALID_BODY, f"Invalid request body: {exc}.", "body", exc.path) from None
+        session = Session(params["sessionId"], body.get("seed"), now, world)
         self.state.put_session(session.public())
         return _json(200, session.public())
 
@@ -227,7 +250,23 @@ class ControlPlane:
             except ConfigError as exc:
                 raise ConfigError(f"config faults[{index}]: {exc}") from None
         for session_id, values in sessions.items():
-            self.state.put_session(_config_session(session_id, values).public(), replace)
+            self.state.put_session(self._config_session(session_id, values).public(), replace)
+
+    def _config_session(self, session_id: Any, values: Any) -> Session:
+        """A session from the start-up config, checked like the API checks one."""
+        where = f"config sessions.{session_id}"
+        if not isinstance(values, Mapping) or set(values) - {"seed", "now", "world"}:
+            raise ConfigError(f"{where}: a session takes only seed, now and world")
+        seed = values.get("seed")
+        if seed is not None and not (isinstance(seed, int) and seed >= 0):
+            raise ConfigError(f"{where}.seed must be a whole number >= 0, got {seed!r}")
+        raw = values.get("now")
+        now = clock(raw.isoformat() if isinstance(raw, datetime) else str(raw), f"{where}.now") if raw else None
+        try:
+            world = check_world(values.get("world"), self._world_schemas, f"{where}.world")
+        except WorldError as exc:
+            raise ConfigError(str(exc)) from None
+        return Session(str(session_id), seed, now, world)
 
     def reset(self, session: str | None = None) -> None:
         """Back to the start-up state: for everything, or for one session."""
@@ -244,19 +283,7 @@ class ControlPlane:
                 self.faults.add(rule, f"config-{index + 1}")
         for session_id, values in sessions.items():
             if session is None or session_id == session:
-                self.state.put_session(_config_session(session_id, values).public())
-
-
-def _config_session(session_id: Any, values: Any) -> Session:
-    """A session from the start-up config, checked like the API checks one."""
-    if not isinstance(values, Mapping) or set(values) - {"seed", "now"}:
-        raise ConfigError(f"config sessions.{session_id}: a session takes only seed and now")
-    seed = values.get("seed")
-    if seed is not None and not (isinstance(seed, int) and seed >= 0):
-        raise ConfigError(f"config sessions.{session_id}.seed must be a whole number >= 0, got {seed!r}")
-    raw = values.get("now")
-    now = clock(raw.isoformat() if isinstance(raw, datetime) else str(raw), f"config sessions.{session_id}.now") if raw else None
-    return Session(str(session_id), seed, now)
+                self.state.put_session(self._config_session(session_id, values).public())
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

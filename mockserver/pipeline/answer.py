@@ -55,6 +55,7 @@ class Answering:
             operation.operation_id,
             sorted(valid.params.items()),
             json.dumps(valid.body, sort_keys=True),
+            *((request.world.key,) if request.world.key else ()),  # nothing declared: the keys as before
         )
         call = Call(
             vendor=self.profile.name,
@@ -73,6 +74,7 @@ class Answering:
             wall=request.wall,
             prefer=exchange.preferences,
             session=request.session,
+            world=request.world,
         )
         return self._controlled(call, exchange.controls)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from typing import Any
 
 from mockserver.profiles.base import Call, Profile, Reply, handles
 
-__all__ = ["Call", "Profile", "Reply", "handles", "discover_profiles"]
+__all__ = ["Call", "Profile", "Reply", "handles", "discover_profiles", "world_schemas"]
 
 
 def discover_profiles() -> dict[str, type[Profile]]:
@@ -26,3 +27,8 @@ def discover_profiles() -> dict[str, type[Profile]]:
             if issubclass(cls, Profile) and cls is not Profile and cls.__module__ == module.__name__ and cls.name:
                 found[cls.name] = cls
     return dict(sorted(found.items()))
+
+
+def world_schemas() -> dict[str, dict[str, Any] | None]:
+    """Each vendor's schema of its declared world (None: it takes none), for world.check_world."""
+    return {name: cls.world_schema for name, cls in discover_profiles().items()}

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.generation.rng import keyed_random
@@ -24,6 +24,7 @@ from mockserver.state import State
 from mockserver.synth.activity import Entity
 from mockserver.timeutil import iso_ms, parse_instant, shift
 from mockserver.validation.schema import shorten
+from mockserver.world import NOTHING, Declared
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Call:
     wall: float = 0.0  # real time of the request (jobs progress in real time)
     prefer: dict[str, str] = field(default_factory=dict)  # the Prefer header's preferences
     session: str | None = None  # the X-Mock-Session the request came in
+    world: Declared = NOTHING  # the user's declared entities of this vendor (the session's, else the config's)
     # Set when the answer depends on stored state (jobs), not only on the request, seed and clock.
     stateful: bool = False
     # Set when the answer read the clock: then only a request at the same "now" may reuse it.
@@ -181,6 +183,8 @@ class Profile:
     spec_file: str = ""
     overlay_file: str | None = None
     locale: str = "en_US"
+    # The JSON Schema of this vendor's section of a declared world (world.py); None: it takes none.
+    world_schema: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
@@ -201,9 +205,10 @@ class Profile:
     def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
         """Raise a 403 ``Problem`` when the credentials lack a permission the vendor requires."""
 
-    def entities(self, seed: int) -> dict[str, Any]:
-        """The fixed entities of this vendor's world for ``seed`` (bots, stories, ...), for test
-        authors who need ids the vendor API offers no way to list. Served at ``/__mock/world``."""
+    def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
+        """The entities of this vendor's world for ``seed`` and the declared ``world`` (bots,
+        stories, ...), for test authors who need ids the vendor API offers no way to list. Served
+        at ``/__mock/world``."""
         return {}
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from mockserver.profiles.chatbotcom.interactions import interactions_report
 from mockserver.profiles.chatbotcom.licenses import SOURCES, license_for
 from mockserver.profiles.chatbotcom.series import count_report, series_body, series_request, sum_series
 from mockserver.timeutil import iso_ms
+from mockserver.world import NOTHING, Declared
 
 _SUMMED = ("getConversationsReport", "getPaidConversationsReport", "getConversationMessagesReport")
 
@@ -51,7 +52,7 @@ class ChatBotCom(Profile):
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         return {"timestamp": iso_ms(now), "status": {"code": problem.status, "type": "error", "message": problem.message}}
 
-    def entities(self, seed: int) -> dict[str, Any]:
+    def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
         lic = license_for(seed)
         return {
             "license": {"created": lic.activity.created.isoformat()},

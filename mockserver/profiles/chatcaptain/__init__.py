@@ -24,7 +24,16 @@ from mockserver.errors import NOT_FOUND, Problem
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.jobs.model import Job
 from mockserver.profiles.base import Call, Profile, Reply, handles
-from mockserver.profiles.chatcaptain.channels import INTENTS, KINDS, LANGUAGES, STEPS, VOICE, channels_of
+from mockserver.profiles.chatcaptain.channels import (
+    INTENTS,
+    KINDS,
+    LANGUAGES,
+    STEPS,
+    VOICE,
+    WORLD_SCHEMA,
+    channels_of,
+    chatbot_channels,
+)
 from mockserver.profiles.chatcaptain.components import CHANNEL_COMPONENTS, OVERVIEW_COMPONENTS, report, step_id
 from mockserver.profiles.chatcaptain.days import END_REASONS, TARGETS
 from mockserver.profiles.chatcaptain.events import SETTLED
@@ -33,6 +42,7 @@ from mockserver.profiles.chatcaptain.spans import Span, report_clock, timeframe
 from mockserver.synth.timeline import to_ms
 from mockserver.timeutil import iso_ms
 from mockserver.validation.schema import shorten
+from mockserver.world import NOTHING, Declared
 
 # NestJS's HttpException names (not Python's phrases: 413 is "Payload Too Large" there).
 PHRASES = {
@@ -52,6 +62,7 @@ class ChatCaptain(Profile):
     name = "chatcaptain"
     title = "ChatCaptain Statistics API"
     spec_file = "chatcaptain.yaml"
+    world_schema = WORLD_SCHEMA
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         # A *_INTERVAL series adds up to its *_COUNT; step executions add up to their total.
@@ -82,11 +93,16 @@ class ChatCaptain(Profile):
         phrase = PHRASES.get(problem.status) or HTTPStatus(problem.status).phrase
         return {"statusCode": problem.status, "message": problem.message, "error": phrase}
 
-    def entities(self, seed: int) -> dict[str, Any]:
+    def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
         example = "6790b2f1c2a4e5d3f8a1b234"
+        declared = [
+            {"chatbotId": entry["id"], "channels": [c.public() for c in chatbot_channels(seed, entry["id"], world)]}
+            for entry in world.entities("chatbots")
+        ]
         return {
             "chatbots": "Any chatbotId is a chatbot: its 2-5 channels follow from the seed and the id "
-            "(GET /v1/chatbots/{chatbotId}/statistics/channels lists them).",
+            "(GET /v1/chatbots/{chatbotId}/statistics/channels lists them), unless the world declares them.",
+            "declared": declared,
             "channelTypes": list(KINDS),
             "voiceChannelTypes": list(VOICE),
             "example": {"chatbotId": example, "channels": [c.public() for c in channels_of(seed, example)]},
@@ -99,15 +115,16 @@ class ChatCaptain(Profile):
 
     @handles("StatisticsController_getChannels")
     def channels(self, call: Call) -> Any:
-        return {"data": [c.public() for c in channels_of(call.seed, call.params["chatbotId"])]}
+        return {"data": [c.public() for c in chatbot_channels(call.seed, call.params["chatbotId"], call.world)]}
 
     @handles("StatisticsController_getChannelReport")
     def channel_report(self, call: Call) -> Any:
         start, end = timeframe(call)
         chatbot, wanted = call.params["chatbotId"], call.params["channelId"]
-        found = [c for c in channels_of(call.seed, chatbot) if c.id == wanted]
+        channels = chatbot_channels(call.seed, chatbot, call.world)
+        found = [c for c in channels if c.id == wanted]
         if not found:
-            known = ", ".join(c.id for c in channels_of(call.seed, chatbot))
+            known = ", ".join(c.id for c in channels)
             raise Problem(
                 NOT_FOUND,
                 f"Channel {shorten(wanted)} not found for chatbot {shorten(chatbot)}; its channels are: {known}.",
@@ -119,7 +136,8 @@ class ChatCaptain(Profile):
     @handles("StatisticsController_getOverviewReport")
     def overview_report(self, call: Call) -> Any:
         start, end = timeframe(call)
-        return report(call, channels_of(call.seed, call.params["chatbotId"]), OVERVIEW_COMPONENTS, {}, start, end)
+        channels = chatbot_channels(call.seed, call.params["chatbotId"], call.world)
+        return report(call, channels, OVERVIEW_COMPONENTS, {}, start, end)
 
     @handles("StatisticsController_getInboxStatistics")
     def inbox(self, call: Call) -> Any:
@@ -127,7 +145,7 @@ class ChatCaptain(Profile):
         chatbot = call.params["chatbotId"]
         # Once every conversation of the timeframe can have closed, later clocks give the same answer.
         clock = report_clock(call, start, end, SETTLED)
-        span = Span(call.seed, clock, channels_of(call.seed, chatbot), start, end)
+        span = Span(call.seed, clock, chatbot_channels(call.seed, chatbot, call.world), start, end)
         handed = span.handovers()
         # Each conversation's state follows from its own timeline and now, never from the range.
         age = (to_ms(clock) - handed["instants"]) / 1000  # seconds since the handover
@@ -175,7 +193,10 @@ class ChatCaptain(Profile):
     def create_export(self, call: Call) -> Any:
         start, end = timeframe(call)
         Span(call.seed, call.now, (), start, end).check_size(86400)  # the file has a row per day and channel
-        params = {"from": call.params["from"], "to": call.params["to"]}
+        params: dict[str, Any] = {"from": call.params["from"], "to": call.params["to"]}
+        entry = call.world.find("chatbots", call.params["chatbotId"])
+        if entry is not None:  # the file is made later, from the job: it keeps the chatbot's declaration
+            params["chatbot"] = entry
         job = call.create_job("export", call.params["chatbotId"], params)
         return Reply({"id": job.id, "status": "queued", "createdAt": iso_ms(call.job_time(job.created))}, 202)
 

@@ -15,7 +15,8 @@ from typing import Any
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.synth.activity import Entity
 from mockserver.synth.calendar import day_start
-from mockserver.timeutil import iso_ms
+from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.world import CREATED, ID, NAME, Declared, entity_list
 
 VOICE = ("voice", "audiocodes")
 LANGUAGES = ("de", "en", "fr", "es", "it", "tr", "pl", "nl")
@@ -91,7 +92,11 @@ KINDS = {
         0.04, 0.35, (1.15, 1.1, 1.08, 1.05, 1.0, 0.35, 0.15), _OFFICE, (6, 12), (25, 50), (0.7, 0.82), (0.12, 0.18)
     ),
     "brevo": Kind(0.03, 0.2, (1.12, 1.08, 1.05, 1.03, 0.95, 0.4, 0.35), _MAIL, (2, 5), (60, 150), (0.8, 0.9), (0.05, 0.1)),
+    # A builder's test channel: never drawn for a chatbot (weight 0), only declared; a trickle of traffic.
+    "debug": Kind(0.0, 0.02, (1.1, 1.1, 1.1, 1.1, 1.0, 0.3, 0.2), _OFFICE, (3, 8), (15, 40), (0.7, 0.9), (0.0, 0.02)),
 }
+# Names a user may write for a type in a declared world, and the vendor's own name for it.
+ALIASES = {"whatsapp": "meta-whatsapp", "phone": "voice"}
 LABELS = {"meta-whatsapp": "WhatsApp", "audiocodes": "Phone (AudioCodes)", "voice": "Phone"}
 
 
@@ -145,6 +150,75 @@ def _mix(seed: int, chatbot: str) -> tuple[tuple[float, ...], tuple[float, ...]]
     intents = [rng.uniform(0.3, 1.0) / (i + 1) ** 0.6 for i in range(len(INTENTS))]
     intents[0] = rng.uniform(1.0, 1.4)  # everybody says hello
     return tuple(languages), tuple(intents)
+
+
+WORLD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "chatbots": entity_list(
+            {
+                "required": ["id"],
+                "properties": {
+                    "id": ID,
+                    "channels": entity_list(
+                        {
+                            "required": ["id", "type"],
+                            "properties": {
+                                "id": ID,
+                                "type": {"enum": [*KINDS, *ALIASES]},
+                                "name": NAME,
+                                "status": {"enum": ["active", "inactive"]},
+                                "number": {
+                                    "type": "string",
+                                    "pattern": "^\\+?[0-9]{3,20}$",
+                                    "description": "a phone number like +4930123456",
+                                },
+                                "created": CREATED,
+                            },
+                        },
+                        100,
+                    ),
+                },
+            }
+        )
+    },
+}
+
+
+def chatbot_channels(seed: int, chatbot: str, world: Declared) -> tuple[Channel, ...]:
+    """The chatbot's channels: the ones its declaration lists, else 2-5 made from the seed and its id."""
+    entry = world.find("chatbots", chatbot)
+    if entry is None or "channels" not in entry:
+        return channels_of(seed, chatbot)
+    return declared_channels(seed, chatbot, tuple(tuple(sorted(c.items())) for c in entry["channels"]))
+
+
+@lru_cache(maxsize=1024)
+def declared_channels(seed: int, chatbot: str, declarations: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[Channel, ...]:
+    """Channels as the user declared them, in their order. What they leave out follows from the
+    seed, the chatbot and the channel's own id: adding a channel changes no other's figures."""
+    languages, intents = _mix(seed, chatbot)
+    result = []
+    for declaration in map(dict, declarations):
+        channel_id, kind = declaration["id"], ALIASES.get(declaration["type"], declaration["type"])
+        rng = keyed_random(seed, "chatcaptain", chatbot, "channel", channel_id)
+        activity = Entity.of(seed, "chatcaptain", chatbot, channel_id, scale=KINDS[kind].scale)
+        written = declaration.get("created")
+        if written is None:
+            created = day_start(activity.created) + timedelta(hours=rng.randint(8, 17), minutes=rng.randint(0, 59))
+        else:
+            created = parse_instant(written)
+            if len(written) == 10:  # a date: set up during office hours that day
+                created += timedelta(hours=rng.randint(8, 17), minutes=rng.randint(0, 59))
+            activity = replace(activity, created=created.date())
+        status = declaration.get("status", "active")
+        days = rng.randint(30, 400) if status == "inactive" else rng.randint(0, 300)
+        updated = created + timedelta(days=days, hours=rng.randint(0, 6), minutes=rng.randint(0, 59))
+        number = declaration.get("number") or (f"+4930{rng.randint(1000000, 9999999)}" if kind in VOICE else None)
+        name = declaration.get("name") or LABELS.get(kind, kind.capitalize())
+        result.append(Channel(channel_id, name, kind, status, number, created, updated, activity, languages, intents))
+    return tuple(result)
 
 
 @lru_cache(maxsize=1024)

@@ -7,9 +7,10 @@ import io
 from datetime import datetime
 
 from mockserver.jobs.model import Job
-from mockserver.profiles.chatcaptain.channels import channels_of
+from mockserver.profiles.chatcaptain.channels import chatbot_channels
 from mockserver.profiles.chatcaptain.spans import Span
 from mockserver.timeutil import parse_instant
+from mockserver.world import NOTHING, declared
 
 
 def export_file(job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
@@ -18,7 +19,8 @@ def export_file(job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["date", "channelId", "channelName", "channelType", "conversations", "messages", "interactions"])
-    for channel in channels_of(seed, job.owner):
+    world = declared({"chatbots": [job.params["chatbot"]]}) if "chatbot" in job.params else NOTHING
+    for channel in chatbot_channels(seed, job.owner, world):
         span = Span(seed, now, [channel], start, max(start, end))
         columns = [span.series(name, 86400) for name in ("conversations", "messages", "interactions")]
         for points in zip(*columns):

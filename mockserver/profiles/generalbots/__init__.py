@@ -55,6 +55,7 @@ from mockserver.profiles.generalbots.users import user_of
 from mockserver.synth.calendar import bucket_count, next_start
 from mockserver.timeutil import iso_ms, parse_instant
 from mockserver.validation.schema import shorten
+from mockserver.world import NOTHING, Declared
 
 _CODES = {
     errors.INVALID_PARAMETER: "invalid_parameter",
@@ -114,7 +115,7 @@ class GeneralBots(Profile):
             code = {"missing": "missing_token", "expired": "expired_token"}.get(problem.reason or "", "invalid_token")
         return {"error": code, "message": problem.message}
 
-    def entities(self, seed: int) -> dict[str, Any]:
+    def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
         """The instance's bots, and a few of its users: any UUID names a user, and most come once,
         so these are regulars, with at least five visits in the first five months of 2025."""
         first, last = date(2025, 1, 1).toordinal(), date(2025, 5, 31).toordinal()
