@@ -58,6 +58,7 @@ class Session(TypedDict):
     id: str
     seed: int | None
     now: str | None
+    world: dict[str, Any] | None  # the entities it declares, per vendor
 
 
 class MockControlError(Exception):
@@ -97,9 +98,18 @@ class MockControl:
         """Headers that put a vendor request in this client's session."""
         return {"X-Mock-Session": self.session} if self.session else {}
 
-    def configure_session(self, seed: int | None = None, now: str | None = None) -> Session:
-        """Give this session its own seed and/or clock (``now`` as RFC 3339, e.g. 2025-06-01T12:00:00Z)."""
-        return self._call("PUT", f"/sessions/{quote(self._session(), safe='')}", body={"seed": seed, "now": now})
+    def configure_session(self, seed: int | None = None, now: str | None = None, world: dict[str, Any] | None = None) -> Session:
+        """Give this session its own seed, clock (``now`` as RFC 3339, e.g. 2025-06-01T12:00:00Z)
+        and declared world (per vendor, as in the config file's ``world``); what is not given is unset."""
+        body = {"seed": seed, "now": now, "world": world}
+        return self._call("PUT", f"/sessions/{quote(self._session(), safe='')}", body=body)
+
+    def declare_world(self, world: dict[str, Any]) -> Session:
+        """Declare this session's own entities per vendor (``{"chatcaptain": {"chatbots": [...]}}``),
+        keeping its seed and clock: parallel tests may each declare a different account."""
+        current = self.session_settings()
+        seed, now = (current["seed"], current["now"]) if current else (None, None)
+        return self.configure_session(seed=seed, now=now, world=world)
 
     def session_settings(self) -> Session | None:
         """This session's seed and clock, or None when it sets none."""
@@ -158,9 +168,9 @@ class MockControl:
 
     # --- the synthetic world -----------------------------------------------------------------
     def world(self, vendor: str, seed: int | None = None) -> dict[str, Any]:
-        """A vendor's fixed entities (General Bots' bots, ChatBot.com's stories, ...) for the
-        server's seed, or ``seed``."""
-        return self._call("GET", f"/world/{quote(vendor, safe='')}", query={"seed": seed})["entities"]
+        """A vendor's entities (General Bots' bots, ChatBot.com's stories, the declared ones, ...)
+        as this client's session sees them (the server's when it has none), or for ``seed``."""
+        return self._call("GET", f"/world/{quote(vendor, safe='')}", query={"seed": seed, "session": self.session})["entities"]
 
     # --- faults --------------------------------------------------------------------------------
     def add_fault(

@@ -56,6 +56,7 @@ NOTHING = Declared({}, "")
 # Pieces of the profiles' world schemas: an id as clients write one, and a creation time.
 ID = {"type": "string", "minLength": 1, "maxLength": 200, "description": "an id of 1 to 200 characters"}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200, "description": "a name of 1 to 200 characters"}
+DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-", "description": "a date like 2024-01-31"}
 CREATED = {
     "type": "string",
     "anyOf": [{"format": "date", "pattern": "^[0-9]{4}-"}, {"format": "date-time", "pattern": "^[0-9]{4}-"}],

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from tests.conftest import HOST, NOW
+from tests.conftest import HOST, NOW, LiveServer
 
 CC = {"x-chatcaptain-key": "key"}
 RANGE = "from=2025-05-01T00:00:00Z&to=2025-05-07T23:59:59Z&interval=86400"
@@ -175,3 +177,111 @@ def test_the_export_file_holds_the_declared_channels() -> None:
         assert status["status"] == "completed", status
         rows = client.get(status["downloadUrl"]).text.splitlines()[1:]
         assert {row.split(",")[1] for row in rows} == {"ch_1", "ch_web"}
+
+
+BEARER = {"Authorization": "Bearer key", "x-workspace-id": "wkspace_1"}
+HELPDESK, SALES = "0b6f6f0e-1111-4a8e-9c1e-2f2f2f2f2f2f", "5d1c2b3a-2222-4b8e-8c1e-3f3f3f3f3f3f"
+# The README's worked example, as a user copies it into a config file.
+README_WORLD = next(
+    block
+    for block in re.findall(r"```yaml\n(.*?)```", (Path(__file__).parent.parent / "README.md").read_text(), re.S)
+    if block.startswith("world:")
+)
+
+
+def test_the_readmes_world_is_what_every_vendor_answers_from(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(README_WORLD)
+    server = LiveServer("--config", str(config), "--now", "2025-06-01T12:00:00Z")
+    try:
+        with httpx.Client(base_url=server.url) as http:
+            listed = http.get("/chatcaptain/v1/chatbots/cb_1/statistics/channels", headers=CC).json()["data"]
+            assert [c["id"] for c in listed] == ["ch_1", "ch_web"]
+            report = http.get(
+                f"/chatcaptain/v1/chatbots/cb_1/statistics/reports/channel?channelId=ch_1&{RANGE}&components=1", headers=CC
+            )
+            assert report.status_code == 200
+            grouped = http.get("/chatbotcom/reports/conversations?group=storyId&period=last7days", headers=BEARER).json()["data"]
+            assert {p["storyId"] for p in grouped} == {"65a1f0c2e4b0a1b2c3d4e5f6"} and sum(p["value"] for p in grouped)
+            stories = http.get("/__mock/world/chatbotcom").json()["entities"]["stories"]
+            assert stories == [{"id": "65a1f0c2e4b0a1b2c3d4e5f6", "name": "Onboarding"}]
+            bots = http.get("/__mock/world/generalbots").json()["entities"]["bots"]
+            assert [(b["id"], b["name"]) for b in bots] == [(HELPDESK, "Helpdesk")]
+            usage = http.get(f"/generalbots/api/v1/analytics/usage?days=30&bot_id={HELPDESK}", headers=BEARER).json()
+            assert usage["total_conversations"] > 0
+            records = http.get(
+                "/botpress/v1/admin/bots/bot_1/analytics?startDate=2023-12-25&endDate=2024-01-03", headers=BEARER
+            ).json()["records"]
+            assert records[0]["startDateTimeUtc"] == "2024-01-01T00:00:00.000Z" and records[0]["returningUsers"] == 0
+            assert http.get("/__mock/world/botpress").json()["entities"]["bots"][0]["created"] == "2024-01-01"
+    finally:
+        server.stop()
+
+
+def usage(client: TestClient, bot_id: str | None = None) -> dict[str, Any]:
+    query = "start_date=2025-03-01&end_date=2025-03-31" + (f"&bot_id={bot_id}" if bot_id else "")
+    response = client.get(f"/generalbots/api/v1/analytics/usage?{query}", headers=BEARER)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_general_bots_declared_bots_are_the_instance_and_each_keeps_its_numbers() -> None:
+    one = {"generalbots": {"bots": [{"id": HELPDESK, "name": "Helpdesk"}]}}
+    two = {"generalbots": {"bots": [{"id": HELPDESK, "name": "Helpdesk"}, {"id": SALES, "created": "2025-03-10"}]}}
+    with client_with(one) as first, client_with(two) as second:
+        alone = usage(first, HELPDESK)
+        assert alone["total_conversations"] > 0 and usage(first) == alone
+        assert usage(second, HELPDESK) == alone
+        both = usage(second)
+        sales = usage(second, SALES)
+        assert both["total_conversations"] == alone["total_conversations"] + sales["total_conversations"]
+        daily = second.get(
+            f"/generalbots/api/v1/analytics/usage/daily?start_date=2025-03-01&end_date=2025-03-31&bot_id={SALES}", headers=BEARER
+        ).json()
+        assert all(day["conversations"] == 0 for day in daily["data"][:9]) and daily["data"][9]["conversations"] > 0
+
+
+def test_chatbotcom_declared_stories_are_the_licenses_stories() -> None:
+    story, other = "65a1f0c2e4b0a1b2c3d4e5f6", "65A1F0C2E4B0A1B2C3D4E5F7"
+    world = {"chatbotcom": {"stories": [{"id": story, "name": "Onboarding"}, {"id": other}]}}
+    with client_with(world) as client:
+        data = client.get("/chatbotcom/reports/conversations?group=storyId&period=last7days", headers=BEARER).json()["data"]
+        assert {p["storyId"] for p in data} == {story, other.lower()}
+        total = client.get("/chatbotcom/reports/conversations?period=last7days", headers=BEARER).json()["data"]
+        assert sum(p["value"] for p in data) == sum(p["value"] for p in total)
+        names = [s["name"] for s in client.get("/__mock/world/chatbotcom").json()["entities"]["stories"]]
+        assert names[0] == "Onboarding" and names[1]  # a name of its own when none is declared
+
+
+def test_botpress_declared_traits_shape_the_bot() -> None:
+    world = {"botpress": {"bots": [{"id": "bot_1", "createdAt": "2025-05-05T10:00:00Z", "audience": "business", "utcOffset": 1}]}}
+    with client_with(world) as client:
+        records = client.get(
+            "/botpress/v1/admin/bots/bot_1/analytics?startDate=2025-05-01&endDate=2025-05-31", headers=BEARER
+        ).json()["records"]
+        assert records[0]["startDateTimeUtc"].startswith("2025-05-05")
+        # A business bot: its weekends (May 10-11, 17-18, ...) are far quieter than its weekdays.
+        by_day = {r["startDateTimeUtc"][:10]: r["sessions"] for r in records}
+        weekend = sum(by_day[d] for d in ("2025-05-17", "2025-05-18", "2025-05-24", "2025-05-25"))
+        weekdays = sum(by_day[d] for d in ("2025-05-20", "2025-05-21", "2025-05-27", "2025-05-28"))
+        assert weekend * 2 < weekdays
+        other = client.get("/botpress/v1/admin/bots/bot_2/analytics?startDate=2025-05-01&endDate=2025-05-02", headers=BEARER)
+        assert other.status_code == 200  # any other id is still a bot
+
+
+def test_the_configuration_docs_examples_are_valid(tmp_path: Path) -> None:
+    from mockserver.profiles import world_schemas
+    from mockserver.world import check_world
+
+    text = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    whole, *sections = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    config = tmp_path / "mock.yaml"
+    config.write_text(whole)
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver", "validate", "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(sections) == 4
+    for section in sections:
+        world = check_world(yaml.safe_load(section), world_schemas())
+        assert all(declared.section for declared in world.values())

@@ -50,6 +50,29 @@ def test_sessions_keep_tests_apart(tmp_path: Path) -> None:
     assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
 
 
+WORLD_TESTS = """
+import httpx, pytest
+
+@pytest.mark.parametrize("channel", ["ch_shop", "ch_support"])
+def test_each_test_declares_its_account(mockserver, mock_control, channel):
+    before = mock_control.session_settings()
+    mock_control.declare_world({"chatcaptain": {"chatbots": [{"id": "cb_1", "channels": [{"id": channel, "type": "web"}]}]}})
+    after = mock_control.session_settings()
+    assert (after["seed"], after["now"]) == (before["seed"], before["now"])  # kept: only the world changed
+    url = mockserver.base_url("chatcaptain") + "/v1/chatbots/cb_1/statistics/channels"
+    listed = httpx.get(url, headers={"x-chatcaptain-key": "k", **mock_control.session_headers()}).json()["data"]
+    assert [c["id"] for c in listed] == [channel]
+    assert mock_control.world("chatcaptain")["declared"][0]["channels"][0]["id"] == channel
+"""
+
+
+def test_a_test_declares_its_own_world(tmp_path: Path) -> None:
+    test = tmp_path / "test_world.py"
+    test.write_text(WORLD_TESTS)
+    result = run_pytest("--mockserver-now", "2025-06-01T12:00:00Z", str(test))
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
+
+
 PARALLEL_TESTS = """
 import httpx, pytest
 

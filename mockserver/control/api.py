@@ -187,10 +187,9 @@ class ControlPlane:
             return _json(404, {"error": "not_found", "message": f"No vendor {vendor!r}; vendors: {', '.join(self.vendors)}."})
         seed = params.get("seed")
         world = self._declared.get(vendor, NOTHING)
-        if params.get("session") is not None:
-            session = self.session(params["session"])
-            if session is None:
-                return _json(404, {"error": "not_found", "message": f"No session {params['session']!r}."})
+        # A session that sets nothing (or does not exist) sees the server's world, as its requests do.
+        session = self.session(params["session"]) if params.get("session") is not None else None
+        if session is not None:
             seed = session.seed if seed is None else seed
             world = session.world.get(vendor, world)
         seed = self.state.seed if seed is None else seed

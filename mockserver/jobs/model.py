@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.generation.rng import derive
@@ -33,6 +33,8 @@ class Job:
     seed: int = 0
     now: str = ""  # RFC 3339
     session: str | None = None  # the session that created it: it lists and resets its own jobs
+    # The vendor's declared entities as the creating request saw them (world.py): the file holds them too.
+    world: dict[str, Any] = field(default_factory=dict)
 
     def state(self, wall: float) -> tuple[str, int]:
         """("queued" | "processing" | "completed" | "failed", progress 0..100) at ``wall``."""
@@ -64,6 +66,7 @@ class Job:
             "seed": self.seed,
             "now": self.now,
             "session": self.session,
+            "world": self.world,
         }
 
     @staticmethod

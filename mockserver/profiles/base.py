@@ -133,7 +133,20 @@ class Call:
         duration, outcome = job_preferences(self.prefer, self.server.job_duration)
         self.stateful = True
         return self.server.state.new_job(
-            Job("", self.vendor, kind, owner, params, self.wall, duration, outcome, self.seed, iso_ms(self.now), self.session)
+            Job(
+                "",
+                self.vendor,
+                kind,
+                owner,
+                params,
+                self.wall,
+                duration,
+                outcome,
+                self.seed,
+                iso_ms(self.now),
+                self.session,
+                dict(self.world.section),
+            )
         )
 
     def job(self, job_id: str) -> Job | None:

@@ -17,7 +17,7 @@ from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.profiles.botpress import records as records_model
-from mockserver.profiles.botpress.bots import bot
+from mockserver.profiles.botpress.bots import WORLD_SCHEMA, bot_in
 from mockserver.profiles.botpress.days import FIGURES, days
 from mockserver.profiles.botpress.events import day_events
 from mockserver.profiles.botpress.records import some_calls, whole_days
@@ -25,6 +25,7 @@ from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
 from mockserver.synth.timeline import DAY_MS, Span, day_of, day_start_ms, from_ms, to_ms
 from mockserver.timeutil import MIN_INSTANT, ONE_MS, day_span_ms, iso_ms
+from mockserver.world import NOTHING, Declared
 
 _ERROR_TYPES = {
     errors.INVALID_BODY: "InvalidPayload",
@@ -51,6 +52,22 @@ class Botpress(Profile):
     title = "Botpress Cloud (Admin API)"
     spec_file = "botpress.yaml"
     overlay_file = "botpress.overlay.yaml"
+    world_schema = WORLD_SCHEMA
+
+    def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
+        """The declared bots with their traits; any other id is a bot too, with traits of its own."""
+        bots = []
+        for entry in world.entities("bots"):
+            traits = bot_in(seed, entry["id"], world)
+            bots.append(
+                {
+                    **entry,
+                    "created": traits.created_day.isoformat(),
+                    "audience": "business" if traits.business else "consumer",
+                    "utcOffset": traits.zone,
+                }
+            )
+        return {"bots": bots, "note": "Any bot id is a bot: its traits follow from the seed and the id unless declared."}
 
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.kind == errors.INVALID_PARAMETER:
@@ -111,7 +128,7 @@ class Botpress(Profile):
 
     @handles("getBotAnalytics")
     def bot_analytics(self, call: Call) -> dict[str, Any]:
-        the_bot = bot(call.seed, call.params["id"])
+        the_bot = bot_in(call.seed, call.params["id"], call.world)
         start = max(call.instant("startDate"), day_start(the_bot.created_day))
         end = _end(call)
         if start > end:

@@ -18,6 +18,8 @@ import numpy as np
 from mockserver.generation.rng import derive, keyed_random
 from mockserver.synth.activity import LIFETIME_START
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, CONSUMER_HOURS, CONSUMER_WEEK
+from mockserver.timeutil import parse_instant
+from mockserver.world import CREATED, ID, NAME, Declared, entity_list
 
 # A bot's audience returns over its first month (it grows into its volume over RAMP_DAYS).
 RETURN_DAYS = 30
@@ -47,14 +49,59 @@ class Bot:
         return date.fromordinal(self.created)
 
 
+WORLD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "bots": entity_list(
+            {
+                "required": ["id"],
+                "properties": {
+                    "id": ID,
+                    "name": NAME,
+                    "createdAt": CREATED,
+                    "audience": {"enum": ["business", "consumer"]},
+                    "utcOffset": {
+                        "type": "integer",
+                        "minimum": -12,
+                        "maximum": 14,
+                        "description": "whole hours east of UTC, -12 to 14",
+                    },
+                },
+            }
+        )
+    },
+}
+
+
+def bot_in(seed: int, bot_id: str, world: Declared) -> Bot:
+    """Bot ``bot_id`` (any id is a bot), with what the world declares of it."""
+    entry = world.find("bots", bot_id)
+    if entry is None:
+        return bot(seed, bot_id)
+    created = entry.get("createdAt")
+    return bot(
+        seed,
+        bot_id,
+        parse_instant(created).date().toordinal() if created else None,
+        entry["audience"] == "business" if "audience" in entry else None,
+        entry.get("utcOffset"),
+    )
+
+
 @lru_cache(maxsize=4096)
-def bot(seed: int, bot_id: str) -> Bot:
+def bot(seed: int, bot_id: str, created: int | None = None, business: bool | None = None, zone: int | None = None) -> Bot:
+    """The bot's traits from (seed, id); ``created`` (an ordinal), ``business`` and ``zone``
+    (hours east of UTC) replace the drawn ones when a declared world gives them."""
     rng = keyed_random(seed, "botpress", bot_id, "traits")
     base = math.exp(rng.uniform(math.log(15), math.log(900)))
     trend = rng.uniform(-0.1, 0.6)
-    created = (LIFETIME_START + timedelta(days=rng.randint(0, 729))).toordinal()
-    business = rng.random() < BUSINESS_SHARE
-    zone = rng.choice(ZONES)
+    drawn = (LIFETIME_START + timedelta(days=rng.randint(0, 729))).toordinal()
+    created = drawn if created is None else created
+    drawn_business = rng.random() < BUSINESS_SHARE
+    business = drawn_business if business is None else business
+    drawn_zone = rng.choice(ZONES)
+    zone = drawn_zone if zone is None else zone
     returning = rng.uniform(0.3, 0.6)
     day_weights, hour_cdf = _week(business, zone)
     return Bot(

@@ -22,7 +22,7 @@ from mockserver.errors import Problem
 from mockserver.profiles.base import Call, Profile, Reply, handles
 from mockserver.profiles.chatbotcom.heatmap import heatmap_report
 from mockserver.profiles.chatbotcom.interactions import interactions_report
-from mockserver.profiles.chatbotcom.licenses import SOURCES, license_for
+from mockserver.profiles.chatbotcom.licenses import SOURCES, WORLD_SCHEMA, license_of
 from mockserver.profiles.chatbotcom.series import count_report, series_body, series_request, sum_series
 from mockserver.timeutil import iso_ms
 from mockserver.world import NOTHING, Declared
@@ -34,6 +34,7 @@ class ChatBotCom(Profile):
     name = "chatbotcom"
     title = "ChatBot.com Reports API"
     spec_file = "chatbotcom.yaml"
+    world_schema = WORLD_SCHEMA
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         # summary is computed from data (docs/data-model.md): total, min and max exactly.
@@ -53,7 +54,7 @@ class ChatBotCom(Profile):
         return {"timestamp": iso_ms(now), "status": {"code": problem.status, "type": "error", "message": problem.message}}
 
     def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
-        lic = license_for(seed)
+        lic = license_of(seed, world)
         return {
             "license": {"created": lic.activity.created.isoformat()},
             "stories": [{"id": story.id, "name": story.name} for story in lic.stories],

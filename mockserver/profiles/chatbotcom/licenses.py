@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.synth.activity import Entity
+from mockserver.world import NAME, Declared, entity_list
 
 SOURCES = ("messenger", "livechat", "livechat3", "slack", "widget", "app", "custom")
 SOURCE_WEIGHTS = (0.16, 0.2, 0.14, 0.05, 0.3, 0.1, 0.05)
@@ -91,3 +92,51 @@ def weigh_hours(hours: Hours, weights: Counts) -> list[int]:
     """Hour by hour, the kinds' counts times their weights."""
     scaled = [kind if w == 1 else [w * n for n in kind] for w, kind in zip(weights, hours) if w]
     return list(map(sum, zip(*scaled)))
+
+
+WORLD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "stories": {
+            **entity_list(
+                {
+                    "required": ["id"],
+                    "properties": {
+                        "id": {
+                            "type": "string",
+                            "pattern": "^[0-9a-fA-F]{24}$",
+                            "description": "a MongoDB ObjectId, 24 hexadecimal digits like 65a1f0c2e4b0a1b2c3d4e5f6",
+                        },
+                        "name": NAME,
+                    },
+                },
+                200,
+            ),
+            "minItems": 1,
+        }
+    },
+}
+
+
+def license_of(seed: int, world: Declared) -> License:
+    """The license: its stories are the declared ones, else 4-7 made from the seed."""
+    if not world.declares("stories"):
+        return license_for(seed)
+    return declared_license(seed, tuple((s["id"].lower(), s.get("name", "")) for s in world.entities("stories")))
+
+
+@lru_cache(maxsize=64)
+def declared_license(seed: int, stories: tuple[tuple[str, str], ...]) -> License:
+    """The seed's license with the declared stories, in their order. A story's traits follow from
+    the seed and its id; the license's conversations are divided among the stories it has."""
+    base = license_for(seed)
+    made = []
+    for story_id, name in stories:
+        rng = keyed_random(seed, "chatbotcom", "story", story_id)
+        made.append(
+            Story(
+                story_id, name or rng.choice(_STORY_NAMES), rng.uniform(0.3, 1.0), tuple(rng.uniform(0.6, 1.6) for _ in LENGTHS)
+            )
+        )
+    return License(seed, base.activity, tuple(made), base.paid_share, base.lengths)

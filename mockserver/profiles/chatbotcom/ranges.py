@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from mockserver.errors import INVALID_PARAMETER, Problem
 from mockserver.profiles.base import Call
-from mockserver.profiles.chatbotcom.licenses import License, license_for
+from mockserver.profiles.chatbotcom.licenses import License, license_of
 from mockserver.timeutil import UTC, parse_instant
 from mockserver.validation.schema import shorten
 
@@ -22,7 +22,7 @@ _LOOSE_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\n?", re.ASCII)
 
 def request_range(call: Call) -> tuple[License, datetime, datetime]:
     """The requested range (see the spec for precedence and periods); not clipped to the history."""
-    lic = license_for(call.seed)
+    lic = license_of(call.seed, call.world)
     if "from" in call.supplied or "to" in call.supplied:
         start = _instant(call, "from") if "from" in call.supplied else DEFAULT_FROM
         end = _instant(call, "to", end_of_day=True) if "to" in call.supplied else call.now

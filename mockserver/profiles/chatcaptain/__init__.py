@@ -193,10 +193,7 @@ class ChatCaptain(Profile):
     def create_export(self, call: Call) -> Any:
         start, end = timeframe(call)
         Span(call.seed, call.now, (), start, end).check_size(86400)  # the file has a row per day and channel
-        params: dict[str, Any] = {"from": call.params["from"], "to": call.params["to"]}
-        entry = call.world.find("chatbots", call.params["chatbotId"])
-        if entry is not None:  # the file is made later, from the job: it keeps the chatbot's declaration
-            params["chatbot"] = entry
+        params = {"from": call.params["from"], "to": call.params["to"]}
         job = call.create_job("export", call.params["chatbotId"], params)
         return Reply({"id": job.id, "status": "queued", "createdAt": iso_ms(call.job_time(job.created))}, 202)
 

@@ -10,7 +10,7 @@ from mockserver.jobs.model import Job
 from mockserver.profiles.chatcaptain.channels import chatbot_channels
 from mockserver.profiles.chatcaptain.spans import Span
 from mockserver.timeutil import parse_instant
-from mockserver.world import NOTHING, declared
+from mockserver.world import declared
 
 
 def export_file(job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
@@ -19,8 +19,7 @@ def export_file(job: Job, seed: int, now: datetime) -> tuple[bytes, str, str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["date", "channelId", "channelName", "channelType", "conversations", "messages", "interactions"])
-    world = declared({"chatbots": [job.params["chatbot"]]}) if "chatbot" in job.params else NOTHING
-    for channel in chatbot_channels(seed, job.owner, world):
+    for channel in chatbot_channels(seed, job.owner, declared(job.world)):
         span = Span(seed, now, [channel], start, max(start, end))
         columns = [span.series(name, 86400) for name in ("conversations", "messages", "interactions")]
         for points in zip(*columns):

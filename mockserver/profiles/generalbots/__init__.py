@@ -42,7 +42,8 @@ from mockserver.profiles.generalbots.bots import (
     NEW,
     RESOLVED,
     UMSG,
-    bots_for,
+    WORLD_SCHEMA,
+    instance,
 )
 from mockserver.profiles.generalbots.micros import DAY_US, ONE_US, day_label, hour_label, micros, to_datetime
 from mockserver.profiles.generalbots.realtime import live
@@ -80,6 +81,7 @@ class GeneralBots(Profile):
     name = "generalbots"
     title = "General Bots Analytics API"
     spec_file = "generalbots.yaml"
+    world_schema = WORLD_SCHEMA
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         if not isinstance(body, dict):
@@ -119,17 +121,18 @@ class GeneralBots(Profile):
         """The instance's bots, and a few of its users: any UUID names a user, and most come once,
         so these are regulars, with at least five visits in the first five months of 2025."""
         first, last = date(2025, 1, 1).toordinal(), date(2025, 5, 31).toordinal()
+        bots = instance(seed, world)
         examples = []
         for i in range(400):
             user_id = str(
                 uuid.UUID(int=derive(seed, "generalbots", "example-user", i) << 64 | derive(seed, "user-low", i), version=4)
             )
-            user = user_of(seed, user_id, last)
+            user = user_of(seed, user_id, last, bots)
             if user.first is not None and sum(first <= day <= last for day, _ in user.visits) >= 5:
                 examples.append({"id": user_id, "bot_id": user.bot.id, "first_seen": date.fromordinal(user.first[0]).isoformat()})
                 if len(examples) == 5:
                     break
-        return {"bots": [b.describe() for b in bots_for(seed)], "users": examples}
+        return {"bots": [b.describe() for b in bots], "users": examples}
 
     def authorize(self, operation: Operation, headers: Mapping[str, str]) -> None:
         """Expiry from the bearer JWT's ``exp`` (real clock), roles from its ``roles`` claim; see the spec."""

@@ -19,6 +19,7 @@ from mockserver.generation.rng import CounterStream, derive, keyed_random
 from mockserver.profiles.generalbots.micros import DAY_US, day_us
 from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, utc_day
+from mockserver.world import DATE, NAME, Declared, entity_list
 
 # The instance's bots are IT and HR helpdesks of one organisation (botserver's home, UTC-3): a
 # business week and office hours, in UTC.
@@ -69,11 +70,11 @@ SHAPES = 5  # duration shapes per bot (a day picks one: a little day-to-day vari
 class Bot:
     """One bot of the instance: traits drawn once from (seed, bot id)."""
 
-    def __init__(self, seed: int, index: int, name: str) -> None:
-        self.seed, self.index, self.name = seed, index, name
-        self.id = str(uuid.UUID(int=derive(seed, "generalbots", "bot", index) << 64 | derive(seed, "bot-low", index), version=4))
+    def __init__(self, seed: int, bot_id: str, name: str, created: int | None = None) -> None:
+        self.seed, self.id, self.name = seed, bot_id, name
         rng = keyed_random(seed, "generalbots", self.id, "traits")
-        self.created = LIFETIME_START.toordinal() + rng.randint(0, 729)
+        drawn = LIFETIME_START.toordinal() + rng.randint(0, 729)
+        self.created = drawn if created is None else created
         self.retired = self.created + LIFE_DAYS
         self.base = math.exp(rng.uniform(math.log(15), math.log(900)))  # conversations on a weekday, grown up
         self.growth = math.log1p(rng.uniform(-0.1, 0.6)) / 365.25  # log of the yearly trend, per day
@@ -137,7 +138,50 @@ def split(total: int, shares: tuple[float, ...]) -> list[int]:
 def bots_for(seed: int) -> tuple[Bot, ...]:
     count = keyed_random(seed, "generalbots", "instance").randint(2, 4)
     names = keyed_random(seed, "generalbots", "names").sample(BOT_NAMES, count)
-    return tuple(Bot(seed, i, names[i]) for i in range(count))
+    return tuple(Bot(seed, _bot_id(seed, i), names[i]) for i in range(count))
+
+
+def _bot_id(seed: int, index: int) -> str:
+    return str(uuid.UUID(int=derive(seed, "generalbots", "bot", index) << 64 | derive(seed, "bot-low", index), version=4))
+
+
+WORLD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "bots": entity_list(
+            {
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "format": "uuid", "description": "a UUID like 0b6f6f0e-1111-4a8e-9c1e-2f2f2f2f2f2f"},
+                    "name": NAME,
+                    "created": DATE,
+                },
+            },
+            100,
+        )
+    },
+}
+
+
+def instance(seed: int, world: Declared) -> tuple[Bot, ...]:
+    """The instance's bots: the declared ones, else 2-4 made from the seed."""
+    if not world.declares("bots"):
+        return bots_for(seed)
+    return declared_bots(seed, tuple(tuple(sorted(b.items())) for b in world.entities("bots")))
+
+
+@lru_cache(maxsize=64)
+def declared_bots(seed: int, declarations: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[Bot, ...]:
+    """Bots as declared, in their order; what a declaration leaves out follows from the seed and the
+    bot's id, so adding a bot changes no other bot's figures."""
+    bots = []
+    for declaration in map(dict, declarations):
+        bot_id = str(uuid.UUID(declaration["id"]))
+        name = declaration.get("name") or keyed_random(seed, "generalbots", bot_id, "name").choice(BOT_NAMES)
+        created = date.fromisoformat(declaration["created"]).toordinal() if "created" in declaration else None
+        bots.append(Bot(seed, bot_id, name, created))
+    return tuple(bots)
 
 
 class History:

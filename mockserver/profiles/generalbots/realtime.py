@@ -16,7 +16,7 @@ from mockserver.profiles.generalbots.sums import bot_sums
 def live(call: Call) -> list[dict[str, Any]]:
     """Each bot's figures at now: open sessions (started in the last 15 minutes), the trailing
     5 minutes' conversations and messages, users, channels and reply time."""
-    scope = Scope(call.seed, call.now, call.now, call.now, call.params.get("bot_id"))
+    scope = Scope(call.seed, call.now, call.now, call.now, call.params.get("bot_id"), world=call.world)
     now = scope.now_us
     minute = now // MINUTE_US
     found = []

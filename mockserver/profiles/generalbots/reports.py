@@ -13,6 +13,7 @@ from mockserver.profiles.generalbots.bots import FIGURES
 from mockserver.profiles.generalbots.micros import DAY_US, day_label
 from mockserver.profiles.generalbots.scope import Scope, end_of
 from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.world import declared
 
 # Largest report file: days (a PDF page holds about 37).
 MAX_REPORT_DAYS = 5000
@@ -67,7 +68,7 @@ class Table(NamedTuple):
 def report_table(job: Job, seed: int, now: datetime) -> Table:
     """Header, rows (one per UTC day of the report's range) and totals for a report's type."""
     start, end = report_range(job.params)
-    scope = Scope(seed, now, start, end)
+    scope = Scope(seed, now, start, end, world=declared(job.world))
     columns = REPORT_COLUMNS[job.params["type"]]
     moments, values = scope.series("day", tuple(range(len(FIGURES))))
     named = dict(zip(FIGURES, values))

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from mockserver.profiles.base import Call
-from mockserver.profiles.generalbots.bots import ACTIVE, HISTOGRAM, STARTED, ZERO, Bot, bots_for
+from mockserver.profiles.generalbots.bots import ACTIVE, HISTOGRAM, STARTED, ZERO, Bot, instance
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, ONE_US, OPEN_US, micros, to_datetime
 from mockserver.profiles.generalbots.sums import add_to, bot_distinct, bot_histograms, bot_sums, fill_series, users_before
 from mockserver.profiles.generalbots.users import user_of
@@ -15,6 +15,7 @@ from mockserver.synth.calendar import bucket_start, buckets
 from mockserver.synth.series import MAX_POINTS as SERIES_LIMIT
 from mockserver.synth.series import check_size
 from mockserver.timeutil import MAX_INSTANT, UTC, iso_ms, parse_instant, shift
+from mockserver.world import NOTHING, Declared
 
 # How long a conversation stays open: a range that ended longer ago than this has final figures.
 OPEN = timedelta(microseconds=OPEN_US)
@@ -30,16 +31,23 @@ class Scope:
     """
 
     def __init__(
-        self, seed: int, now: datetime, start: datetime, end: datetime, bot_id: str | None = None, user_id: str | None = None
+        self,
+        seed: int,
+        now: datetime,
+        start: datetime,
+        end: datetime,
+        bot_id: str | None = None,
+        user_id: str | None = None,
+        world: Declared = NOTHING,
     ) -> None:
         self.seed, self.now, self.start, self.end = seed, now.astimezone(UTC), start, end
         self.now_us = micros(self.now)
         self.cut = self.now_us - OPEN_US
         self.start_us, self.end_us = micros(start), micros(end)
-        self.instance = bots_for(seed)
+        self.instance = instance(seed, world)
         wanted = _canonical(bot_id)
         self.bots = [b for b in self.instance if wanted is None or b.id == wanted]
-        self.user = user_of(seed, _canonical(user_id), self.now_us // DAY_US + 1) if user_id else None
+        self.user = user_of(seed, str(_canonical(user_id)), self.now_us // DAY_US + 1, self.instance) if user_id else None
         if self.user is not None:
             self.bots = [b for b in self.bots if b is self.user.bot]
 
@@ -50,7 +58,7 @@ class Scope:
         history stops reaching its start: the answer cache reuses it under the real clock."""
         start, end = window or resolve_range(call)
         clock = call.history_clock(start, end, OPEN) if settled else call.now
-        return cls(call.seed, clock, start, end, call.params.get("bot_id"), call.params.get("user_id"))
+        return cls(call.seed, clock, start, end, call.params.get("bot_id"), call.params.get("user_id"), call.world)
 
     def span(self, bot: Bot, lo: int | None = None, hi: int | None = None, clip: bool = True) -> tuple[int, int]:
         """What counts of [lo, hi) (default: the range) for ``bot``: inside the range (unless not

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver.generation.rng import keyed_random
-from mockserver.profiles.generalbots.bots import ACTIVE, CONV, NEW, Bot, bots_for
+from mockserver.profiles.generalbots.bots import ACTIVE, CONV, NEW, Bot
 from mockserver.profiles.generalbots.intraday import at, day_histograms_at, hour_bounds
 from mockserver.profiles.generalbots.micros import DAY_US, HOUR_US, day_us
 
@@ -28,9 +28,8 @@ class User:
     and on the user's first day, as new.
     """
 
-    def __init__(self, seed: int, user_id: str, horizon: int) -> None:
+    def __init__(self, seed: int, user_id: str, horizon: int, bots: tuple[Bot, ...]) -> None:
         self.id = user_id
-        bots = bots_for(seed)
         rng = keyed_random(seed, "generalbots", "user", user_id)
         pick, self.bot = rng.random() * sum(b.base for b in bots), bots[-1]
         for bot in bots:
@@ -117,8 +116,9 @@ def _nth_untaken(lo: int, hi: int, taken: int, places: int, count: int) -> int:
 
 
 @lru_cache(maxsize=4096)
-def user_of(seed: int, user_id: str, horizon: int) -> User:
-    return User(seed, user_id, horizon)
+def user_of(seed: int, user_id: str, horizon: int, bots: tuple[Bot, ...]) -> User:
+    """User ``user_id`` of the instance made of ``bots`` (``bots.instance``)."""
+    return User(seed, user_id, horizon, bots)
 
 
 @lru_cache(maxsize=16384)
