@@ -73,7 +73,9 @@ class VendorService:
         self.router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
         self._validators = {
-            op.operation_id: RequestValidator(op, spec, compiler, settings.tokens, settings.max_body_bytes)
+            op.operation_id: RequestValidator(
+                op, spec, compiler, settings.tokens, settings.max_body_bytes, profile.array_spellings
+            )
             for op in spec.operations
         }
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)

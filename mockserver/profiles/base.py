@@ -23,6 +23,7 @@ from mockserver.prefer import job_preferences
 from mockserver.state import State
 from mockserver.synth.activity import Entity
 from mockserver.timeutil import iso_ms, parse_instant, shift
+from mockserver.validation.request import REPEAT
 from mockserver.validation.schema import shorten
 from mockserver.world import NOTHING, Declared
 
@@ -196,6 +197,9 @@ class Profile:
     spec_file: str = ""
     overlay_file: str | None = None
     locale: str = "en_US"
+    # The spellings of an array query parameter the vendor's stack reads (validation/request.py:
+    # REPEAT, BRACKETS, COMMA); a declared parameter written any other way is a 400 naming it.
+    array_spellings: ClassVar[frozenset[str]] = frozenset({REPEAT})
     # The JSON Schema of this vendor's section of a declared world (world.py); None: it takes none.
     world_schema: ClassVar[dict[str, Any] | None] = None
 

@@ -7,6 +7,7 @@ at start-up); ``validate`` only reads the request and runs compiled validators.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,12 @@ from mockserver.validation.fast import compile_check
 from mockserver.validation.params import ParameterPlan
 from mockserver.validation.schema import SchemaCompiler, expectation, shorten
 from mockserver.validation.security import SecurityCheck
+
+# How a client may spell an array query parameter, and which spellings a vendor's stack reads
+# (``Profile.array_spellings``): REPEAT ``a=1&a=2`` (OpenAPI's form, explode), BRACKETS ``a[]=1&a[]=2``
+# or ``a[0]=1`` (PHP, Rails and Node's qs), COMMA ``a=1,2`` split as well.
+REPEAT, BRACKETS, COMMA = "repeat", "brackets", "comma"
+_BRACKETED = re.compile(r"([^\[\]]+)\[([0-9]{0,4})\]")
 
 
 @dataclass
@@ -47,8 +54,10 @@ class RequestValidator:
         compiler: SchemaCompiler,
         tokens: frozenset[str],
         max_body_bytes: int,
+        spellings: frozenset[str] = frozenset({REPEAT}),
     ) -> None:
         self.operation = operation
+        self._spellings = spellings
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
         self.security = SecurityCheck(operation.security, spec.security_schemes, tokens)
         self._params = [
@@ -60,6 +69,8 @@ class RequestValidator:
         self._body_media = {mt.lower(): compiler.compile(schema) for mt, schema in (body.content.items() if body else ())}
         self._body_schemas = dict(body.content) if body else {}
         self._max_body = max_body_bytes
+        # Query parameters by name, for keys a client writes with brackets (source[]=a, source[0]=a).
+        self._query_plans = {plan.parameter.name: plan for plan, _ in self._params if plan.parameter.location == "query"}
 
     def validate(
         self,
@@ -71,6 +82,8 @@ class RequestValidator:
         body: bytes,
     ) -> ValidRequest:
         result = ValidRequest()
+        if any("[" in key for key in query):
+            query = self._unbracketed(query)
         for plan, is_valid in self._params:
             param = plan.parameter
             raw = _raw_values(param, path_params, query, headers, cookies)
@@ -93,13 +106,18 @@ class RequestValidator:
                     param.location,
                     param.name,
                 )
+            if COMMA in self._spellings and plan.repeatable and param.location == "query":
+                raw = [item for value in raw for item in value.split(",")]
             value = plan.coerce(raw)
             if not is_valid(value):
                 received = raw[0] if len(raw) == 1 else ",".join(raw)
+                hint = ""
+                if plan.repeatable and any("," in value for value in raw):  # a comma list the vendor does not split
+                    hint = f" Send each value as its own parameter: {param.name}=a&{param.name}=b."
                 raise Problem(
                     INVALID_PARAMETER,
                     f"Invalid {param.location} parameter '{param.name}': expected "
-                    f"{expectation(param.schema, self._resolve)}, got {shorten(received)}.",
+                    f"{expectation(param.schema, self._resolve)}, got {shorten(received)}.{hint}",
                     param.location,
                     param.name,
                 )
@@ -107,6 +125,39 @@ class RequestValidator:
             result.supplied.add(param.name)
         result.body = self._validate_body(content_type, body)
         return result
+
+    def _unbracketed(self, query: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """The query with ``name[]=a`` and ``name[0]=a`` read as ``name=a`` for a declared array
+        parameter, where the vendor's stack reads them so (BRACKETS); otherwise such a key for a
+        declared parameter is refused with a 400 naming it, never silently dropped. Keys for
+        parameters the operation does not declare stay as they are (ignored, as the vendor does)."""
+        plain: dict[str, list[str]] = {}
+        indexed: dict[str, list[tuple[int, list[str]]]] = {}
+        for key, values in query.items():
+            found = _BRACKETED.fullmatch(key)
+            plan = self._query_plans.get(found.group(1)) if found else None
+            if found is None or plan is None:
+                plain.setdefault(key, []).extend(values)
+                continue
+            name = plan.parameter.name
+            if not (BRACKETS in self._spellings and plan.repeatable):
+                how = (
+                    f"repeat {name}=<value> for each value"
+                    if plan.repeatable
+                    else f"send {name}=<value> once" + (", values separated by commas" if "array" in plan.types else "")
+                )
+                raise Problem(
+                    INVALID_PARAMETER,
+                    f"Invalid query parameter '{shorten(key)[1:-1]}': this API does not read '{name}' with brackets; {how}.",
+                    "query",
+                    name,
+                )
+            indexed.setdefault(name, []).append((int(found.group(2)) if found.group(2) else -1, values))
+        for name, parts in indexed.items():
+            # name[0], name[1], ... in index order, then name[] in the order sent; after name=... itself.
+            ordered = sorted((p for p in parts if p[0] >= 0), key=lambda p: p[0]) + [p for p in parts if p[0] < 0]
+            plain[name] = plain.get(name, []) + [v for _, values in ordered for v in values]
+        return plain
 
     def _validate_body(self, content_type: str | None, body: bytes) -> Any:
         if len(body) > self._max_body:

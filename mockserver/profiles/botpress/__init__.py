@@ -25,6 +25,7 @@ from mockserver.synth.calendar import day_start
 from mockserver.synth.series import check_size
 from mockserver.synth.timeline import DAY_MS, Span, day_of, day_start_ms, from_ms, to_ms
 from mockserver.timeutil import MIN_INSTANT, ONE_MS, day_span_ms, iso_ms
+from mockserver.validation.request import BRACKETS, REPEAT
 from mockserver.world import NOTHING, Declared
 
 _ERROR_TYPES = {
@@ -53,6 +54,8 @@ class Botpress(Profile):
     spec_file = "botpress.yaml"
     overlay_file = "botpress.overlay.yaml"
     world_schema = WORLD_SCHEMA
+    # A Node.js (Express) API: its query parser reads a[]=1 and a[0]=1 as arrays, and repeats.
+    array_spellings = frozenset({REPEAT, BRACKETS})
 
     def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
         """The declared bots with their traits; any other id is a bot too, with traits of its own."""

@@ -25,6 +25,7 @@ from mockserver.profiles.chatbotcom.interactions import interactions_report
 from mockserver.profiles.chatbotcom.licenses import SOURCES, WORLD_SCHEMA, license_of
 from mockserver.profiles.chatbotcom.series import count_report, series_body, series_request, sum_series
 from mockserver.timeutil import iso_ms
+from mockserver.validation.request import BRACKETS, REPEAT
 from mockserver.world import NOTHING, Declared
 
 _SUMMED = ("getConversationsReport", "getPaidConversationsReport", "getConversationMessagesReport")
@@ -35,6 +36,9 @@ class ChatBotCom(Profile):
     title = "ChatBot.com Reports API"
     spec_file = "chatbotcom.yaml"
     world_schema = WORLD_SCHEMA
+    # The docs let source and storyId repeat; the Node.js API's query parser reads source[]=a too,
+    # but not source=a,b (one value, which names no source).
+    array_spellings = frozenset({REPEAT, BRACKETS})
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         # summary is computed from data (docs/data-model.md): total, min and max exactly.

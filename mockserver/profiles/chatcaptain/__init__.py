@@ -41,6 +41,7 @@ from mockserver.profiles.chatcaptain.export import export_file
 from mockserver.profiles.chatcaptain.spans import Span, report_clock, timeframe
 from mockserver.synth.timeline import to_ms
 from mockserver.timeutil import iso_ms
+from mockserver.validation.request import BRACKETS, REPEAT
 from mockserver.validation.schema import shorten
 from mockserver.world import NOTHING, Declared
 
@@ -63,6 +64,9 @@ class ChatCaptain(Profile):
     title = "ChatCaptain Statistics API"
     spec_file = "chatcaptain.yaml"
     world_schema = WORLD_SCHEMA
+    # NestJS on Express: its query parser reads a[]=1 and a[0]=1 as arrays, and repeats; lists such
+    # as components are one comma-separated string.
+    array_spellings = frozenset({REPEAT, BRACKETS})
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         # A *_INTERVAL series adds up to its *_COUNT; step executions add up to their total.

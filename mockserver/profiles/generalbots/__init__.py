@@ -55,6 +55,7 @@ from mockserver.profiles.generalbots.tokens import REPORT_ROLES, VIEWER_ROLES, c
 from mockserver.profiles.generalbots.users import user_of
 from mockserver.synth.calendar import bucket_count, next_start
 from mockserver.timeutil import iso_ms, parse_instant
+from mockserver.validation.request import REPEAT
 from mockserver.validation.schema import shorten
 from mockserver.world import NOTHING, Declared
 
@@ -82,6 +83,9 @@ class GeneralBots(Profile):
     title = "General Bots Analytics API"
     spec_file = "generalbots.yaml"
     world_schema = WORLD_SCHEMA
+    # botserver is Rust (axum's Query, serde_urlencoded): a key with brackets names no field, and
+    # no parameter of this API is a list.
+    array_spellings = frozenset({REPEAT})
 
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         if not isinstance(body, dict):
