@@ -53,7 +53,9 @@ EXAMPLES = {
       -H "x-workspace-id: $BP_WORKSPACE" --param id=$BP_BOT --report drift.md --junit drift.xml
   mockserver verify chatcaptain --upstream http://127.0.0.1:8000/chatcaptain -H "x-chatcaptain-key: k"   the mock itself: no drift""",
     "plot": """examples:
-  mockserver plot --out world.png --seed 7 --now 2025-06-01T12:00:00Z""",
+  mockserver plot --out world.html --seed 7 --now 2025-06-01T12:00:00Z
+  mockserver plot chatcaptain --config mock.yaml --out my-chatbot.html
+  mockserver plot --out world.png                                 (needs matplotlib)""",
 }
 
 
@@ -191,10 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--overlay-out", default=None, metavar="FILE.yaml", help="write an Overlay 1.0 patch proposing what the spec lacks"
     )
-    plot = command("plot", "draw a few series to PNG to judge the data by eye (needs matplotlib)")
+    plot = command("plot", "draw each vendor's main series, daily and hourly, to judge the data by eye")
+    plot.add_argument("vendor", nargs="*", help="vendors to draw (default: all)")
     plot.add_argument(
-        "--out", default=_env("PLOT_OUT", "world.png"), help="PNG file to write (env MOCKSERVER_PLOT_OUT; default world.png)"
+        "--out",
+        default=_env("PLOT_OUT", "world.html"),
+        help="file to write: a self-contained HTML page, or a PNG if it ends in .png (needs matplotlib) "
+        "(env MOCKSERVER_PLOT_OUT; default world.html)",
     )
+    plot.add_argument("--config", default=_env("CONFIG"), help="a config file whose world to draw (env MOCKSERVER_CONFIG)")
     plot.add_argument(
         "--seed", type=_checked(whole(0, 2**63 - 1)), default=_env("SEED", "0"), help="seed (env MOCKSERVER_SEED; default 0)"
     )
@@ -446,22 +453,30 @@ def _schemathesis_config(out: str | None) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print(
-            "mockserver: error: plot needs matplotlib: pip install matplotlib (in the environment mockserver runs in)",
-            file=sys.stderr,
-        )
-        return 2
-    from mockserver.plot import render
+    from mockserver.plot import VENDORS, render
 
+    out = Path(args.out)
+    if out.suffix.lower() == ".png":
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print(
+                "mockserver: error: a PNG needs matplotlib: pip install matplotlib (in the environment mockserver "
+                "runs in), or write HTML: --out world.html",
+                file=sys.stderr,
+            )
+            return 2
+    unknown = [v for v in args.vendor if v not in VENDORS]
+    if unknown:
+        print(f"mockserver: error: unknown vendor {unknown[0]!r}; plot draws: {', '.join(VENDORS)}", file=sys.stderr)
+        return 2
     try:
         now = clock(args.now, "--now") if args.now else None
+        world = _read_config(Path(args.config)).get("world") if args.config else None
     except ConfigError as exc:
         print(f"mockserver: error: {exc}", file=sys.stderr)
         return 2
-    print(render(Path(args.out), seed=args.seed, now=now))
+    print(render(out, args.vendor, seed=args.seed, now=now, world=world))
     return 0
 
 

@@ -12,9 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from starlette.testclient import TestClient
 
+from mockserver import Settings, create_app
 from mockserver.fixtures import read_fixtures
 from mockserver.resources import fixtures_dir
+from mockserver.timeutil import clock
 from tests.cases import AUTH
 from tests.conftest import LiveServer
 
@@ -175,6 +178,43 @@ def test_plot_draws_a_png(tmp_path: Path) -> None:
     result = run("plot", "--out", str(out), "--now", "2025-06-01T12:00:00Z")
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+
+
+def test_plot_draws_a_declared_world_as_one_self_contained_page(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(
+        "world:\n  chatcaptain:\n    chatbots:\n      - id: cb_1\n"
+        "        channels: [{id: ch_1, type: whatsapp, name: Shop WhatsApp}, {id: ch_web, type: web}]\n"
+    )
+    out = tmp_path / "world.html"
+    result = run("plot", "chatcaptain", "--config", str(config), "--out", str(out), "--now", "2025-06-01T12:00:00Z")
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    assert page.count("<svg") == 2 and "<script" not in page
+    assert re.findall(r'(?:src|href)="', page) == []  # nothing to fetch: it opens offline
+    assert "ChatCaptain chatbot cb_1: conversations per day, by channel" in page
+    # The legend's total is what the API answers for the channel over the same 90 days.
+    total = int(re.search(r"Shop WhatsApp \(meta-whatsapp\) \(total ([0-9,]+)\)", page).group(1).replace(",", ""))  # type: ignore[union-attr]
+    world = {
+        "chatcaptain": {
+            "chatbots": [{"id": "cb_1", "channels": [{"id": "ch_1", "type": "whatsapp"}, {"id": "ch_web", "type": "web"}]}]
+        }
+    }
+    with TestClient(create_app(Settings(now=clock("2025-06-01T12:00:00Z", "now"), world=world))) as client:
+        answer = client.get(
+            "/chatcaptain/v1/chatbots/cb_1/statistics/reports/channel",
+            params={
+                "channelId": "ch_1",
+                "from": "2025-03-03T00:00:00Z",
+                "to": "2025-05-31T23:59:59.999Z",
+                "interval": 86400,
+                "components": 1,
+            },
+            headers=AUTH["chatcaptain"],
+        )
+    assert answer.json()["components"]["CONVERSATION_COUNT_FOR_CHANNEL_ID"]["total"] == total
+    refused = run("plot", "chatcaptian", "--out", str(out))
+    assert refused.returncode == 2 and "unknown vendor 'chatcaptian'" in refused.stderr
 
 
 def test_validate_reports_each_vendor_and_the_fixtures(tmp_path: Path) -> None:
