@@ -319,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"ok  {fixtures} fixture{'' if fixtures == 1 else 's'}, {rules} fault rule{'' if rules == 1 else 's'}, "
             f"{sessions} session{'' if sessions == 1 else 's'}"
         )
+        declared = [
+            f"{vendor} {len(entities)} {kind}" for vendor, world in app.world.items() for kind, entities in world.section.items()
+        ]
+        if declared:
+            print(f"ok  world: {', '.join(declared)}")
         return 0
     if args.command == "routes":
         for name, vendor in app.vendors.items():

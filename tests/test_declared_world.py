@@ -281,6 +281,7 @@ def test_the_configuration_docs_examples_are_valid(tmp_path: Path) -> None:
         [sys.executable, "-m", "mockserver", "validate", "--config", str(config)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+    assert "ok  world: chatcaptain 1 chatbots" in done.stdout
     assert len(sections) == 4
     for section in sections:
         world = check_world(yaml.safe_load(section), world_schemas())
