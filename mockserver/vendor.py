@@ -79,7 +79,7 @@ class VendorService:
             for op in spec.operations
         }
         self._resolve = lambda ref: resolve_pointer(spec.root, ref, spec.source)
-        self.generator = ValueGenerator(self._resolve, profile.locale)
+        self.generator = ValueGenerator(self._resolve, profile.locale, compiler)
         self._served: dict[str, bytes] = {}
         self._cache = cache if cache is not None else AnswerCache()  # one for all vendors: one memory bound
         # A GET repeated byte for byte may be answered from the cache before routing and validation,

@@ -8,15 +8,17 @@ that names a request parameter echoes the request's value when the schema allows
 from __future__ import annotations
 
 import random
+import re
 import string
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import rstr
 from faker import Faker
 
-from mockserver.validation.schema import FORMAT_CHECKER
+from mockserver.validation.schema import FORMAT_CHECKER, SchemaCompiler
 
 Resolve = Callable[[str], Any]
 
@@ -26,15 +28,47 @@ ANCHOR = datetime(2025, 1, 1, tzinfo=timezone.utc)
 _LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl")
 
 
+# Nesting depth from which objects hold only their required properties and arrays their fewest
+# items, so a recursive schema (a tree) ends.
+_DEEP = 6
+# Attempts at a value that passes its schema's check before the last one is given as it is.
+ATTEMPTS = 4
+# Pairs of timestamp names whose values keep their order (the first never after the second).
+_ORDERED = (("created", "updated"), ("created", "modified"), ("started", "ended"), ("start", "end"), ("from", "to"))
+
+
 class ValueGenerator:
-    def __init__(self, resolve: Resolve, locale: str = "en_US") -> None:
+    """Values for schemas. With a ``compiler`` (the document's), each value is checked against its
+    schema: an echoed request value is used only where it is valid, and a generated one that
+    breaks a keyword the generator does not model is drawn again."""
+
+    def __init__(self, resolve: Resolve, locale: str = "en_US", compiler: SchemaCompiler | None = None) -> None:
         self._resolve = resolve
         self.faker = Faker(locale)
+        self._compiler = compiler
+        self._validators: dict[int, tuple[Any, Any]] = {}  # id(schema) -> (schema, its validator)
 
     def generate(self, schema: Any, rng: random.Random, echo: Mapping[str, Any] | None = None) -> Any:
         """A value valid for ``schema``; ``echo`` maps property names to request values to reuse."""
         self.faker.seed_instance(rng.getrandbits(64))
-        return self._value(schema, rng, echo or {}, "", 0)
+        value = self._value(schema, rng, echo or {}, "", 0)
+        for _ in range(ATTEMPTS - 1):
+            if self._valid(schema, value):
+                break
+            value = self._value(schema, rng, {}, "", 0)  # the same stream, further on: still deterministic
+        return value
+
+    def _valid(self, schema: Any, value: Any) -> bool:
+        """Whether ``value`` passes ``schema`` (always, without a compiler to check with)."""
+        if self._compiler is None or not isinstance(schema, (dict, bool)):
+            return True
+        found = self._validators.get(id(schema))
+        if found is None or found[0] is not schema:
+            if len(self._validators) >= 4096:
+                self._validators.clear()
+            found = (schema, self._compiler.compile(schema if isinstance(schema, dict) else {}))
+            self._validators[id(schema)] = found
+        return bool(found[1].is_valid(value))
 
     def _deref(self, schema: Any) -> Any:
         while isinstance(schema, dict) and "$ref" in schema:
@@ -87,11 +121,16 @@ class ValueGenerator:
 
     def _object(self, schema: dict[str, Any], rng: random.Random, echo: Mapping[str, Any], depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for prop, sub in (schema.get("properties") or {}).items():
+        properties = schema.get("properties") or {}
+        if depth >= _DEEP:  # a recursive schema ends: only what is required
+            required = set(schema.get("required") or ())
+            properties = {k: v for k, v in properties.items() if k in required}
+        for prop, sub in properties.items():
             if prop in echo and self._fits(sub, echo[prop]):
                 result[prop] = echo[prop]
             else:
-                result[prop] = self._value(sub, rng, echo, prop, depth + 1)
+                result[prop] = self._leaf(sub, rng, echo, prop, depth + 1)
+        self._keep_order(result, properties)
         extra = schema.get("additionalProperties")
         if not schema.get("properties") and isinstance(extra, dict) and depth < 6:
             # A map: a few realistic keys.
@@ -99,9 +138,34 @@ class ValueGenerator:
                 result[self.faker.word().lower() + "_" + self.faker.word().lower()] = self._value(extra, rng, echo, "", depth + 1)
         return result
 
+    def _leaf(self, schema: Any, rng: random.Random, echo: Mapping[str, Any], name: str, depth: int) -> Any:
+        """A property's value; a scalar is drawn again (without echoes) while it breaks its own
+        schema (objects and arrays are made of such values, and the whole is checked at the end)."""
+        value = self._value(schema, rng, echo, name, depth)
+        for _ in range(ATTEMPTS - 1):
+            if isinstance(value, (dict, list)) or self._valid(schema, value):
+                break
+            value = self._value(schema, rng, {}, name, depth)
+        return value
+
+    def _keep_order(self, result: dict[str, Any], properties: Mapping[str, Any]) -> None:
+        """Timestamps that name two ends of one thing (createdAt, updatedAt) come in order."""
+        for key in list(result):
+            for first, second in _ORDERED:
+                other = _counterpart(key, first, second)
+                if other is None or other not in result:
+                    continue
+                a, b = result[key], result[other]
+                if isinstance(a, str) and isinstance(b, str) and _is_time(a) and _is_time(b) and a > b:
+                    if self._valid(properties.get(key, {}), b) and self._valid(properties.get(other, {}), a):
+                        result[key], result[other] = b, a
+
     def _array(self, schema: dict[str, Any], rng: random.Random, echo: Mapping[str, Any], name: str, depth: int) -> list[Any]:
         low = schema.get("minItems", 1 if depth < 4 else 0)
-        high = max(schema.get("maxItems", max(low, 5 if depth < 4 else 1)), low)
+        # A few items, as many as the schema demands: maxItems bounds a list, it does not suggest its size.
+        high = max(min(schema.get("maxItems", 5), 5 if depth < 4 else 1), low)
+        if depth >= _DEEP:  # a recursive schema ends: as few items as allowed
+            high = low
         count = rng.randint(low, high) if "minItems" not in schema or low != high else low
         items = schema.get("items", {})
         if schema.get("uniqueItems"):
@@ -159,6 +223,8 @@ class ValueGenerator:
             return f"https://example.com/{self.faker.slug()}"
         if "examples" in schema and schema["examples"]:
             return str(rng.choice(schema["examples"]))
+        if isinstance(schema.get("pattern"), str):
+            return self._matching(schema, rng)
         text = self._text_for(name, rng)
         low, high = schema.get("minLength", 0), schema.get("maxLength")
         if len(text) < low:
@@ -166,6 +232,21 @@ class ValueGenerator:
         if high is not None and len(text) > high:
             text = text[:high]
         return text
+
+    def _matching(self, schema: dict[str, Any], rng: random.Random) -> str:
+        """A string the pattern matches (rstr draws from the expression), within the length bounds:
+        the shortest of a few draws, since unbounded repeats may draw long strings."""
+        pattern, low, high = schema["pattern"], schema.get("minLength", 0), schema.get("maxLength")
+        xeger = rstr.Rstr(rng)
+        found: list[str] = []
+        for _ in range(ATTEMPTS):
+            try:
+                text = xeger.xeger(pattern)
+            except Exception:  # an expression rstr cannot draw from (a look-around): the schema check says so
+                break
+            if re.search(pattern, text) and len(text) >= low and (high is None or len(text) <= high):
+                found.append(text)
+        return min(found, key=len) if found else "x" * max(low, 1)
 
     def _text_for(self, name: str, rng: random.Random) -> str:
         lowered = name.lower()
@@ -182,6 +263,8 @@ class ValueGenerator:
         return self.faker.word()
 
     def _fits(self, schema: Any, value: Any) -> bool:
+        if self._compiler is not None:
+            return self._valid(schema, value)
         schema = self._deref(schema)
         if not isinstance(schema, dict):
             return False
@@ -195,6 +278,18 @@ class ValueGenerator:
             "boolean": lambda v: isinstance(v, bool),
         }
         return kind in checks and checks[kind](value) and "pattern" not in schema
+
+
+def _counterpart(key: str, first: str, second: str) -> str | None:
+    """``updatedAt`` for ``createdAt`` (any case of the word), None when ``key`` holds no ``first``."""
+    for word, other in ((first, second), (first.capitalize(), second.capitalize())):
+        if word in key:
+            return key.replace(word, other, 1)
+    return None
+
+
+def _is_time(text: str) -> bool:
+    return len(text) >= 10 and text[4:5] == "-" and text[7:8] == "-" and text[:4].isdigit()
 
 
 def _pick_type(schema: dict[str, Any]) -> str:
