@@ -88,3 +88,15 @@ def test_generalbots_series_list_every_bucket_up_to_the_limit() -> None:
     assert body["period_start"] == body["data"][0]["timestamp"]
     refused = get("generalbots", "/api/v1/analytics/conversations/volume", 400, group_by="hour", days=3650)
     assert "limit is 50000" in refused["message"]
+
+
+@pytest.mark.parametrize("end", ["0001-01-01T00:00:00Z", "0001-01-01", "0001-01-02T00:00:00+00:00"])
+def test_botpress_ranges_that_end_at_the_calendars_start_are_empty(end: str) -> None:
+    """An exclusive end at the first midnight of the calendar has no instant before it."""
+    with TestClient(app_for(), base_url=HOST) as client:
+        response = client.get(
+            "/botpress/v1/admin/bots/bot_1/analytics",
+            params={"startDate": "2024-05-06", "endDate": end},
+            headers=AUTH["botpress"],
+        )
+    assert response.status_code == 200 and response.json() == {"records": []}

@@ -23,6 +23,7 @@ class Parameter:
     schema: dict[str, Any]
     style: str
     explode: bool
+    media: str | None = None  # a parameter declared with ``content`` (its value is that media type, say JSON)
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,17 @@ def _deref(root: dict[str, Any], node: Any, source: str) -> Any:
 def _parameter(p: dict[str, Any]) -> Parameter:
     location = p["in"]
     style = p.get("style") or ("form" if location in ("query", "cookie") else "simple")
+    # A parameter with ``content`` has exactly one media type, whose schema is the value's.
+    media, declared = next(iter((p.get("content") or {}).items()), (None, None))
+    schema = (declared or {}).get("schema") if media else p.get("schema")
     return Parameter(
         name=p["name"],
         location=location,
         required=bool(p.get("required", location == "path")),
-        schema=p.get("schema") or {},
+        schema=schema or {},
         style=style,
         explode=bool(p.get("explode", style == "form")),
+        media=media,
     )
 
 

@@ -57,10 +57,14 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], source: str
 
 
 def _merge(target: Any, update: Any, where: str) -> None:
-    """Merge per the Overlay spec: objects recursively, arrays by appending."""
+    """Merge per the Overlay spec: objects recursively, arrays by appending. A Reference Object
+    (``{$ref: ...}``) replaces what it lands on: merged into a response the document declares, its
+    description and content beside the ``$ref`` would make an object OpenAPI refuses."""
     if isinstance(target, dict) and isinstance(update, dict):
         for key, value in update.items():
-            if key in target and isinstance(target[key], (dict, list)) and isinstance(value, type(target[key])):
+            if isinstance(value, dict) and "$ref" in value:
+                target[key] = copy.deepcopy(value)
+            elif key in target and isinstance(target[key], (dict, list)) and isinstance(value, type(target[key])):
                 _merge(target[key], value, where)
             else:
                 target[key] = copy.deepcopy(value)

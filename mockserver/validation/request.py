@@ -86,6 +86,9 @@ class RequestValidator:
             query = self._unbracketed(query)
         for plan, is_valid in self._params:
             param = plan.parameter
+            if param.location == "query" and (plan.spread or (plan.is_object and param.style == "deepObject")):
+                self._query_object(plan, is_valid, query, result)
+                continue
             raw = _raw_values(param, path_params, query, headers, cookies)
             if raw is None:
                 if param.required:
@@ -126,6 +129,48 @@ class RequestValidator:
         result.body = self._validate_body(content_type, body)
         return result
 
+    def _query_object(
+        self, plan: ParameterPlan, is_valid: Callable[[Any], bool], query: Mapping[str, list[str]], result: ValidRequest
+    ) -> None:
+        """An object parameter spread over the query: ``R=100&G=200`` (form, exploded: every key the
+        operation does not declare) or ``color[R]=100&color[G]=200`` (deepObject). Sending none of
+        its keys sends the empty object, which the schema then accepts or refuses."""
+        param = plan.parameter
+        if plan.spread:
+            pairs = [(k, v) for k, values in query.items() if k not in self._query_plans for v in values]
+        else:
+            pairs = [
+                (found.group(1), v)
+                for k, values in query.items()
+                if (found := re.fullmatch(re.escape(param.name) + r"\[([^\[\]]*)\]", k))
+                for v in values
+            ]
+        names = [name for name, _ in pairs]
+        if len(set(names)) < len(names):
+            twice = next(name for name in names if names.count(name) > 1)
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Query parameter '{param.name}' has property '{shorten(twice)[1:-1]}' twice; send each once.",
+                "query",
+                param.name,
+            )
+        if not pairs and not param.required:
+            if plan.default is not None:
+                result.params[param.name] = plan.default
+            return
+        value = plan.properties(pairs)
+        if not is_valid(value):
+            raise Problem(
+                INVALID_PARAMETER,
+                f"Invalid query parameter '{param.name}': expected {expectation(param.schema, self._resolve)}, "
+                f"got {shorten(json.dumps(value, ensure_ascii=False))}.",
+                "query",
+                param.name,
+            )
+        result.params[param.name] = value
+        if pairs:
+            result.supplied.add(param.name)
+
     def _unbracketed(self, query: Mapping[str, list[str]]) -> dict[str, list[str]]:
         """The query with ``name[]=a`` and ``name[0]=a`` read as ``name=a`` for a declared array
         parameter, where the vendor's stack reads them so (BRACKETS); otherwise such a key for a
@@ -136,7 +181,7 @@ class RequestValidator:
         for key, values in query.items():
             found = _BRACKETED.fullmatch(key)
             plan = self._query_plans.get(found.group(1)) if found else None
-            if found is None or plan is None:
+            if found is None or plan is None or plan.parameter.style == "deepObject":  # color[0]: a property
                 plain.setdefault(key, []).extend(values)
                 continue
             name = plan.parameter.name

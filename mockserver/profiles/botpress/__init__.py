@@ -167,6 +167,6 @@ def _end(call: Call) -> datetime:
     """endDate, inclusive as the document says; an end at exactly a UTC midnight written as a
     date-time is the reference page's exclusive end, so it takes nothing of the day it starts."""
     end = call.instant("endDate", end_of_day=True)
-    if len(str(call.params["endDate"])) > 10 and to_ms(end) % DAY_MS == 0:
-        return end - ONE_MS
+    if len(str(call.params["endDate"])) > 10 and to_ms(end) % DAY_MS == 0 and end > MIN_INSTANT:
+        return end - ONE_MS  # (the calendar's first instant has no instant before it: the range is empty anyway)
     return end
