@@ -43,11 +43,20 @@ $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
-# ruff's checks and formatting, and mypy as configured in pyproject.toml.
-lint: $(VENV)/.installed-lint
+# Redocly CLI, from the npm registry, lints the bundled OpenAPI documents (redocly.yaml); it needs
+# Node.js 20.19 or later and npm.
+REDOCLY_VERSION := 2.77.0
+REDOCLY := $(VENV)/redocly/node_modules/.bin/redocly
+$(REDOCLY): | $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || { echo "make lint needs Node.js 20.19+ with npm, for Redocly CLI (https://nodejs.org, or your system's nodejs and npm packages)" >&2; exit 2; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/redocly @redocly/cli@$(REDOCLY_VERSION)
+
+# ruff's checks and formatting, mypy as configured in pyproject.toml, and the OpenAPI documents.
+lint: $(VENV)/.installed-lint $(REDOCLY)
 	$(BIN)/ruff check mockserver tests benchmarks
 	$(BIN)/ruff format --check mockserver tests benchmarks
 	$(BIN)/mypy
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --config redocly.yaml --format summary
 
 # Lines and branches the suite runs in-process, per package (servers in subprocesses are not counted).
 coverage: $(VENV)/.installed-test

@@ -228,7 +228,7 @@ def test_the_world_lists_ids_the_vendor_apis_cannot(server: LiveServer, control:
     assert control.world("generalbots", seed=4) != control.world("generalbots")  # another seed, another instance
     with pytest.raises(MockControlError) as missing:
         control.world("acme")
-    assert missing.value.status == 404
+    assert missing.value.status == 400 and "chatcaptain" in str(missing.value)  # the served vendors, named
 
 
 def test_a_repeated_request_still_sees_faults_sessions_and_clocks(server: LiveServer, control: MockControl) -> None:
@@ -300,7 +300,7 @@ def test_with_an_admin_token_the_control_document_declares_it_and_its_401() -> N
     assert operations["health"]["security"] == [] and operations["download"]["security"] == []
     assert "401" in operations["listJournal"]["responses"] and "401" not in operations["health"]["responses"]
     with TestClient(create_app(Settings())) as open_plane:
-        assert "security" not in open_plane.get("/__mock/openapi.json").json()
+        assert open_plane.get("/__mock/openapi.json").json()["security"] == []  # no credential: loopback only
 
 
 def test_a_misspelt_journal_filter_is_a_400_naming_what_exists(server: LiveServer) -> None:
@@ -347,3 +347,17 @@ def test_every_control_endpoint_with_a_body_answers_400_to_an_undecodable_or_too
                 response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
                 assert response.status_code == 400, (method, path, body[:20], response.text[:300])
                 assert "message" in response.json()
+
+
+def test_a_vendor_in_a_control_path_is_one_the_server_serves(server: LiveServer) -> None:
+    """The served document names the vendors, so a misspelt one is a 400 that lists them (and
+    fuzzing reaches the real answers, not only 404s)."""
+    document = httpx.get(f"{server.url}/__mock/openapi.json").json()
+    for path in ("/__mock/world/{vendor}", "/__mock/downloads/{vendor}/{jobId}"):
+        (operation,) = document["paths"][path].values()
+        (vendor,) = [p for p in operation["parameters"] if p["name"] == "vendor"]
+        assert vendor["schema"]["enum"] == ["botpress", "chatbotcom", "chatcaptain", "generalbots"]
+    refused = httpx.get(f"{server.url}/__mock/world/chatcaptian")
+    assert refused.status_code == 400 and "'chatcaptain'" in refused.json()["message"]
+    world = document["paths"]["/__mock/sessions/{sessionId}"]["put"]["requestBody"]["content"]["application/json"]
+    assert set(world["schema"]["properties"]["world"]["properties"]) == {"botpress", "chatbotcom", "chatcaptain", "generalbots"}

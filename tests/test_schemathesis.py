@@ -54,11 +54,14 @@ def test_schemathesis_all_checks_pass(live_server: LiveServer, vendor: str, seed
 
 @pytest.mark.fuzz
 @pytest.mark.parametrize("seed", SEEDS)
-def test_schemathesis_passes_on_the_control_plane(seed: int, tmp_path: Path) -> None:
-    # A server of its own: the fuzzed fault rules and resets must not reach the vendor runs.
-    server = LiveServer()
+@pytest.mark.parametrize("admin_token", [None, "s3cret-admin"], ids=["loopback", "admin-token"])
+def test_schemathesis_passes_on_the_control_plane(seed: int, admin_token: str | None, tmp_path: Path) -> None:
+    # A server of its own: the fuzzed fault rules and resets must not reach the vendor runs. With
+    # --admin-token, the served document declares the token and the 401 of a request without it.
+    server = LiveServer(*(("--admin-token", admin_token) if admin_token else ()))
+    options = ("-H", f"Authorization: Bearer {admin_token}") if admin_token else ()
     try:
-        _schemathesis("control plane", server.url, f"{server.url}/__mock/openapi.json", seed, tmp_path)
+        _schemathesis("control plane", server.url, f"{server.url}/__mock/openapi.json", seed, tmp_path, *options)
     finally:
         server.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,21 @@ class ControlPlane:
                 for vendor, ids in sorted(operations.items())
             ]
         }
+        # A vendor in a path is one this server serves; a session's world fits each vendor's schema.
+        for item in self._document["paths"].values():
+            for operation in item.values():
+                for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                    if parameter.get("in") == "path" and parameter.get("name") == "vendor":
+                        parameter["schema"] = {**parameter.get("schema", {}), "enum": sorted(operations)}
+        session_body = self._document["paths"]["/__mock/sessions/{sessionId}"]["put"]["requestBody"]["content"][
+            "application/json"
+        ]
+        session_body["schema"]["properties"]["world"].update(
+            additionalProperties=False,
+            properties={
+                vendor: copy.deepcopy(schema) if schema is not None else False for vendor, schema in world_schemas.items()
+            },
+        )
         if admin_token:
             _declare_admin_token(self._document)
         self._spec = json.dumps(self._document).encode()
