@@ -91,6 +91,7 @@ class MockServer:
             lambda vendor, seed, world: self.vendors[vendor].profile.entities(seed, world),
             schemas,
             self.world,
+            {name: v.spec for name, v in self.vendors.items()},
             admin_token=settings.admin_token is not None,
         )
         self.control.install(settings.faults, settings.sessions)
@@ -134,6 +135,7 @@ class MockServer:
                     "session": answer.session,
                     "dropped": bool(answer.fault and answer.fault.action.get("drop")),
                     "reason": answer.reason,
+                    "warnings": answer.warnings,
                 }
             )
 
@@ -247,6 +249,7 @@ class MockServer:
             durationMs=duration_ms,
             fault=answer.fault.id if answer.fault else None,
             reason=answer.reason,
+            warnings=answer.warnings,
         )
         return answer
 

@@ -52,6 +52,10 @@ EXAMPLES = {
   mockserver verify botpress --upstream https://api.botpress.cloud -H "Authorization: Bearer $BP_TOKEN" \\
       -H "x-workspace-id: $BP_WORKSPACE" --param id=$BP_BOT --report drift.md --junit drift.xml
   mockserver verify chatcaptain --upstream http://127.0.0.1:8000/chatcaptain -H "x-chatcaptain-key: k"   the mock itself: no drift""",
+    "coverage": """examples:
+  mockserver coverage                                 a Markdown table of every operation, after a test run
+  mockserver coverage --session checkout-test --format json
+  mockserver coverage --format junit --out coverage.xml --fail-under 80""",
     "plot": """examples:
   mockserver plot --out world.html --seed 7 --now 2025-06-01T12:00:00Z
   mockserver plot chatcaptain --config mock.yaml --out my-chatbot.html
@@ -144,6 +148,26 @@ def build_parser() -> argparse.ArgumentParser:
         type=_checked(number(0, 86400)),
         default=_env("WAIT_TIMEOUT", "30"),
         help="seconds to wait before giving up (env MOCKSERVER_WAIT_TIMEOUT; default 30)",
+    )
+    covered = command("coverage", "which operations, parameters and statuses the journaled requests exercised")
+    covered.add_argument(
+        "--url",
+        default=_env("URL", "http://127.0.0.1:8000"),
+        help="the server's root URL (env MOCKSERVER_URL; default http://127.0.0.1:8000)",
+    )
+    covered.add_argument("--session", default=None, help="only this session's requests (X-Mock-Session)")
+    covered.add_argument("--vendor", default=None, help="only this vendor's operations")
+    covered.add_argument("--format", choices=("md", "json", "junit"), default="md", help="report format (default md)")
+    covered.add_argument("--out", default=None, metavar="FILE", help="write the report here instead of printing it")
+    covered.add_argument(
+        "--fail-under",
+        type=_checked(number(0, 100)),
+        default=None,
+        metavar="PCT",
+        help="exit 1 when fewer than PCT percent of the operations are covered (answered 2xx at least once)",
+    )
+    covered.add_argument(
+        "--admin-token", default=_env("ADMIN_TOKEN"), help="the server's admin token, if it has one (env MOCKSERVER_ADMIN_TOKEN)"
     )
     fuzz = command("schemathesis-config", "print where the schemathesis settings the mock is fuzzed with are, or copy them")
     fuzz.add_argument("--out", default=None, metavar="FILE", help="write a copy here instead of printing the path")
@@ -288,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _plot(args)
     if args.command == "wait":
         return _wait(args.url, args.timeout, Path(args.url_file) if args.url_file else None)
+    if args.command == "coverage":
+        return _coverage(args)
     if args.command == "schemathesis-config":
         return _schemathesis_config(args.out)
     if args.command == "verify":
@@ -337,6 +363,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mockserver: error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from mockserver.client import MockControl, MockControlError, MockServerUnreachable
+    from mockserver.control.coverage import junit, markdown
+
+    try:
+        report = MockControl(args.url, session=args.session, admin_token=args.admin_token).coverage(args.vendor)
+    except (MockControlError, MockServerUnreachable) as exc:
+        print(f"mockserver: error: {exc}", file=sys.stderr)
+        return 2
+    text = {"md": markdown, "junit": junit}.get(args.format, lambda r: json.dumps(r, indent=2) + "\n")(report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.fail_under is not None and report["percent"] < args.fail_under:
+        print(
+            f"mockserver: coverage {report['percent']}% is under {args.fail_under:g}%; not covered: "
+            + ", ".join(report["uncovered"]),
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -39,6 +39,7 @@ class JournalEntry(TypedDict):
     durationMs: float
     fault: str | None
     reason: str | None  # why it was refused (the error's message); None when answered
+    warnings: list[str]  # what the vendor ignored that the client likely meant (an undeclared parameter)
 
 
 class FaultRule(TypedDict):
@@ -166,6 +167,11 @@ class MockControl:
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal", query={"session": self.session})
 
+    def coverage(self, vendor: str | None = None) -> dict[str, Any]:
+        """Contract coverage from the journal (see /__mock/openapi.json, getCoverage): of this
+        client's session, or of every request when it has none; of one vendor, or of all."""
+        return self._call("GET", "/coverage", query={"session": self.session, "vendor": vendor})
+
     # --- the synthetic world -----------------------------------------------------------------
     def world(self, vendor: str, seed: int | None = None) -> dict[str, Any]:
         """A vendor's entities (General Bots' bots, ChatBot.com's stories, the declared ones, ...)
@@ -282,3 +288,41 @@ class MockControl:
                 "or pass the URL it listens on"
             ) from None
         return json.loads(payload) if payload else None
+
+
+def merge_coverage(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One coverage report from several (say, one per test session) of the same server: an
+    operation is covered when it is covered in any; calls and statuses add up."""
+    if not reports:
+        raise ValueError("no coverage report to merge")
+    merged: dict[str, Any] = {"definition": reports[0]["definition"], "vendors": {}}
+    typos: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for report in reports:
+        for vendor, found in report["vendors"].items():
+            mine = merged["vendors"].setdefault(vendor, {"operations": {}})
+            for op_id, op in found["operations"].items():
+                kept = mine["operations"].setdefault(op_id, {**op, "calls": 0, "covered": False, "statuses": {}})
+                kept["calls"] += op["calls"]
+                kept["covered"] = kept["covered"] or op["covered"]
+                for code, count in op["statuses"].items():
+                    kept["statuses"][code] = kept["statuses"].get(code, 0) + count
+                kept["statuses_not_seen"] = [c for c in kept["statuses_not_seen"] if c in op["statuses_not_seen"]]
+        for typo in report["typos"]:
+            key = (typo["vendor"], typo["operationId"], typo["parameter"])
+            typos.setdefault(key, {**typo, "requests": 0})["requests"] += typo["requests"]
+    total = covered = 0
+    for found in merged["vendors"].values():
+        operations = found["operations"].values()
+        found["operations_total"], found["operations_covered"] = len(operations), sum(1 for op in operations if op["covered"])
+        found["percent"] = round(100 * found["operations_covered"] / found["operations_total"], 1) if operations else 100.0
+        total, covered = total + found["operations_total"], covered + found["operations_covered"]
+    merged["operations_total"], merged["operations_covered"] = total, covered
+    merged["percent"] = round(100 * covered / total, 1) if total else 100.0
+    merged["uncovered"] = [
+        f"{vendor} {op_id}"
+        for vendor, found in merged["vendors"].items()
+        for op_id, op in found["operations"].items()
+        if not op["covered"]
+    ]
+    merged["typos"] = list(typos.values())
+    return merged

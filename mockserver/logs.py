@@ -147,6 +147,7 @@ def request_line(fields: dict[str, Any]) -> None:
             f"{fields.get('operationId') or '-'}"
             + (" (connection dropped)" if fields.get("dropped") else "")
             + (f" - {fields['reason']}" if fields.get("reason") else "")
+            + "".join(f" - warning: {w}" for w in fields.get("warnings") or ())
         )
         line = f"{stamp} {escape_controls(text)}"
     try:

@@ -35,6 +35,9 @@ class Answer:
     session: str | None = None
     query: dict[str, list[str]] | None = None  # the parsed query, for the journal
     reason: str | None = None  # why the request was refused (the error's message), for the log and journal
+    # What the vendor would have ignored but a client likely meant otherwise: an undeclared query
+    # parameter, with the nearest declared name ("day" for "days"). For the log and the journal.
+    warnings: list[str] = field(default_factory=list)
     # Set on the normal answer of a request that touched no stored state: the same request gives
     # the same answer again (read_clock: as long as the clock reads the same).
     reusable: bool = False

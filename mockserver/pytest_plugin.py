@@ -7,6 +7,10 @@ Fixtures:
   fault rules, seed and clock are its own. Send ``mock_control.session_headers()`` with each
   request to the mock so the request belongs to the test.
 
+At the end of the run the terminal report shows the contract coverage of the tests' requests
+(``/__mock/coverage``: operations answered 2xx at least once, over those served), and
+``--mockserver-coverage-fail-under PCT`` fails the run below PCT percent, listing what was missed.
+
 Options: ``--mockserver-seed``, ``--mockserver-now`` (RFC 3339), ``--mockserver-url`` (use a
 server that is already running instead of starting one), ``--mockserver-admin-token`` (for a
 server started with ``--admin-token``). Seed and clock are set on each test's session too, so
@@ -26,10 +30,11 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mockserver.client import MockControl
+from mockserver.client import MockControl, merge_coverage
 
 
 class RunningMockServer:
@@ -65,6 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="URL",
         help="use the mock server running at this root URL, e.g. http://127.0.0.1:8000, instead of starting one",
+    )
+    group.addoption(
+        "--mockserver-coverage-fail-under",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="fail the run when fewer than PCT percent of the mock's operations were covered (answered 2xx at least once)",
     )
     group.addoption(
         "--mockserver-admin-token",
@@ -122,6 +134,7 @@ def mockserver(pytestconfig: pytest.Config) -> Iterator[RunningMockServer]:
         return
     server = start_server(pytestconfig.getoption("mockserver_seed"), pytestconfig.getoption("mockserver_now"))
     yield server
+    _collect_coverage(pytestconfig, server.control)  # the requests sent outside any test's session
     server.stop()
 
 
@@ -153,4 +166,44 @@ def mock_control(mockserver: RunningMockServer, pytestconfig: pytest.Config) -> 
     control = mockserver.control.for_session(f"test-{uuid.uuid4().hex[:12]}")
     control.configure_session(seed=pytestconfig.getoption("mockserver_seed"), now=pytestconfig.getoption("mockserver_now"))
     yield control
+    _collect_coverage(pytestconfig, control)  # before the reset clears the session's journal
     control.reset()
+
+
+_COVERAGE = pytest.StashKey[list]()
+
+
+def _collect_coverage(config: pytest.Config, control: MockControl) -> None:
+    try:
+        config.stash.setdefault(_COVERAGE, []).append(control.coverage())
+    except Exception:  # noqa: BLE001  # a server the test stopped or broke: its requests go uncounted
+        pass
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    threshold = session.config.getoption("mockserver_coverage_fail_under")
+    reports = session.config.stash.get(_COVERAGE, [])
+    if threshold is not None and reports and merge_coverage(reports)["percent"] < threshold and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The contract coverage of the run: what the tests exercised of each vendor's API."""
+    reports = config.stash.get(_COVERAGE, [])
+    if not reports:
+        return
+    report = merge_coverage(reports)
+    write = terminalreporter.write_line
+    terminalreporter.section("mockserver contract coverage")
+    write(f"{report['operations_covered']} of {report['operations_total']} operations covered ({report['percent']}%)")
+    for vendor, found in report["vendors"].items():
+        write(f"  {vendor}: {found['operations_covered']} of {found['operations_total']} ({found['percent']}%)")
+    for typo in report["typos"]:
+        guess = f"; did you mean '{typo['nearest']}'?" if typo["nearest"] else ""
+        write(f"  undeclared query parameter '{typo['parameter']}' sent to {typo['vendor']} {typo['operationId']}{guess}")
+    threshold = config.getoption("mockserver_coverage_fail_under")
+    if threshold is not None and report["percent"] < threshold:
+        write(f"coverage {report['percent']}% is under --mockserver-coverage-fail-under {threshold:g}; not covered:", red=True)
+        for name in report["uncovered"]:
+            write(f"  {name}", red=True)

@@ -19,7 +19,7 @@ from mockserver.fixtures import read_fixtures
 from mockserver.resources import fixtures_dir
 from mockserver.timeutil import clock
 from tests.cases import AUTH
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,7 @@ def test_bad_environment_values_are_reported_by_the_variables_name() -> None:
 
 
 def test_every_command_shows_examples_in_its_help() -> None:
-    for command in ("serve", "routes", "validate", "wait", "plot", "verify"):
+    for command in ("serve", "routes", "validate", "wait", "plot", "verify", "coverage"):
         assert f"mockserver {command}" in run(command, "--help").stdout.split("examples:")[1]
 
 
@@ -379,3 +379,40 @@ def test_a_client_cannot_write_a_line_of_its_own_into_the_text_log() -> None:
     assert not any(line.startswith(forged[:24]) for line in lines), lines
     (line,) = [line for line in lines if "forged" in line]
     assert "/botpress/x\\x0a2026-01-01T00:00:00.000Z INFO GET" in line and "\\x0d\\x1b[2J" in line
+
+
+def test_coverage_reports_what_the_requests_exercised(tmp_path: Path) -> None:
+    server = LiveServer("--now", "2025-06-01T12:00:00Z", "--log-level", "info")
+    try:
+        headers = {**AUTH["generalbots"], "X-Mock-Session": "suite"}
+        assert (
+            httpx.get(f"{server.url}/generalbots/api/v1/analytics/usage/daily", params={"day": 7}, headers=headers).status_code
+            == 200
+        )
+        assert (
+            httpx.get(
+                f"{server.url}/generalbots/api/v1/analytics/usage", params={"period": "decade"}, headers=headers
+            ).status_code
+            == 400
+        )
+        table = run("coverage", "--url", server.url, "--session", "suite", "--vendor", "generalbots")
+        assert table.returncode == 0, table.stderr
+        assert "Contract coverage: 1 of 15 operations (6.7%)." in table.stdout
+        assert "| generalbots | getDailyUsage | 1 | 200 x1 |" in table.stdout
+        assert "| generalbots | getUsage (not covered) | 1 | 400 x1 |" in table.stdout
+        assert "- generalbots getDailyUsage: `day` x1, did you mean `days`?" in table.stdout
+        report = json.loads(run("coverage", "--url", server.url, "--session", "suite", "--format", "json").stdout)
+        usage = report["vendors"]["generalbots"]["operations"]["getUsage"]
+        assert usage["refused"][0]["status"] == 400 and "'period'" in usage["refused"][0]["reason"]
+        assert "decade" not in usage["parameters"]["period"]["values"]  # only the declared values are classes
+        assert report["operations_total"] == 28 and report["percent"] == round(100 / 28, 1)
+        junit = tmp_path / "coverage.xml"
+        under = run(
+            "coverage", "--url", server.url, "--session", "suite", "--format", "junit", "--out", str(junit), "--fail-under", "50"
+        )
+        assert under.returncode == 1 and "generalbots getUsage" in under.stderr
+        assert junit.read_text().count("<testcase") == 28 and junit.read_text().count("<failure") == 27
+        # The log line carries the warning too.
+        until(lambda: "warning: query parameter 'day' is not declared; did you mean 'days'?" in server.output())
+    finally:
+        server.stop()

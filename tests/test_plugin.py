@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,45 @@ def test_the_example_tests_pass_with_the_plugin() -> None:
     result = run_pytest("--mockserver-now", "2025-06-01T12:00:00Z", str(EXAMPLES / "test_vendor_clients.py"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 passed" in result.stdout
+    # The run ends with what the tests exercised of each vendor's API.
+    summary = result.stdout.split("mockserver contract coverage")[1]
+    assert re.search(r"\d+ of 28 operations covered \(\d+(\.\d)?%\)", summary), summary
+    assert "  botpress: 1 of 1 (100.0%)" in summary
+
+
+def test_coverage_under_the_threshold_fails_the_run_and_names_what_was_missed() -> None:
+    result = run_pytest(
+        "--mockserver-now",
+        "2025-06-01T12:00:00Z",
+        "--mockserver-coverage-fail-under",
+        "100",
+        str(EXAMPLES / "test_vendor_clients.py"),
+    )
+    assert result.returncode == 1 and "5 passed" in result.stdout, result.stdout + result.stderr
+    assert "is under --mockserver-coverage-fail-under 100; not covered:" in result.stdout
+    assert "  generalbots getRetention" in result.stdout
+
+
+TYPO_TEST = """
+import httpx
+
+def test_a_misspelt_parameter(mockserver, mock_control):
+    url = mockserver.base_url("generalbots") + "/api/v1/analytics/usage/daily"
+    answer = httpx.get(url, params={"day": 7}, headers={"Authorization": "Bearer t", **mock_control.session_headers()})
+    assert answer.status_code == 200  # the vendor ignores what it does not know; so does the mock
+    (entry,) = mock_control.journal()
+    assert entry["warnings"] == ["query parameter 'day' is not declared; did you mean 'days'?"]
+    (typo,) = mock_control.coverage()["typos"]
+    assert (typo["parameter"], typo["nearest"]) == ("day", "days")
+"""
+
+
+def test_a_typo_is_flagged_in_the_journal_the_coverage_and_the_summary(tmp_path: Path) -> None:
+    test = tmp_path / "test_typo.py"
+    test.write_text(TYPO_TEST)
+    result = run_pytest(str(test))
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+    assert "undeclared query parameter 'day' sent to generalbots getDailyUsage; did you mean 'days'?" in result.stdout
 
 
 def test_sessions_keep_tests_apart(tmp_path: Path) -> None:

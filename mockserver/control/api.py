@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from mockserver.control.coverage import coverage
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
 from mockserver.errors import INVALID_BODY, INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
 from mockserver.messages import Answer
 from mockserver.openapi.loader import load_yaml
-from mockserver.openapi.model import build_spec
+from mockserver.openapi.model import ApiSpec, build_spec
 from mockserver.routing import Router
 from mockserver.state import State, StateUnavailable
 from mockserver.timeutil import clock
@@ -61,6 +62,7 @@ class ControlPlane:
         world: Callable[[str, int, Declared], dict[str, Any]],
         world_schemas: Mapping[str, Mapping[str, Any] | None],
         declared_world: Mapping[str, Declared],
+        specs: Mapping[str, ApiSpec] | None = None,
         admin_token: bool = False,
     ) -> None:
         self.state = state
@@ -71,6 +73,7 @@ class ControlPlane:
         self._world = world  # (vendor, seed, declared entities) -> its entities
         self._world_schemas = world_schemas  # vendor -> the schema of its declared world
         self._declared = declared_world  # the config's
+        self._specs = dict(specs or {})  # vendor -> its served document, for coverage
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
@@ -189,6 +192,11 @@ class ControlPlane:
     def _listJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802 - named after the operationId
         entries = self.journal.select(_filters(params))
         return _json(200, {"total": len(entries), "entries": entries[-params.get("limit", 100) :]})
+
+    def _getCoverage(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        filters = {key: params[key] for key in ("session", "vendor") if params.get(key) is not None}
+        specs = {v: s for v, s in self._specs.items() if "vendor" not in filters or v == filters["vendor"]}
+        return _json(200, coverage(self.journal.select(filters), specs))
 
     def _countJournal(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"count": len(self.journal.select(_filters(params)))})

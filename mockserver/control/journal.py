@@ -86,7 +86,7 @@ class Journal:
                 moment = parse_date_time(entry["time"])
                 if (since and moment < since) or (until and moment > until):
                     continue
-            found.append(entry)
+            found.append({"warnings": [], **entry})  # an entry a store kept from before warnings has none
         return found  # type: ignore[return-value]  # stored as JournalEntry dicts
 
     def clear(self, session: str | None = None) -> None:

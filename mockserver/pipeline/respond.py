@@ -6,6 +6,7 @@ from __future__ import annotations
 from mockserver.control.faults import latency_of
 from mockserver.messages import Answer
 from mockserver.pipeline.exchange import Exchange
+from mockserver.validation.typos import undeclared
 
 
 class Respond:
@@ -17,6 +18,8 @@ class Respond:
         answer.delay_ms = exchange.controls.delay_ms
         answer.operation_id = exchange.operation.operation_id if exchange.operation else None
         answer.route, answer.fault = exchange.route, exchange.rule
+        if exchange.operation is not None and exchange.query:
+            answer.warnings = undeclared(exchange.query, exchange.operation)
         rule = exchange.rule
         if rule is not None:
             answer.delay_ms += latency_of(rule, self.server_seed)
