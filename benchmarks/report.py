@@ -133,6 +133,20 @@ def table(workload: str, m: dict[tuple[str, str], Row]) -> list[str]:
     return lines
 
 
+def heavy_table(m: dict[tuple[str, str], Row]) -> list[str]:
+    lines = [
+        "| workload | req/s | p50 ms | p99 ms | CPU s / 1k req | bytes / answer | errors | req/s by round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for (workload, _), r in m.items():
+        if workload.startswith("heavy-"):
+            lines.append(
+                f"| {workload} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | {r['cpu_s_per_1k']:.3f}"
+                f" | {r['bytes_per_response']:,.0f} | {r['errors']} | {' / '.join(f'{x:,.0f}' for x in r['rounds_rps'])} |"
+            )
+    return lines
+
+
 def cores_used(m: dict[tuple[str, str], Row], cores: int) -> list[str]:
     """How much of the machine the two-worker runs used, server and wrk together: a workers ratio
     is bounded by the cores wrk leaves."""
@@ -223,7 +237,16 @@ def render(run: dict[str, Any]) -> str:
         "",
         *table("spread", m),
         "",
-        "## Heavy requests",
+        "## Each vendor's heaviest common request, under load",
+        "",
+        "The mock with its defaults, one worker, the same wrk settings; each request a random start day from",
+        "2024-05-01 to 2025-04-30 (`benchmarks/workloads.lua`): *heavy-chatcaptain* an overview with all 17",
+        "components over 30 days, daily, of a random chatbot of 1,000; *heavy-chatbotcom* conversations per hour",
+        "and source over 30 days (5,040 points); *heavy-generalbots* daily usage over a year.",
+        "",
+        *heavy_table(m),
+        "",
+        "## Heavy requests, one at a time",
         "",
         f"One mockserver worker started afresh per round ({plural(s['rounds'], 'round')}), one request at a time over one",
         f"keep-alive connection: the first call, then {s['heavy_repeats']} repeats. Medians over rounds.",

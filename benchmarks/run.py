@@ -42,10 +42,12 @@ sys.path.insert(0, str(HERE))
 import report  # noqa: E402  (a sibling module, not an installed package)
 
 VENV_BIN = ROOT / ".venv" / "bin"
-LUA = HERE / "botpress.lua"
+LUA = HERE / "workloads.lua"
 NOW = "2025-06-01T12:00:00Z"  # a fixed clock: the same data whatever day the benchmark runs
 BOTPRESS_HEADERS = {"Authorization": "Bearer t", "x-workspace-id": "wkspace_1"}
-# Must match botpress.lua: the repeat URLs and the domain the spread workload draws from.
+# Every vendor's credential at once (each reads its own): for the URLs checked before measuring.
+ALL_HEADERS = {**BOTPRESS_HEADERS, "x-chatcaptain-key": "k"}
+# Must match workloads.lua: the repeat URLs and the domain the spread workload draws from.
 REPEAT_START = dt.date(2025, 1, 1)
 SPREAD_FIRST_DAY = dt.date(2024, 5, 1)
 SPREAD_BOTS, SPREAD_DAYS = 1000, 365
@@ -86,6 +88,10 @@ PLAN: list[tuple[str, str]] = [
     ("spread", "mock-tuned"),
     ("spread", "mock-w2"),
     ("spread", "bare"),
+    # Each vendor's heaviest common request, fresh ranges, the mock with its defaults.
+    ("heavy-chatcaptain", "mock"),
+    ("heavy-chatbotcom", "mock"),
+    ("heavy-generalbots", "mock"),
 ]
 
 
@@ -165,6 +171,21 @@ def workload_paths(workload: str, prefix: str) -> list[str]:
     """URLs checked before measuring: every repeat URL, or the corners and a sample of the spread domain."""
     if workload == "repeat":
         return [botpress_path(prefix, bot, REPEAT_START) for bot in range(1, 6)]
+    if workload.startswith("heavy-"):  # must match workloads.lua
+        first, last = SPREAD_FIRST_DAY, SPREAD_FIRST_DAY + dt.timedelta(days=SPREAD_DAYS - 1)
+        paths = {
+            "heavy-chatcaptain": lambda d: (
+                f"/chatcaptain/v1/chatbots/cb_1/statistics/reports/overview?from={d}T00:00:00.000Z"
+                f"&to={d + dt.timedelta(days=29)}T23:59:59.999Z&interval=86400&components=" + ",".join(map(str, range(17)))
+            ),
+            "heavy-chatbotcom": lambda d: (
+                f"/chatbotcom/reports/conversations?from={d}&to={d + dt.timedelta(days=29)}&dimension=hour&group=source"
+            ),
+            "heavy-generalbots": lambda d: (
+                f"/generalbots/api/v1/analytics/usage/daily?start_date={d}&end_date={d + dt.timedelta(days=364)}"
+            ),
+        }[workload]
+        return [paths(first), paths(last)]
     if workload == "repeat30":
         end = REPEAT_START + dt.timedelta(days=29)
         return [
@@ -329,7 +350,7 @@ def start(server: str, ctx: Context | None, logs: Path) -> Server:
 def check(server: Server, paths: list[str]) -> None:
     """Every URL of the workload must answer 200 with JSON before anything is measured."""
     for path in paths:
-        status, body = get(server.port, path, BOTPRESS_HEADERS)
+        status, body = get(server.port, path, ALL_HEADERS)
         if status != 200:
             raise Failure(f"{server.name} answered {status} to GET {path}:\n{body.decode(errors='replace')[:2000]}")
         json.loads(body)

@@ -68,7 +68,7 @@ def one_round(seconds: int, connections: int, log: Path) -> dict[str, float]:
     try:
         ready(url)
         env = {**os.environ, "BENCH_WORKLOAD": "spread", "BENCH_WINDOW": "30", "BENCH_PREFIX": "/botpress"}
-        script = str(HERE / "botpress.lua")
+        script = str(HERE / "workloads.lua")
         subprocess.run(["wrk", "-t2", f"-c{connections}", "-d3s", "-s", script, url], env=env, capture_output=True, check=True)
         run = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
@@ -106,7 +106,7 @@ def main() -> int:
         f"`make bench-tail` at {commit or 'a checkout'} on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}. `mockserver serve --workers 2` with "
         f"its defaults; `wrk -t2 -c{connections} -d{seconds}s --latency`, the spread workload with 30-day windows "
-        "(benchmarks/botpress.lua, BENCH_WINDOW=30), after a 3 s warm-up. Targets: zero errors, max under 500 ms, "
+        "(benchmarks/workloads.lua, BENCH_WINDOW=30), after a 3 s warm-up. Targets: zero errors, max under 500 ms, "
         "p99 under twice the median.",
         "",
         "| round | req/s | p50 ms | p90 ms | p99 ms | max ms | p99 / p50 | errors | targets |",

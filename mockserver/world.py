@@ -64,9 +64,18 @@ CREATED = {
 }
 
 
-def entity_list(item: Mapping[str, Any], most: int = 1000) -> dict[str, Any]:
-    """The schema of a list of declared entities: objects with an ``id`` and ``item``'s properties."""
-    return {"type": "array", "maxItems": most, "items": {"type": "object", "additionalProperties": False, **item}}
+def entity_list(
+    properties: Mapping[str, Any], most: int = 1000, required: tuple[str, ...] = ("id",), **more: Any
+) -> dict[str, Any]:
+    """The schema of a list of declared entities: objects with an ``id`` (ID unless ``properties``
+    says otherwise) and ``properties``, at most ``most`` of them."""
+    item = {"type": "object", "additionalProperties": False, "required": list(required), "properties": {"id": ID, **properties}}
+    return {"type": "array", "maxItems": most, **more, "items": item}
+
+
+def section(**kinds: Any) -> dict[str, Any]:
+    """The schema of a vendor's section of the world: its kinds of entity (``bots=entity_list(...)``)."""
+    return {"type": "object", "additionalProperties": False, "properties": kinds}
 
 
 def declared(section: Mapping[str, Any]) -> Declared:

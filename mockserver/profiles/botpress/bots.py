@@ -19,7 +19,7 @@ from mockserver.generation.rng import derive, keyed_random
 from mockserver.synth.activity import LIFETIME_START
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, CONSUMER_HOURS, CONSUMER_WEEK
 from mockserver.timeutil import parse_instant
-from mockserver.world import CREATED, ID, NAME, Declared, entity_list
+from mockserver.world import CREATED, NAME, Declared, entity_list, section
 
 # A bot's audience returns over its first month (it grows into its volume over RAMP_DAYS).
 RETURN_DAYS = 30
@@ -49,29 +49,16 @@ class Bot:
         return date.fromordinal(self.created)
 
 
-WORLD_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "bots": entity_list(
-            {
-                "required": ["id"],
-                "properties": {
-                    "id": ID,
-                    "name": NAME,
-                    "createdAt": CREATED,
-                    "audience": {"enum": ["business", "consumer"]},
-                    "utcOffset": {
-                        "type": "integer",
-                        "minimum": -12,
-                        "maximum": 14,
-                        "description": "whole hours east of UTC, -12 to 14",
-                    },
-                },
-            }
-        )
-    },
-}
+WORLD_SCHEMA = section(
+    bots=entity_list(
+        {
+            "name": NAME,
+            "createdAt": CREATED,
+            "audience": {"enum": ["business", "consumer"]},
+            "utcOffset": {"type": "integer", "minimum": -12, "maximum": 14, "description": "whole hours east of UTC, -12 to 14"},
+        }
+    )
+)
 
 
 def bot_in(seed: int, bot_id: str, world: Declared) -> Bot:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from mockserver.generation.rng import keyed_random, object_id
 from mockserver.synth.activity import Entity
-from mockserver.world import NAME, Declared, entity_list
+from mockserver.world import NAME, Declared, entity_list, section
 
 SOURCES = ("messenger", "livechat", "livechat3", "slack", "widget", "app", "custom")
 SOURCE_WEIGHTS = (0.16, 0.2, 0.14, 0.05, 0.3, 0.1, 0.05)
@@ -94,29 +94,20 @@ def weigh_hours(hours: Hours, weights: Counts) -> list[int]:
     return list(map(sum, zip(*scaled)))
 
 
-WORLD_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "stories": {
-            **entity_list(
-                {
-                    "required": ["id"],
-                    "properties": {
-                        "id": {
-                            "type": "string",
-                            "pattern": "^[0-9a-fA-F]{24}$",
-                            "description": "a MongoDB ObjectId, 24 hexadecimal digits like 65a1f0c2e4b0a1b2c3d4e5f6",
-                        },
-                        "name": NAME,
-                    },
-                },
-                200,
-            ),
-            "minItems": 1,
-        }
-    },
-}
+WORLD_SCHEMA = section(
+    stories=entity_list(
+        {
+            "id": {
+                "type": "string",
+                "pattern": "^[0-9a-fA-F]{24}$",
+                "description": "a MongoDB ObjectId, 24 hexadecimal digits like 65a1f0c2e4b0a1b2c3d4e5f6",
+            },
+            "name": NAME,
+        },
+        200,
+        minItems=1,
+    )
+)
 
 
 def license_of(seed: int, world: Declared) -> License:

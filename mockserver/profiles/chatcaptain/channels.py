@@ -16,7 +16,7 @@ from mockserver.generation.rng import keyed_random, object_id
 from mockserver.synth.activity import Entity
 from mockserver.synth.calendar import day_start
 from mockserver.timeutil import iso_ms, parse_instant
-from mockserver.world import CREATED, ID, NAME, Declared, entity_list
+from mockserver.world import CREATED, NAME, Declared, entity_list, section
 
 VOICE = ("voice", "audiocodes")
 LANGUAGES = ("de", "en", "fr", "es", "it", "tr", "pl", "nl")
@@ -152,38 +152,27 @@ def _mix(seed: int, chatbot: str) -> tuple[tuple[float, ...], tuple[float, ...]]
     return tuple(languages), tuple(intents)
 
 
-WORLD_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "chatbots": entity_list(
-            {
-                "required": ["id"],
-                "properties": {
-                    "id": ID,
-                    "channels": entity_list(
-                        {
-                            "required": ["id", "type"],
-                            "properties": {
-                                "id": ID,
-                                "type": {"enum": [*KINDS, *ALIASES]},
-                                "name": NAME,
-                                "status": {"enum": ["active", "inactive"]},
-                                "number": {
-                                    "type": "string",
-                                    "pattern": "^\\+?[0-9]{3,20}$",
-                                    "description": "a phone number like +4930123456",
-                                },
-                                "created": CREATED,
-                            },
-                        },
-                        100,
-                    ),
+WORLD_SCHEMA = section(
+    chatbots=entity_list(
+        {
+            "channels": entity_list(
+                {
+                    "type": {"enum": [*KINDS, *ALIASES]},
+                    "name": NAME,
+                    "status": {"enum": ["active", "inactive"]},
+                    "number": {
+                        "type": "string",
+                        "pattern": "^\\+?[0-9]{3,20}$",
+                        "description": "a phone number like +4930123456",
+                    },
+                    "created": CREATED,
                 },
-            }
-        )
-    },
-}
+                100,
+                required=("id", "type"),
+            ),
+        }
+    )
+)
 
 
 def chatbot_channels(seed: int, chatbot: str, world: Declared) -> tuple[Channel, ...]:

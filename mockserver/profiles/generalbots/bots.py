@@ -19,7 +19,7 @@ from mockserver.generation.rng import CounterStream, derive, keyed_random
 from mockserver.profiles.generalbots.micros import DAY_US, day_us
 from mockserver.synth.activity import HISTORY_DAYS, LIFETIME_START, RAMP_DAYS
 from mockserver.synth.shapes import BUSINESS_HOURS, BUSINESS_WEEK, utc_day
-from mockserver.world import DATE, NAME, Declared, entity_list
+from mockserver.world import DATE, NAME, Declared, entity_list, section
 
 # The instance's bots are IT and HR helpdesks of one organisation (botserver's home, UTC-3): a
 # business week and office hours, in UTC.
@@ -145,23 +145,16 @@ def _bot_id(seed: int, index: int) -> str:
     return str(uuid.UUID(int=derive(seed, "generalbots", "bot", index) << 64 | derive(seed, "bot-low", index), version=4))
 
 
-WORLD_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "bots": entity_list(
-            {
-                "required": ["id"],
-                "properties": {
-                    "id": {"type": "string", "format": "uuid", "description": "a UUID like 0b6f6f0e-1111-4a8e-9c1e-2f2f2f2f2f2f"},
-                    "name": NAME,
-                    "created": DATE,
-                },
-            },
-            100,
-        )
-    },
-}
+WORLD_SCHEMA = section(
+    bots=entity_list(
+        {
+            "id": {"type": "string", "format": "uuid", "description": "a UUID like 0b6f6f0e-1111-4a8e-9c1e-2f2f2f2f2f2f"},
+            "name": NAME,
+            "created": DATE,
+        },
+        100,
+    )
+)
 
 
 def instance(seed: int, world: Declared) -> tuple[Bot, ...]:

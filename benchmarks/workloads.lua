@@ -1,8 +1,13 @@
--- wrk script: valid Botpress analytics calls, chosen by environment variables.
+-- wrk script: the benchmark's workloads (valid calls), chosen by environment variables.
 --   BENCH_WORKLOAD  "repeat": 5 bots over one fixed 7-day range, the same few URLs again and again;
 --                   "repeat30": the same, over 30 days written as date-times (a client's other spelling);
 --                   "spread": a random bot among 1,000 and a random start day within a year, 7-day
 --                   ranges, so nearly every request asks for data not generated before.
+--                   "heavy-chatcaptain": an overview with all 17 components over 30 days, daily, of a
+--                   random chatbot among 1,000; "heavy-chatbotcom": conversations per hour and source
+--                   over 30 days (5,040 points); "heavy-generalbots": daily usage over a year. Each a
+--                   random start day within the same year, so most answers are worked out afresh (the
+--                   license's and the instance's days are kept between requests, as for users).
 --   BENCH_WINDOW    days in each spread range (default 7; the 200-connection tail run uses 30).
 --   BENCH_PREFIX    path prefix of the Botpress API on the server ("/botpress" on the mock, "" on Prism).
 --   BENCH_SEED      seed of the spread draws, so every server gets the same sequence (each wrk thread
@@ -19,7 +24,8 @@ local DAYS = 365
 local FIRST_DAY = 1714521600 -- 2024-05-01T00:00:00Z: the last range ends 2025-05-06, before the fixed clock
 local DAY = 86400
 
-local headers = { ["Authorization"] = "Bearer t", ["x-workspace-id"] = "wkspace_1" }
+local headers = { ["Authorization"] = "Bearer t", ["x-workspace-id"] = "wkspace_1", ["x-chatcaptain-key"] = "k" }
+local COMPONENTS = "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"
 local fixed = {}
 local next_index = 1
 local threads = 0
@@ -51,7 +57,27 @@ function init(args)
   end
 end
 
+local function day(t)
+  return os.date("!%Y-%m-%d", t)
+end
+
+local function heavy(start)
+  if workload == "heavy-chatbotcom" then
+    return string.format("/chatbotcom/reports/conversations?from=%s&to=%s&dimension=hour&group=source",
+      day(start), day(start + 29 * DAY))
+  elseif workload == "heavy-generalbots" then
+    return string.format("/generalbots/api/v1/analytics/usage/daily?start_date=%s&end_date=%s",
+      day(start), day(start + 364 * DAY))
+  end
+  return string.format(
+    "/chatcaptain/v1/chatbots/cb_%d/statistics/reports/overview?from=%sT00:00:00.000Z&to=%sT23:59:59.999Z" ..
+    "&interval=86400&components=%s", math.random(1, 1000), day(start), day(start + 29 * DAY), COMPONENTS)
+end
+
 function request()
+  if string.sub(workload, 1, 6) == "heavy-" then
+    return wrk.format("GET", heavy(FIRST_DAY + (math.random(1, DAYS) - 1) * DAY), headers)
+  end
   if workload == "spread" then
     local bot = math.random(1, BOTS)
     local start = FIRST_DAY + (math.random(1, DAYS) - 1) * DAY
