@@ -250,6 +250,7 @@ class MockServer:
             fault=answer.fault.id if answer.fault else None,
             reason=answer.reason,
             warnings=answer.warnings,
+            errorType=answer.error_type,
         )
         return answer
 

@@ -40,6 +40,7 @@ class JournalEntry(TypedDict):
     fault: str | None
     reason: str | None  # why it was refused (the error's message); None when answered
     warnings: list[str]  # what the vendor ignored that the client likely meant (an undeclared parameter)
+    errorType: str | None  # the vendor's name for the error it answered (Botpress's type, ...), if any
 
 
 class FaultRule(TypedDict):
@@ -301,11 +302,15 @@ def merge_coverage(reports: list[dict[str, Any]]) -> dict[str, Any]:
         for vendor, found in report["vendors"].items():
             mine = merged["vendors"].setdefault(vendor, {"operations": {}})
             for op_id, op in found["operations"].items():
-                kept = mine["operations"].setdefault(op_id, {**op, "calls": 0, "covered": False, "statuses": {}})
+                kept = mine["operations"].setdefault(
+                    op_id, {**op, "calls": 0, "covered": False, "statuses": {}, "error_types": {}}
+                )
                 kept["calls"] += op["calls"]
                 kept["covered"] = kept["covered"] or op["covered"]
                 for code, count in op["statuses"].items():
                     kept["statuses"][code] = kept["statuses"].get(code, 0) + count
+                for kind, count in op["error_types"].items():
+                    kept["error_types"][kind] = kept["error_types"].get(kind, 0) + count
                 kept["statuses_not_seen"] = [c for c in kept["statuses_not_seen"] if c in op["statuses_not_seen"]]
         for typo in report["typos"]:
             key = (typo["vendor"], typo["operationId"], typo["parameter"])

@@ -38,6 +38,7 @@ class Answer:
     # What the vendor would have ignored but a client likely meant otherwise: an undeclared query
     # parameter, with the nearest declared name ("day" for "days"). For the log and the journal.
     warnings: list[str] = field(default_factory=list)
+    error_type: str | None = None  # the vendor's name for the error its body reports, if it names one
     # Set on the normal answer of a request that touched no stored state: the same request gives
     # the same answer again (read_clock: as long as the clock reads the same).
     reusable: bool = False

@@ -404,6 +404,7 @@ def test_coverage_reports_what_the_requests_exercised(tmp_path: Path) -> None:
         report = json.loads(run("coverage", "--url", server.url, "--session", "suite", "--format", "json").stdout)
         usage = report["vendors"]["generalbots"]["operations"]["getUsage"]
         assert usage["refused"][0]["status"] == 400 and "'period'" in usage["refused"][0]["reason"]
+        assert usage["error_types"] == {"400 invalid_parameter": 1}  # the vendor's own name for the error
         assert "decade" not in usage["parameters"]["period"]["values"]  # only the declared values are classes
         assert report["operations_total"] == 28 and report["percent"] == round(100 / 28, 1)
         junit = tmp_path / "coverage.xml"

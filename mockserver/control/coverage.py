@@ -1,7 +1,7 @@
 """Contract coverage from the journal: which parts of each vendor's API the requests exercised.
 
 Per vendor and operation: how often it was called, which declared parameters were sent and which
-classes of value (each enum value, each spelling of a list), which statuses were answered against
+classes of value (each enum value, each spelling of a list), which statuses and vendor error types were answered against
 those the document declares, the undeclared parameters a client sent with the nearest declared
 name (the likely typo), and the requests refused and why.
 
@@ -108,6 +108,7 @@ def _operation(operation: Operation, entries: list[JournalEntry], spec: ApiSpec)
         "calls": len(entries),
         "covered": any(200 <= e["status"] < 300 for e in entries),
         "statuses": dict(sorted(statuses.items())),
+        "error_types": dict(sorted(Counter(f"{e['status']} {e['errorType']}" for e in entries if e.get("errorType")).items())),
         "declared_statuses": declared,
         "statuses_not_seen": [code for code in declared if not any(_matches(code, s) for s in statuses)],
         "parameters": {
