@@ -186,8 +186,5 @@ class VendorService:
             content_type = next(iter(declared.content))
         headers = {**self.profile.error_headers(problem), **problem.headers}
         answer = Answer(problem.status, json_bytes(body), content_type, headers)
-        # What the vendor's body names the error by (Botpress's type, General Bots' and ChatCaptain's
-        # error), for the journal and coverage: which of the vendor's errors a client has met.
-        found = (body.get("type") or body.get("error")) if isinstance(body, dict) else None
-        answer.error_type = found if isinstance(found, str) else None
+        answer.error_type = self.profile.error_type(body)  # for the journal and coverage
         return answer

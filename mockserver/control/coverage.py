@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver.client import JournalEntry
 from mockserver.openapi.model import ApiSpec, Operation, resolve_pointer
-from mockserver.validation.typos import nearest
+from mockserver.validation.typos import undeclared_names
 
 DEFINITION = (
     "An operation is covered when at least one request to it was answered with a success (2xx) status; "
@@ -83,7 +83,6 @@ def _operation(operation: Operation, entries: list[JournalEntry], spec: ApiSpec)
     parameters = [p for p in operation.parameters if p.location == "query"]
     sent: dict[str, dict[str, Any]] = {}
     undeclared: dict[str, dict[str, Any]] = {}
-    names = [p.name for p in parameters]
     for entry in entries:
         query = entry.get("query") or {}
         for parameter in parameters:
@@ -96,11 +95,8 @@ def _operation(operation: Operation, entries: list[JournalEntry], spec: ApiSpec)
             enum = _enum(parameter.schema, spec)
             if enum is not None:
                 found["values"].update(v for v in _values(parameter.name, query) if v in enum)
-        for key in query:
-            base = key.split("[", 1)[0] if key.endswith("]") else key
-            if base not in names and not _spread(parameters):
-                typo = undeclared.setdefault(key, {"requests": 0, "nearest": nearest(base, names)})
-                typo["requests"] += 1
+        for key, guess in undeclared_names(query, operation):
+            undeclared.setdefault(key, {"requests": 0, "nearest": guess})["requests"] += 1
     refused = Counter((e["status"], e.get("reason") or "") for e in entries if e["status"] >= 400)
     return {
         "method": operation.method.upper(),
@@ -169,10 +165,6 @@ def _deref(schema: Any, spec: ApiSpec) -> Any:
             break
         schema = resolve_pointer(spec.root, schema["$ref"], spec.source)
     return schema
-
-
-def _spread(parameters: list[Any]) -> bool:
-    return any(p.style == "form" and p.explode and p.schema.get("type") == "object" for p in parameters)
 
 
 def _matches(declared: str, status: str) -> bool:

@@ -215,6 +215,11 @@ class Profile:
         """The vendor's JSON error body for ``problem`` (status is ``problem.status``)."""
         return {"error": problem.kind, "message": problem.message}
 
+    def error_type(self, body: Any) -> str | None:
+        """The vendor's own name for the error ``body`` reports (its ``error_body``), if it names one:
+        which of the vendor's errors a client met, for the journal and coverage."""
+        return None
+
     def error_headers(self, problem: Problem) -> dict[str, str]:
         """Headers the vendor sends with an error; by default ``Retry-After`` on 429."""
         return {"Retry-After": str(RETRY_AFTER)} if problem.status == 429 else {}

@@ -23,18 +23,25 @@ def nearest(name: str, declared: list[str]) -> str | None:
     return found[0] if found else None
 
 
-def undeclared(query: Mapping[str, list[str]], operation: Operation) -> list[str]:
-    """A warning for each query parameter ``operation`` does not declare, naming the nearest declared one."""
+def undeclared_names(query: Mapping[str, list[str]], operation: Operation) -> list[tuple[str, str | None]]:
+    """Each query key ``operation`` does not declare (``source[]`` counts as ``source``), with the
+    nearest declared name or None."""
     parameters = [p for p in operation.parameters if p.location == "query"]
     if any(p.style == "form" and p.explode and p.schema.get("type") == "object" for p in parameters):
         return []  # every key is a property of that object
     declared = [p.name for p in parameters]
-    warnings = []
+    found = []
     for name in query:
         base = name.split("[", 1)[0] if name.endswith("]") else name
-        if base in declared:
-            continue
-        shown = name if len(name) <= 60 else name[:60] + "..."
-        guess = nearest(base, declared)
-        warnings.append(f"query parameter '{shown}' is not declared" + (f"; did you mean '{guess}'?" if guess else ""))
-    return warnings
+        if base not in declared:
+            found.append((name, nearest(base, declared)))
+    return found
+
+
+def undeclared(query: Mapping[str, list[str]], operation: Operation) -> list[str]:
+    """A warning for each query parameter ``operation`` does not declare, naming the nearest declared one."""
+    return [
+        f"query parameter '{name if len(name) <= 60 else name[:60] + '...'}' is not declared"
+        + (f"; did you mean '{guess}'?" if guess else "")
+        for name, guess in undeclared_names(query, operation)
+    ]

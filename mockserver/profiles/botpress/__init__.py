@@ -123,6 +123,9 @@ class Botpress(Profile):
                         broken.append((f"/records/*/llm/{name}", "one call, yet min, mean and max differ"))
         return list(dict.fromkeys(broken))
 
+    def error_type(self, body: Any) -> str | None:
+        return body["type"]
+
     def error_headers(self, problem: Problem) -> dict[str, str]:
         # Botpress's documented limit is 100 requests per second; a 429 says the window is spent.
         if problem.status == 429:

@@ -92,6 +92,9 @@ class ChatCaptain(Profile):
                     broken.append((f"/components/{name}/steps", f"add up to {total}, not to the total {component['total']}"))
         return broken
 
+    def error_type(self, body: Any) -> str | None:
+        return body["error"]  # the status's name, as NestJS writes it
+
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         # NestJS's default exception body.
         phrase = PHRASES.get(problem.status) or HTTPStatus(problem.status).phrase

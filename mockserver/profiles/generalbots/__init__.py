@@ -113,6 +113,9 @@ class GeneralBots(Profile):
                 broken.append(("/median_duration_seconds", "min <= median <= p90 <= max does not hold"))
         return broken
 
+    def error_type(self, body: Any) -> str | None:
+        return body["error"]
+
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.status == 429:
             return {"error": "rate_limit_exceeded", "message": problem.message, "retry_after_secs": RETRY_AFTER}
