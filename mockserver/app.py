@@ -55,6 +55,7 @@ class MockServer:
                 journal=settings.journal_size,
                 jobs=settings.max_jobs,
                 journal_bytes=settings.journal_bytes,
+                resources=settings.max_resources,
                 timeout=settings.state_timeout,
             ),
         )
@@ -84,6 +85,15 @@ class MockServer:
             own = [f for f in fixtures if f.vendor == name]
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.link_key, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
+        for vendor, ids in settings.stateless.items():
+            if vendor not in operations:
+                raise ConfigError(f"config stateless: unknown vendor {vendor!r}; served vendors: {', '.join(operations)}")
+            unknown_ids = [i for i in ids if i not in operations[vendor]]
+            if unknown_ids:
+                raise ConfigError(
+                    f"config stateless.{vendor}: {vendor} has no operation {unknown_ids[0]!r}; "
+                    "`mockserver routes` lists its operations and which keep what they are sent"
+                )
         self.control = ControlPlane(
             self.state,
             operations,

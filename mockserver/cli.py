@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     command("serve", "serve the vendor APIs")
-    command("routes", "list every vendor, method, path and operationId")
+    command("routes", "list every vendor, method, path and operationId, and which operations keep what they are sent")
     command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem")
     wait = command("wait", "block until a server is ready (for CI scripts)")
     wait.add_argument(
@@ -281,12 +281,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         faults=tuple(config.get("faults", ())),
         sessions=dict(config.get("sessions", {})),
         world=dict(config.get("world") or {}),
+        stateless={vendor: tuple(ids) for vendor, ids in (config.get("stateless") or {}).items()},
     )
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    """The --config file: seed, now, faults (control-plane rules), sessions (id -> seed, now, world)
-    and world (the user's entities per vendor, checked against the vendors' profiles in app.py)."""
+    """The --config file: seed, now, faults (control-plane rules), sessions (id -> seed, now, world),
+    world (the user's entities per vendor, checked against the vendors' profiles in app.py) and
+    stateless (vendor -> operation ids whose writes do not stick, checked against the specs in app.py)."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
@@ -294,9 +296,14 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must be a mapping")
-    unknown = set(data) - {"seed", "now", "faults", "sessions", "world"}
+    unknown = set(data) - {"seed", "now", "faults", "sessions", "world", "stateless"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: seed, now, faults, sessions, world")
+        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: seed, now, faults, sessions, world, stateless")
+    stateless = data.get("stateless") or {}
+    if not isinstance(stateless, dict) or not all(
+        isinstance(ids, list) and all(isinstance(i, str) for i in ids) for ids in stateless.values()
+    ):
+        raise ConfigError(f"{path}: 'stateless' maps a vendor to a list of operation ids, e.g. {{botpress: [createBot]}}")
     if not isinstance(data.get("faults", []), list) or not isinstance(data.get("sessions", {}), dict):
         raise ConfigError(f"{path}: 'faults' is a list of rules and 'sessions' maps session ids to {{seed, now, world}}")
     try:  # checked here too, so the error names the file (the app checks it again, for any caller)
@@ -354,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "routes":
         for name, vendor in app.vendors.items():
             for op in vendor.spec.operations:
-                print(f"{name}\t{op.method}\t{op.path}\t{op.operation_id}")
+                # A fifth column for the operations whose writes stick: their role and collection.
+                kept = vendor.stateful.get(op.operation_id)
+                tail = f"\tstateful: {kept[1]} {kept[0].path}" if kept else ""
+                print(f"{name}\t{op.method}\t{op.path}\t{op.operation_id}{tail}")
         return 0
     from mockserver.serving import run
 

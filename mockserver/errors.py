@@ -48,6 +48,8 @@ REQUEST_TIMEOUT = "request_timeout"
 URI_TOO_LONG = "uri_too_long"
 HEADERS_TOO_LARGE = "headers_too_large"
 UNAVAILABLE = "unavailable"
+# A session keeps as many written resources as it may (--max-resources).
+STORAGE_FULL = "storage_full"
 
 MAX_MESSAGE = 1000
 
@@ -67,6 +69,7 @@ STATUS_BY_KIND = {
     URI_TOO_LONG: 414,
     HEADERS_TOO_LARGE: 431,
     UNAVAILABLE: 503,
+    STORAGE_FULL: 507,
 }
 SERVER_REFUSALS = frozenset({REQUEST_TIMEOUT, URI_TOO_LONG, HEADERS_TOO_LARGE, UNAVAILABLE})
 

@@ -21,7 +21,7 @@ from mockserver.errors import ConfigError
 
 APP = ("serve", "routes", "validate")  # commands that build the app (each takes the options it reads)
 SERVE = ("serve",)
-CHECKED = ("serve", "validate")  # commands that read fixtures and a config file
+CHECKED = ("serve", "validate", "routes")  # commands that read fixtures and a config file
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,8 @@ class Settings:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The user's own entities per vendor (--config's ``world``), checked when the app is built (world.py).
     world: dict[str, Any] = field(default_factory=dict)
+    # Operations whose writes do not stick (--config's ``stateless``: vendor -> operation ids).
+    stateless: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Token the control plane (/__mock) requires; None: it answers loopback clients only.
     admin_token: str | None = option(
         None,
@@ -322,6 +324,13 @@ class Settings:
     )
     journal_bytes: int = option(
         64 * 1_048_576, "--journal-bytes", "bytes the journal keeps in all, the oldest entries go first", whole(1024, 2**40)
+    )
+    max_resources: int = option(
+        1000,
+        "--max-resources",
+        "resources a session (or the requests outside sessions) may write and keep with POST, PUT, PATCH "
+        "and DELETE; one more is answered 507 in the vendor's error body",
+        whole(1, 10**7),
     )
     state_timeout: float = option(
         0.25,
@@ -411,6 +420,8 @@ def settings_from_json(text: str) -> Settings:
             value = datetime.fromisoformat(value) if value else None
         elif f.name == "tokens":
             value = frozenset(value)
+        elif f.name == "stateless":
+            value = {vendor: tuple(ids) for vendor, ids in value.items()}
         elif isinstance(value, list):
             value = tuple(value)
         values[f.name] = value

@@ -16,6 +16,7 @@ from mockserver.errors import Problem
 from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.values import ValueGenerator
 from mockserver.messages import Answer, Incoming, json_bytes
+from mockserver.openapi.crud import infer
 from mockserver.openapi.loader import load_document
 from mockserver.openapi.model import ApiSpec, Operation, build_spec, resolve_pointer
 from mockserver.pipeline.answer import Answering
@@ -27,6 +28,7 @@ from mockserver.pipeline.response_control import ResponseControl
 from mockserver.pipeline.route import Route
 from mockserver.pipeline.run import Pipeline
 from mockserver.pipeline.security import Security
+from mockserver.pipeline.stored import Stored
 from mockserver.profiles.base import Profile
 from mockserver.resources import specs_dir
 from mockserver.routing import Router
@@ -97,6 +99,11 @@ class VendorService:
         for fixture in fixtures or []:
             self._check_fixture(fixture, compiler)
             self.fixtures.setdefault(fixture.operation_id, []).append(fixture)
+        # Collections the document writes to keep what they are sent, unless a profile handler
+        # answers the operation or the config's ``stateless`` names it.
+        excluded = {*profile.handlers, *settings.stateless.get(profile.name, ())}
+        self.stateful = infer(spec.operations, self._resolve, excluded)
+        stored = Stored(profile, self.stateful, self.generator, compiler, self._resolve) if self.stateful else None
         answering = Answering(
             profile,
             self.generator,
@@ -107,6 +114,7 @@ class VendorService:
             settings.job_duration,
             link_key,
             settings.download_ttl,
+            stored,
         )
         stages: dict[str, tuple[Stage, ...]] = {
             op.operation_id: (

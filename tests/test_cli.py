@@ -348,7 +348,7 @@ def test_routes_and_validate_do_not_connect_to_the_store() -> None:
 
 def test_routes_and_validate_take_only_the_options_they_read() -> None:
     flags = {
-        "routes": {"--vendor", "--spec"},
+        "routes": {"--vendor", "--spec", "--fixtures", "--config"},
         "validate": {"--vendor", "--spec", "--fixtures", "--config"},
     }
     for command, expected in flags.items():

@@ -16,7 +16,7 @@ from mockserver.jobs.model import Job
 from mockserver.state import Limits, State, StateFull, open_state
 from tests.conftest import RedisServer
 
-LIMITS = Limits(journal=5, jobs=3, rules=4, sessions=3, journal_bytes=10_000)
+LIMITS = Limits(journal=5, jobs=3, rules=4, sessions=3, journal_bytes=10_000, resources=3)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -137,3 +137,28 @@ def test_an_ignored_session_does_not_trim_others(store: State) -> None:
 def test_a_store_that_answers_is_ready(store: State) -> None:
     store.ping()
     assert store.down is None
+
+
+def test_written_resources_are_kept_per_session_in_order_and_bounded(store: State) -> None:
+    assert [store.resource_number("v", "s", "/things") for _ in range(2)] == [1, 2]
+    assert store.resource_number("v", None, "/things") == 1  # numbers are per session and collection
+    assert store.put_resource("v", "s", "/things", "a", {"id": "a", "n": [1, {"x": None}]}, new=True)
+    assert not store.put_resource("v", "s", "/things", "a", {"id": "a"}, new=True)  # taken: nothing changes
+    assert store.put_resource("v", "s", "/things", "b", {"id": "b"}, new=True)
+    assert store.put_resource("v", "s", "/things", "a", {"id": "a", "n": 2}, new=False)  # replaced in place
+    assert store.resources("v", "s", "/things") == [("a", {"id": "a", "n": 2}), ("b", {"id": "b"})]
+    assert store.put_resource("v", "s", "/things", "b", None, new=False)  # deleted: a tombstone
+    assert store.resource("v", "s", "/things", "b") == (True, None)
+    assert store.resource("v", "s", "/things", "c") == (False, None)
+    assert store.resource("other", "s", "/things", "a") == (False, None)
+    assert store.resources("v", None, "/things") == [] and store.resources("v", "s", "/other") == []
+    store.put_resource("v", "s", "/other", "c", {"id": "c"}, new=False)
+    with pytest.raises(StateFull, match="session 's' already keeps 3 written resources.*--max-resources"):
+        store.put_resource("v", "s", "/things", "d", {"id": "d"}, new=True)  # limit 3 per session
+    assert store.put_resource("v", "s", "/things", "a", {"id": "a"}, new=False)  # replacing adds none
+    store.put_resource("v", "t", "/things", "a", {"id": "t"}, new=True)  # another session has room
+    store.clear_resources("s")
+    assert store.resources("v", "s", "/things") == [] and store.resource_number("v", "s", "/things") == 1
+    assert store.resource("v", "t", "/things", "a") == (True, {"id": "t"})
+    store.clear_resources(None)
+    assert store.resource("v", "t", "/things", "a") == (False, None) and store.resource_number("v", None, "/things") == 1

@@ -296,6 +296,7 @@ class ControlPlane:
         self.journal.clear(session)
         self.faults.clear(session)
         self.state.clear_jobs(session)
+        self.state.clear_resources(session)
         if session is None:
             self.state.clear_sessions()
         else:

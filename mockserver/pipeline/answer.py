@@ -22,6 +22,7 @@ from mockserver.generation.values import ValueGenerator
 from mockserver.messages import Answer, json_bytes
 from mockserver.openapi.model import Operation, ResponseSpec
 from mockserver.pipeline.exchange import Exchange
+from mockserver.pipeline.stored import Stored
 from mockserver.prefer import ResponseControl
 from mockserver.profiles.base import Call, Profile, Reply, ServerContext
 from mockserver.state import State
@@ -42,9 +43,11 @@ class Answering:
         job_duration: float,
         link_key: Callable[[], str],
         download_ttl: int,
+        stored: Stored | None = None,
     ) -> None:
         self.profile, self.generator, self.fixtures, self._by_id, self._cache = profile, generator, fixtures, operations, cache
         self._state, self._job_duration, self._link_key, self._ttl = state, job_duration, link_key, download_ttl
+        self._stored = stored  # the operations whose writes stick (pipeline/stored.py)
 
     def __call__(self, exchange: Exchange) -> Answer:
         request, operation, valid = exchange.request, exchange.operation, exchange.valid
@@ -161,11 +164,16 @@ class Answering:
         Kept in the answer cache unless it touched stored state (see answers.py).
         """
         key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
-        cached = self._cache.get(key, call.clock)
+        stored = self._stored is not None and call.operation.operation_id in self._stored
+        cached = None if stored else self._cache.get(key, call.clock)
         if cached is not None:
             return cached
         handler = self.profile.handlers.get(call.operation.operation_id)
-        result = handler(call) if handler else self._generate(call, None)
+        if stored:
+            assert self._stored is not None
+            result: Any = self._stored(call)
+        else:
+            result = handler(call) if handler else self._generate(call, None)
         reply = result if isinstance(result, Reply) else Reply(result, _success_status(call.operation))
         declared = call.operation.response_for(reply.status)
         content_type = next(iter(declared.content), None) if declared and declared.content else None

@@ -233,6 +233,13 @@ class Profile:
         at ``/__mock/world``."""
         return {}
 
+    def world_resources(self, collection: str, seed: int, world: Declared = NOTHING) -> list[dict[str, Any]]:
+        """The entities this vendor's world holds in ``collection`` (a path template such as
+        ``/v1/admin/bots``), as partial records with an ``id``: a document that lists and reads
+        them (writes that stick, pipeline/stored.py) answers with them, so a client that lists
+        its entities and then asks for their figures gets consistent data."""
+        return []
+
     def invariants(self, operation_id: str, body: Any) -> list[tuple[str, str]]:
         """What one successful answer of the vendor must obey whatever its numbers (a series adds up
         to its total): (JSON pointer, what is broken) for each break. ``mockserver verify`` holds the

@@ -39,6 +39,7 @@ class Limits:
     rules: int = 1000  # fault rules; adding one more is refused
     sessions: int = 10_000  # sessions; the oldest go first
     journal_bytes: int = 64 * 1_048_576  # bytes of JSON the journal keeps in all; the oldest go first
+    resources: int = 1000  # resources written and kept per session (and outside sessions); one more is refused
     timeout: float = 0.25  # seconds one store call may take
 
 
@@ -89,6 +90,15 @@ class Breaker:
                 continue
             self._down = None
             return
+
+
+def resources_full(kept: int, session: str | None) -> str:
+    """Why one more resource is refused (the stores word it alike)."""
+    where = f"session {session!r}" if session is not None else "requests outside a session"
+    return (
+        f"{where} already keeps {kept} written resources, the most it may (--max-resources); "
+        "delete some, or reset the session (POST /__mock/reset)"
+    )
 
 
 def encode(record: Any) -> str:
@@ -197,6 +207,37 @@ class State(ABC):
 
     @abstractmethod
     def clear_sessions(self) -> None: ...
+
+    # --- resources (writes that stick) -----------------------------------------------------------
+    # A resource lives in one vendor's collection (the concrete path it was created under) within
+    # one session (None: outside any). Its record is a JSON object, or None for a deleted one: a
+    # tombstone that hides an entity the world would otherwise answer for. Collections list their
+    # resources in the order each was first written; replacing one keeps its place.
+    @abstractmethod
+    def resource_number(self, vendor: str, session: str | None, collection: str) -> int:
+        """The next number of a collection (1, 2, ...), never given twice until its session is cleared:
+        the ids of created resources are made from it."""
+
+    @abstractmethod
+    def put_resource(
+        self, vendor: str, session: str | None, collection: str, resource_id: str, record: dict[str, Any] | None, new: bool
+    ) -> bool:
+        """Keep ``record`` as resource ``resource_id``. With ``new``, only if there is none of that id
+        (False when there is). Raises ``StateFull`` when the session already keeps
+        ``limits.resources`` resources and this one would be one more."""
+
+    @abstractmethod
+    def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """(kept, record): (False, None) when nothing was written under that id, (True, None) when
+        it was deleted."""
+
+    @abstractmethod
+    def resources(self, vendor: str, session: str | None, collection: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """The collection's kept (id, record) pairs in the order they were first written."""
+
+    @abstractmethod
+    def clear_resources(self, session: str | None) -> None:
+        """Forget every written resource, or those of one session (and its numbers)."""
 
     def close(self) -> None:
         """Release connections (the store itself keeps the state)."""

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, encode
+from mockserver.state.base import Limits, State, StateFull, encode, resources_full
 
 
 class MemoryState(State):
@@ -34,6 +36,9 @@ class MemoryState(State):
         self._rule_names = 0  # unnamed rules count on their own: rule-1 is the first of them
         self._rule_list: list[tuple[str, dict[str, Any]]] | None = None  # rules(), until they change
         self._sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # session -> (vendor, collection, id) -> record (None: deleted), in the order first written
+        self._resources: dict[str | None, dict[tuple[str, str, str], dict[str, Any] | None]] = {}
+        self._numbers: dict[str | None, dict[tuple[str, str], int]] = {}
 
     def secret(self) -> str:
         return self._secret
@@ -157,3 +162,46 @@ class MemoryState(State):
 
     def clear_sessions(self) -> None:
         self._sessions.clear()
+
+    # --- resources -------------------------------------------------------------------------------
+    def resource_number(self, vendor: str, session: str | None, collection: str) -> int:
+        numbers = self._numbers.setdefault(session, {})
+        numbers[vendor, collection] = numbers.get((vendor, collection), 0) + 1
+        return numbers[vendor, collection]
+
+    def put_resource(
+        self, vendor: str, session: str | None, collection: str, resource_id: str, record: dict[str, Any] | None, new: bool
+    ) -> bool:
+        kept = self._resources.setdefault(session, {})
+        key = (vendor, collection, resource_id)
+        if key in kept:
+            if new:
+                return False
+        elif len(kept) >= self.limits.resources:
+            raise StateFull(resources_full(len(kept), session))
+        # Through JSON, as the other stores: the caller's dict is never shared with a later reader.
+        kept[key] = None if record is None else orjson.loads(encode(record))
+        return True
+
+    def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
+        kept = self._resources.get(session, {})
+        key = (vendor, collection, resource_id)
+        if key not in kept:
+            return False, None
+        record = kept[key]
+        return True, None if record is None else orjson.loads(encode(record))
+
+    def resources(self, vendor: str, session: str | None, collection: str) -> list[tuple[str, dict[str, Any] | None]]:
+        return [
+            (rid, None if record is None else orjson.loads(encode(record)))
+            for (owner, where, rid), record in self._resources.get(session, {}).items()
+            if owner == vendor and where == collection
+        ]
+
+    def clear_resources(self, session: str | None) -> None:
+        if session is None:
+            self._resources.clear()
+            self._numbers.clear()
+        else:
+            self._resources.pop(session, None)
+            self._numbers.pop(session, None)

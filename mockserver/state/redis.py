@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from mockserver.errors import ConfigError
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode
+from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode, resources_full
 
 T = TypeVar("T")
 P = "mockserver:"
@@ -121,6 +121,29 @@ return 1
 """
 
 
+# KEYS: the session's resource hash, the collection's order, the session's set of order keys, the
+# resource sequence. ARGV: field, body ("" for deleted), "1" when only a new one may be stored,
+# limit. Returns 1 when stored, 0 when ``new`` found one, -n when the session keeps n already.
+_PUT_RESOURCE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  if ARGV[3] == '1' then return 0 end
+else
+  local kept = redis.call('HLEN', KEYS[1])
+  if kept >= tonumber(ARGV[4]) then return -kept end
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[1])
+  redis.call('SADD', KEYS[3], KEYS[2])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+# KEYS: the session's resource hash, its numbers hash, its set of order keys.
+_CLEAR_RESOURCES = """
+local orders = redis.call('SMEMBERS', KEYS[3])
+for _, key in ipairs(orders) do redis.call('DEL', key) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+"""
+
+
 class RedisState(State):
     def __init__(self, url: str, seed: int, limits: Limits) -> None:
         super().__init__(seed, limits)
@@ -156,6 +179,8 @@ class RedisState(State):
                 ("bump", _BUMP),
                 ("remove_rules", _REMOVE_RULES),
                 ("put_session", _PUT_SESSION),
+                ("put_resource", _PUT_RESOURCE),
+                ("clear_resources", _CLEAR_RESOURCES),
             )
         }
 
@@ -341,6 +366,60 @@ class RedisState(State):
     def clear_sessions(self) -> None:
         self._call(self._redis.delete, P + "sessions", P + "sessions:order")
 
+    # --- resources -------------------------------------------------------------------------------
+    # res:<-|=session> maps vendor\x1fcollection\x1fid -> record JSON ("" when deleted); res:order:...
+    # orders one collection's fields by first write; res:orders:<tag> names a session's order keys,
+    # res:numbers:<tag> its collections' numbers; res:sessions names the tags that have any.
+    def resource_number(self, vendor: str, session: str | None, collection: str) -> int:
+        tag = _tag(session)
+        pipe = self._redis.pipeline()
+        pipe.hincrby(f"{P}res:numbers:{tag}", f"{vendor}\x1f{collection}", 1)
+        pipe.sadd(P + "res:sessions", tag)
+        return int(self._call(pipe.execute)[0])
+
+    def put_resource(
+        self, vendor: str, session: str | None, collection: str, resource_id: str, record: dict[str, Any] | None, new: bool
+    ) -> bool:
+        tag = _tag(session)
+        self._call(self._redis.sadd, P + "res:sessions", tag)
+        done = int(
+            self._script(
+                "put_resource",
+                [f"{P}res:{tag}", _order_key(tag, vendor, collection), f"{P}res:orders:{tag}", P + "res:seq"],
+                [
+                    f"{vendor}\x1f{collection}\x1f{resource_id}",
+                    "" if record is None else encode(record),
+                    "1" if new else "0",
+                    self.limits.resources,
+                ],
+            )
+        )
+        if done < 0:
+            raise StateFull(resources_full(-done, session))
+        return done == 1
+
+    def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
+        body = self._call(self._redis.hget, f"{P}res:{_tag(session)}", f"{vendor}\x1f{collection}\x1f{resource_id}")
+        if body is None:
+            return False, None
+        return True, json.loads(body) if body else None
+
+    def resources(self, vendor: str, session: str | None, collection: str) -> list[tuple[str, dict[str, Any] | None]]:
+        tag = _tag(session)
+        fields = self._call(self._redis.zrange, _order_key(tag, vendor, collection), 0, -1)
+        if not fields:
+            return []
+        bodies = self._call(self._redis.hmget, f"{P}res:{tag}", fields)
+        prefix = len(f"{vendor}\x1f{collection}\x1f")
+        return [(field[prefix:], json.loads(body) if body else None) for field, body in zip(fields, bodies) if body is not None]
+
+    def clear_resources(self, session: str | None) -> None:
+        tags = self._call(self._redis.smembers, P + "res:sessions") if session is None else {_tag(session)}
+        for tag in tags:
+            self._script("clear_resources", [f"{P}res:{tag}", f"{P}res:numbers:{tag}", f"{P}res:orders:{tag}"], [])
+        if session is None:
+            self._call(self._redis.delete, P + "res:sessions")
+
     def close(self) -> None:
         self._redis.close()
 
@@ -348,3 +427,11 @@ class RedisState(State):
 def _session_index(vendor: str, kind: str, session: str | None) -> str:
     """The key ordering the jobs of one session (None: outside any) of a vendor and kind."""
     return f"{P}jobs:session:{vendor}:{kind}:" + ("-" if session is None else "=" + session)
+
+
+def _tag(session: str | None) -> str:
+    return "-" if session is None else "=" + session
+
+
+def _order_key(tag: str, vendor: str, collection: str) -> str:
+    return f"{P}res:order:{tag}:{vendor}\x1f{collection}"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode
+from mockserver.state.base import Breaker, Limits, State, StateFull, StateUnavailable, encode, resources_full
 
 T = TypeVar("T")
 # The journal deletes entries beyond its size once every so many records.
@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT
     body TEXT NOT NULL, matched INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, vendor TEXT NOT NULL,
+    collection TEXT NOT NULL, id TEXT NOT NULL, body TEXT, UNIQUE (session, vendor, collection, id));
+CREATE TABLE IF NOT EXISTS resource_numbers (session TEXT NOT NULL, vendor TEXT NOT NULL, collection TEXT NOT NULL,
+    number INTEGER NOT NULL, PRIMARY KEY (session, vendor, collection));
 """
 # Drops the oldest entries beyond the journal's byte limit.
 _TRIM_BYTES = """DELETE FROM journal WHERE id <= (SELECT id FROM (SELECT id, SUM(length(body)) OVER (ORDER BY id DESC) AS total
@@ -317,10 +321,86 @@ class SqliteState(State):
     def clear_sessions(self) -> None:
         self._run(lambda db: db.execute("DELETE FROM sessions"))
 
+    # --- resources -------------------------------------------------------------------------------
+    def resource_number(self, vendor: str, session: str | None, collection: str) -> int:
+        def bump(db: sqlite3.Connection) -> int:
+            db.execute(
+                "INSERT INTO resource_numbers VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET number = number + 1",
+                (_session_key(session), vendor, collection),
+            )
+            row = db.execute(
+                "SELECT number FROM resource_numbers WHERE session = ? AND vendor = ? AND collection = ?",
+                (_session_key(session), vendor, collection),
+            ).fetchone()
+            return int(row[0])
+
+        return self._transaction(bump)
+
+    def put_resource(
+        self, vendor: str, session: str | None, collection: str, resource_id: str, record: dict[str, Any] | None, new: bool
+    ) -> bool:
+        where = (_session_key(session), vendor, collection, resource_id)
+        body = None if record is None else encode(record)
+
+        def store(db: sqlite3.Connection) -> bool:
+            if not new:
+                changed = db.execute(
+                    "UPDATE resources SET body = ? WHERE session = ? AND vendor = ? AND collection = ? AND id = ?", (body, *where)
+                )
+                if changed.rowcount:
+                    return True
+            elif db.execute(
+                "SELECT 1 FROM resources WHERE session = ? AND vendor = ? AND collection = ? AND id = ?", where
+            ).fetchone():
+                return False
+            kept = db.execute("SELECT COUNT(*) FROM resources WHERE session = ?", (where[0],)).fetchone()[0]
+            if kept >= self.limits.resources:
+                raise StateFull(resources_full(kept, session))
+            db.execute("INSERT INTO resources (session, vendor, collection, id, body) VALUES (?, ?, ?, ?, ?)", (*where, body))
+            return True
+
+        return self._transaction(store)
+
+    def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
+        row = self._run(
+            lambda db: db.execute(
+                "SELECT body FROM resources WHERE session = ? AND vendor = ? AND collection = ? AND id = ?",
+                (_session_key(session), vendor, collection, resource_id),
+            ).fetchone()
+        )
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else json.loads(row[0])
+
+    def resources(self, vendor: str, session: str | None, collection: str) -> list[tuple[str, dict[str, Any] | None]]:
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT id, body FROM resources WHERE session = ? AND vendor = ? AND collection = ? ORDER BY seq",
+                (_session_key(session), vendor, collection),
+            ).fetchall()
+        )
+        return [(str(rid), None if body is None else json.loads(body)) for rid, body in rows]
+
+    def clear_resources(self, session: str | None) -> None:
+        def clear(db: sqlite3.Connection) -> None:
+            if session is None:
+                db.execute("DELETE FROM resources")
+                db.execute("DELETE FROM resource_numbers")
+            else:
+                db.execute("DELETE FROM resources WHERE session = ?", (_session_key(session),))
+                db.execute("DELETE FROM resource_numbers WHERE session = ?", (_session_key(session),))
+
+        self._transaction(clear)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
             self._journal.close()
+
+
+def _session_key(session: str | None) -> str:
+    """A session's key in the resource tables: NULL is never equal in SQL, so outside-any is "-"."""
+    return "-" if session is None else "=" + session
 
 
 def _journal_path(path: str) -> str:

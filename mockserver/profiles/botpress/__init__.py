@@ -17,7 +17,7 @@ from mockserver import errors
 from mockserver.errors import Problem
 from mockserver.profiles.base import Call, Profile, handles
 from mockserver.profiles.botpress import records as records_model
-from mockserver.profiles.botpress.bots import WORLD_SCHEMA, bot_in
+from mockserver.profiles.botpress.bots import WORLD_SCHEMA, bot_in, listed_bots
 from mockserver.profiles.botpress.days import FIGURES, days
 from mockserver.profiles.botpress.events import day_events
 from mockserver.profiles.botpress.records import some_calls, whole_days
@@ -44,6 +44,7 @@ _ERROR_TYPES = {
     errors.URI_TOO_LONG: "LimitExceeded",
     errors.HEADERS_TOO_LARGE: "LimitExceeded",
     errors.UNAVAILABLE: "Internal",
+    errors.STORAGE_FULL: "LimitExceeded",
 }
 _PARAMETER_TYPES = {"query": "InvalidQuery", "path": "InvalidIdentifier"}
 
@@ -71,6 +72,10 @@ class Botpress(Profile):
                 }
             )
         return {"bots": bots, "note": "Any bot id is a bot: its traits follow from the seed and the id unless declared."}
+
+    def world_resources(self, collection: str, seed: int, world: Declared = NOTHING) -> list[dict[str, Any]]:
+        # The fuller Admin API document (--spec botpress=FILE) lists and reads bots: the world's.
+        return listed_bots(seed, world) if collection == "/v1/admin/bots" else []
 
     def error_body(self, problem: Problem, request_key: int, now: datetime) -> Any:
         if problem.kind == errors.INVALID_PARAMETER:

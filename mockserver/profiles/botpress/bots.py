@@ -9,6 +9,7 @@ sessions in each UTC hour, and how busy each UTC weekday is.
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -59,6 +60,32 @@ WORLD_SCHEMA = section(
         }
     )
 )
+
+
+# The workspace's bots when the world declares none: a few, named as support and sales bots are.
+ROSTER_NAMES = ("Support Assistant", "Sales Concierge", "HR Helpdesk", "Order Tracker", "FAQ Bot", "Booking Agent")
+
+
+@lru_cache(maxsize=256)
+def roster(seed: int) -> tuple[tuple[str, str], ...]:
+    """(id, name) of the bots a workspace lists for ``seed`` when none are declared: three to
+    six, with UUIDs as Botpress gives its bots."""
+    rng = keyed_random(seed, "botpress", "roster")
+    count = rng.randint(3, 6)
+    names = rng.sample(ROSTER_NAMES, count)
+    return tuple((str(uuid.UUID(int=rng.getrandbits(128), version=4)), name) for name in names)
+
+
+def listed_bots(seed: int, world: Declared) -> list[dict[str, str]]:
+    """The bots a workspace lists: the declared ones, else the seed's roster, each with its name
+    and creation time (the day its analytics begin)."""
+    declared = world.entities("bots")
+    pairs = [(entry["id"], entry.get("name")) for entry in declared] if declared else list(roster(seed))
+    bots = []
+    for bot_id, name in pairs:
+        created = bot_in(seed, bot_id, world).created_day.isoformat() + "T00:00:00.000Z"
+        bots.append({"id": bot_id, "createdAt": created, "updatedAt": created, **({"name": name} if name else {})})
+    return bots
 
 
 def bot_in(seed: int, bot_id: str, world: Declared) -> Bot:
