@@ -56,6 +56,7 @@ class MockServer:
                 jobs=settings.max_jobs,
                 journal_bytes=settings.journal_bytes,
                 resources=settings.max_resources,
+                resources_total=settings.max_stored_resources,
                 timeout=settings.state_timeout,
             ),
         )

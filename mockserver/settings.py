@@ -329,8 +329,14 @@ class Settings:
         1000,
         "--max-resources",
         "resources a session (or the requests outside sessions) may write and keep with POST, PUT, PATCH "
-        "and DELETE; one more is answered 507 in the vendor's error body",
+        "and DELETE; one more is refused in the vendor's error body (507, or the vendor's own quota error)",
         whole(1, 10**7),
+    )
+    max_stored_resources: int = option(
+        100_000,
+        "--max-stored-resources",
+        "written resources all sessions together may keep; one more is refused as past --max-resources",
+        whole(1, 10**8),
     )
     state_timeout: float = option(
         0.25,

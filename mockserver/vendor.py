@@ -103,7 +103,11 @@ class VendorService:
         # answers the operation or the config's ``stateless`` names it.
         excluded = {*profile.handlers, *settings.stateless.get(profile.name, ())}
         self.stateful = infer(spec.operations, self._resolve, excluded)
-        stored = Stored(profile, self.stateful, self.generator, compiler, self._resolve) if self.stateful else None
+        stored = (
+            Stored(profile, self.stateful, spec.operations, self.generator, compiler, self._resolve) if self.stateful else None
+        )
+        # With written resources, a deleted item's sub-resources answer 404: routed first, then cached.
+        self._by_request = self._by_request and not self.stateful
         answering = Answering(
             profile,
             self.generator,

@@ -25,6 +25,7 @@ EVERY_FIELD_SET = Settings(
     state="sqlite:///tmp/s.db",
     max_jobs=5,
     max_resources=9,
+    max_stored_resources=99,
     stateless={"generalbots": ("listReports",)},
     fixture_dirs=(Path("/tmp/f"),),
     journal_size=9,

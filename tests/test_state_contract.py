@@ -16,7 +16,7 @@ from mockserver.jobs.model import Job
 from mockserver.state import Limits, State, StateFull, open_state
 from tests.conftest import RedisServer
 
-LIMITS = Limits(journal=5, jobs=3, rules=4, sessions=3, journal_bytes=10_000, resources=3)
+LIMITS = Limits(journal=5, jobs=3, rules=4, sessions=3, journal_bytes=10_000, resources=3, resources_total=5)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -157,8 +157,12 @@ def test_written_resources_are_kept_per_session_in_order_and_bounded(store: Stat
         store.put_resource("v", "s", "/things", "d", {"id": "d"}, new=True)  # limit 3 per session
     assert store.put_resource("v", "s", "/things", "a", {"id": "a"}, new=False)  # replacing adds none
     store.put_resource("v", "t", "/things", "a", {"id": "t"}, new=True)  # another session has room
+    store.put_resource("v", "u", "/things", "a", {"id": "u"}, new=True)  # five in all, the most (5)
+    with pytest.raises(StateFull, match="sessions together already keep 5 written resources.*--max-stored-resources"):
+        store.put_resource("v", "w", "/things", "a", {"id": "w"}, new=True)
     store.clear_resources("s")
     assert store.resources("v", "s", "/things") == [] and store.resource_number("v", "s", "/things") == 1
+    assert store.put_resource("v", "w", "/things", "a", {"id": "w"}, new=True)  # the cleared session's room is free
     assert store.resource("v", "t", "/things", "a") == (True, {"id": "t"})
     store.clear_resources(None)
     assert store.resource("v", "t", "/things", "a") == (False, None) and store.resource_number("v", None, "/things") == 1

@@ -91,8 +91,14 @@ def test_declared_bots_are_the_ones_listed_and_a_world_bot_can_be_changed_and_de
     renamed = client.put(f"{BOTS}/{bots[0]['id']}", headers=H, json={"name": "Helpdesk 2"}).json()["bot"]
     assert renamed["name"] == "Helpdesk 2" and renamed["createdAt"] == "2024-02-01T00:00:00.000Z"
     assert client.get(BOTS, headers=H).json()["bots"][0]["name"] == "Helpdesk 2"
+    analytics = f"{BOTS}/{bots[0]['id']}/analytics?startDate=2025-05-01&endDate=2025-05-02"
+    assert client.get(analytics, headers=H).status_code == 200
     assert client.delete(f"{BOTS}/{bots[0]['id']}", headers=H).status_code == 200
     assert client.get(BOTS, headers=H).json()["bots"] == []
+    # what lies under a deleted bot is gone with it; a bot never written stays as the world has it
+    gone = client.get(analytics, headers=H)
+    assert gone.status_code == 404 and "deleted" in gone.json()["message"]
+    assert client.get(f"{BOTS}/any-other-bot/analytics?startDate=2025-05-01&endDate=2025-05-02", headers=H).status_code == 200
 
 
 def test_sessions_never_see_each_others_writes_and_a_reset_clears_them() -> None:
@@ -126,7 +132,8 @@ def test_writes_beyond_the_limit_are_refused_and_nothing_is_dropped() -> None:
     client = fuller(max_resources=2)
     kept = [client.post(BOTS, headers=H, json={"name": f"b{n}"}).json()["bot"]["id"] for n in range(2)]
     refused = client.post(BOTS, headers=H, json={"name": "one more"})
-    assert refused.status_code == 507 and refused.json()["type"] == "LimitExceeded"
+    # Botpress's own answer to a resource beyond the plan: 403 QuotaExceeded (507 where a vendor has none)
+    assert refused.status_code == 403 and refused.json()["type"] == "QuotaExceeded"
     assert "--max-resources" in refused.json()["message"]
     assert all(client.get(f"{BOTS}/{bot_id}", headers=H).status_code == 200 for bot_id in kept)
 

@@ -165,6 +165,8 @@ class Answering:
         """
         key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
         stored = self._stored is not None and call.operation.operation_id in self._stored
+        if self._stored is not None and not stored:
+            self._stored.check_parents(call)  # under a deleted item: its 404
         cached = None if stored else self._cache.get(key, call.clock)
         if cached is not None:
             return cached

@@ -19,6 +19,7 @@ import base64
 import binascii
 import re
 import uuid as _uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from mockserver.errors import INVALID_PARAMETER, NOT_FOUND, STORAGE_FULL, Proble
 from mockserver.generation.rng import keyed_random
 from mockserver.generation.values import ValueGenerator
 from mockserver.openapi.crud import CREATE, DELETE, LIST, READ, REPLACE, Collection, Resolve, Shape, deref, success_schema
+from mockserver.openapi.model import Operation
 from mockserver.profiles.base import Call, Profile, Reply
 from mockserver.state import StateFull
 from mockserver.timeutil import iso_ms
@@ -53,12 +55,22 @@ class Stored:
         self,
         profile: Profile,
         roles: dict[str, tuple[Collection, str]],
+        operations: Iterable[Operation],
         generator: ValueGenerator,
         compiler: SchemaCompiler,
         resolve: Resolve,
     ) -> None:
         self.profile, self.roles, self.generator, self._compiler, self._resolve = profile, roles, generator, compiler, resolve
         self._validators: dict[int, Any] = {}  # id(schema) -> validator; schemas live as long as the spec
+        # Operations under a kept item (/workspaces/{id}/usages under /workspaces/{id}): once the
+        # item is deleted they answer its 404 too.
+        collections = {c.item: c for c, _ in roles.values()}
+        self.parents: dict[str, list[Collection]] = {}
+        for operation in operations:
+            if operation.operation_id not in roles:
+                above = [c for item, c in collections.items() if operation.path.startswith(item + "/")]
+                if above:
+                    self.parents[operation.operation_id] = above
 
     def __contains__(self, operation_id: str) -> bool:
         return operation_id in self.roles
@@ -82,6 +94,22 @@ class Stored:
         self._put(call, where, resource_id, replaced)
         return self._reply(call, collection.resource, replaced)
 
+    def check_parents(self, call: Call) -> None:
+        """A 404 when the item an operation lies under was deleted in this session.
+
+        An item never written stays as the world has it (any Botpress bot id is a bot)."""
+        for collection in self.parents.get(call.operation.operation_id, ()):
+            where = _fill(collection.path, call.params)
+            resource_id = str(call.params.get(collection.id_param, ""))
+            kept, record = call.server.state.resource(call.vendor, call.session, where, resource_id)
+            if kept and record is None:
+                raise Problem(
+                    NOT_FOUND,
+                    f"{_noun(collection)} {shorten(resource_id)} not found (it was deleted).",
+                    "path",
+                    collection.id_param,
+                )
+
     # --- the roles -------------------------------------------------------------------------------
     def _create(self, call: Call, collection: Collection, where: str) -> Reply:
         shape = collection.resource
@@ -95,7 +123,11 @@ class Stored:
             record = self._build(call, shape.schema, where, resource_id, call.body, name)
             if self._put(call, where, resource_id, record, new=True):
                 return self._reply(call, shape, record)
-        raise Problem(STORAGE_FULL, f"No free id was found in {where}; reset the session (POST /__mock/reset).")
+        raise Problem(
+            STORAGE_FULL,
+            f"No free id was found in {where}; reset the session (POST /__mock/reset).",
+            code=self.profile.storage_full_status,
+        )
 
     def _list(self, call: Call, collection: Collection, where: str) -> Reply:
         listed = collection.listed
@@ -283,7 +315,7 @@ class Stored:
         try:
             return call.server.state.put_resource(call.vendor, call.session, where, resource_id, record, new)
         except StateFull as exc:
-            raise Problem(STORAGE_FULL, f"Not stored: {exc}.") from None
+            raise Problem(STORAGE_FULL, f"Not stored: {exc}.", code=self.profile.storage_full_status) from None
 
     def _new_id(self, call: Call, where: str, number: int, id_schema: dict[str, Any]) -> str:
         if id_schema.get("type") == "integer":

@@ -202,6 +202,9 @@ class Profile:
     array_spellings: ClassVar[frozenset[str]] = frozenset({REPEAT})
     # The JSON Schema of this vendor's section of a declared world (world.py); None: it takes none.
     world_schema: ClassVar[dict[str, Any] | None] = None
+    # The status of a write refused because a session keeps as many resources as it may
+    # (--max-resources): 507 unless the vendor has its own way of saying "quota reached".
+    storage_full_status: ClassVar[int] = 507
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}

@@ -40,6 +40,7 @@ class Limits:
     sessions: int = 10_000  # sessions; the oldest go first
     journal_bytes: int = 64 * 1_048_576  # bytes of JSON the journal keeps in all; the oldest go first
     resources: int = 1000  # resources written and kept per session (and outside sessions); one more is refused
+    resources_total: int = 100_000  # ... and over all sessions together
     timeout: float = 0.25  # seconds one store call may take
 
 
@@ -92,8 +93,13 @@ class Breaker:
             return
 
 
-def resources_full(kept: int, session: str | None) -> str:
+def resources_full(kept: int, session: str | None, everywhere: bool = False) -> str:
     """Why one more resource is refused (the stores word it alike)."""
+    if everywhere:
+        return (
+            f"the sessions together already keep {kept} written resources, the most the server keeps "
+            "(--max-stored-resources); reset sessions that are done (POST /__mock/reset?session=<id>)"
+        )
     where = f"session {session!r}" if session is not None else "requests outside a session"
     return (
         f"{where} already keeps {kept} written resources, the most it may (--max-resources); "
@@ -224,7 +230,8 @@ class State(ABC):
     ) -> bool:
         """Keep ``record`` as resource ``resource_id``. With ``new``, only if there is none of that id
         (False when there is). Raises ``StateFull`` when the session already keeps
-        ``limits.resources`` resources and this one would be one more."""
+        ``limits.resources`` resources, or all sessions together ``limits.resources_total``, and
+        this one would be one more."""
 
     @abstractmethod
     def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:

@@ -179,6 +179,8 @@ class MemoryState(State):
                 return False
         elif len(kept) >= self.limits.resources:
             raise StateFull(resources_full(len(kept), session))
+        elif (total := sum(map(len, self._resources.values()))) >= self.limits.resources_total:
+            raise StateFull(resources_full(total, session, everywhere=True))
         # Through JSON, as the other stores: the caller's dict is never shared with a later reader.
         kept[key] = None if record is None else orjson.loads(encode(record))
         return True

@@ -122,24 +122,29 @@ return 1
 
 
 # KEYS: the session's resource hash, the collection's order, the session's set of order keys, the
-# resource sequence. ARGV: field, body ("" for deleted), "1" when only a new one may be stored,
-# limit. Returns 1 when stored, 0 when ``new`` found one, -n when the session keeps n already.
+# resource sequence, the count over all sessions. ARGV: field, body ("" for deleted), "1" when only
+# a new one may be stored, the session's limit, the limit over all. Returns 1 when stored, 0 when
+# ``new`` found one, -n when the session keeps n already, "all:n" when all sessions keep n.
 _PUT_RESOURCE = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   if ARGV[3] == '1' then return 0 end
 else
   local kept = redis.call('HLEN', KEYS[1])
   if kept >= tonumber(ARGV[4]) then return -kept end
+  local total = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if total >= tonumber(ARGV[5]) then return 'all:' .. total end
+  redis.call('INCR', KEYS[5])
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[1])
   redis.call('SADD', KEYS[3], KEYS[2])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
-# KEYS: the session's resource hash, its numbers hash, its set of order keys.
+# KEYS: the session's resource hash, its numbers hash, its set of order keys, the count over all.
 _CLEAR_RESOURCES = """
 local orders = redis.call('SMEMBERS', KEYS[3])
 for _, key in ipairs(orders) do redis.call('DEL', key) end
+redis.call('DECRBY', KEYS[4], redis.call('HLEN', KEYS[1]))
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 """
 
@@ -382,18 +387,20 @@ class RedisState(State):
     ) -> bool:
         tag = _tag(session)
         self._call(self._redis.sadd, P + "res:sessions", tag)
-        done = int(
-            self._script(
-                "put_resource",
-                [f"{P}res:{tag}", _order_key(tag, vendor, collection), f"{P}res:orders:{tag}", P + "res:seq"],
-                [
-                    f"{vendor}\x1f{collection}\x1f{resource_id}",
-                    "" if record is None else encode(record),
-                    "1" if new else "0",
-                    self.limits.resources,
-                ],
-            )
+        answer = self._script(
+            "put_resource",
+            [f"{P}res:{tag}", _order_key(tag, vendor, collection), f"{P}res:orders:{tag}", P + "res:seq", P + "res:total"],
+            [
+                f"{vendor}\x1f{collection}\x1f{resource_id}",
+                "" if record is None else encode(record),
+                "1" if new else "0",
+                self.limits.resources,
+                self.limits.resources_total,
+            ],
         )
+        if isinstance(answer, str) and answer.startswith("all:"):
+            raise StateFull(resources_full(int(answer[4:]), session, everywhere=True))
+        done = int(answer)
         if done < 0:
             raise StateFull(resources_full(-done, session))
         return done == 1
@@ -416,9 +423,11 @@ class RedisState(State):
     def clear_resources(self, session: str | None) -> None:
         tags = self._call(self._redis.smembers, P + "res:sessions") if session is None else {_tag(session)}
         for tag in tags:
-            self._script("clear_resources", [f"{P}res:{tag}", f"{P}res:numbers:{tag}", f"{P}res:orders:{tag}"], [])
+            self._script(
+                "clear_resources", [f"{P}res:{tag}", f"{P}res:numbers:{tag}", f"{P}res:orders:{tag}", P + "res:total"], []
+            )
         if session is None:
-            self._call(self._redis.delete, P + "res:sessions")
+            self._call(self._redis.delete, P + "res:sessions", P + "res:total")
 
     def close(self) -> None:
         self._redis.close()

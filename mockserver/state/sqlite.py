@@ -356,6 +356,9 @@ class SqliteState(State):
             kept = db.execute("SELECT COUNT(*) FROM resources WHERE session = ?", (where[0],)).fetchone()[0]
             if kept >= self.limits.resources:
                 raise StateFull(resources_full(kept, session))
+            total = db.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
+            if total >= self.limits.resources_total:
+                raise StateFull(resources_full(total, session, everywhere=True))
             db.execute("INSERT INTO resources (session, vendor, collection, id, body) VALUES (?, ?, ?, ?, ?)", (*where, body))
             return True
 

@@ -44,7 +44,7 @@ _ERROR_TYPES = {
     errors.URI_TOO_LONG: "LimitExceeded",
     errors.HEADERS_TOO_LARGE: "LimitExceeded",
     errors.UNAVAILABLE: "Internal",
-    errors.STORAGE_FULL: "LimitExceeded",
+    errors.STORAGE_FULL: "QuotaExceeded",
 }
 _PARAMETER_TYPES = {"query": "InvalidQuery", "path": "InvalidIdentifier"}
 
@@ -57,6 +57,8 @@ class Botpress(Profile):
     world_schema = WORLD_SCHEMA
     # A Node.js (Express) API: its query parser reads a[]=1 and a[0]=1 as arrays, and repeats.
     array_spellings = frozenset({REPEAT, BRACKETS})
+    # Botpress refuses a resource beyond the workspace's plan with 403 QuotaExceeded.
+    storage_full_status = 403
 
     def entities(self, seed: int, world: Declared = NOTHING) -> dict[str, Any]:
         """The declared bots with their traits; any other id is a bot too, with traits of its own."""
