@@ -18,13 +18,14 @@ from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
 from mockserver.control.journal import Masker, bounded
 from mockserver.cors import CORSMiddleware
-from mockserver.errors import NOT_FOUND, UNAVAILABLE, URI_TOO_LONG, ConfigError, Problem
+from mockserver.errors import INTERNAL, NOT_FOUND, UNAVAILABLE, URI_TOO_LONG, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.generation.rng import derive
 from mockserver.jobs.links import LinkKey, verify
 from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line
 from mockserver.messages import Answer, Incoming
 from mockserver.profiles import discover_profiles
+from mockserver.proxy import Upstream, summary
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
 from mockserver.state import Limits, StateUnavailable, open_state
@@ -86,6 +87,10 @@ class MockServer:
             own = [f for f in fixtures if f.vendor == name]
             self.vendors[name] = VendorService(profile, spec, settings, self.state, self.link_key, own, answers)
         operations = {name: frozenset(op.operation_id for op in v.spec.operations) for name, v in self.vendors.items()}
+        not_served = [v for v in settings.upstreams if v not in self.vendors]
+        if not_served:
+            raise ConfigError(f"--upstream {not_served[0]}=...: not a served vendor; served: {', '.join(self.vendors)}")
+        self.upstreams = {name: Upstream(name, url, settings.upstream_timeout) for name, url in settings.upstreams.items()}
         for vendor, ids in settings.stateless.items():
             if vendor not in operations:
                 raise ConfigError(f"config stateless: unknown vendor {vendor!r}; served vendors: {', '.join(operations)}")
@@ -238,7 +243,14 @@ class MockServer:
             faults=self.control.faults.any(),
             world=session.world[name] if session and name in session.world else self.world.get(name, NOTHING),
         )
-        answer = vendor.handle(incoming) if refused is None else self.refusal(prefix + path, *refused)
+        verdict = None
+        upstream = self.upstreams.get(name)
+        if refused is not None:
+            answer = self.refusal(prefix + path, *refused)
+        elif upstream is not None:
+            answer, verdict = await self._proxied(vendor, upstream, incoming)
+        else:
+            answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
         query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)
@@ -262,8 +274,33 @@ class MockServer:
             reason=answer.reason,
             warnings=answer.warnings,
             errorType=answer.error_type,
+            verdict=verdict,
         )
         return answer
+
+    async def _proxied(self, vendor: VendorService, upstream: Upstream, incoming: Incoming) -> tuple[Answer, dict[str, Any]]:
+        """The upstream's answer, unchanged, and the verdict on the exchange (a 502 when it failed)."""
+        target = incoming.path + (f"?{incoming.query_string}" if incoming.query_string else "")
+        forwarded = await asyncio.to_thread(upstream.send, incoming.method, target, incoming.headers, incoming.body)
+        if forwarded.status is None:
+            message = f"The upstream of {upstream.vendor} ({upstream.url}) failed: {forwarded.failure}."
+            key = derive(self.settings.seed, upstream.vendor, "upstream", incoming.path)
+            answer = vendor.error(Problem(INTERNAL, message, code=502), key, self.now())
+            answer.reason = message
+            return answer, {"upstream": upstream.url, "conforms": None, "violations": [], "failure": forwarded.failure}
+        operation_id, violations = vendor.conformance(
+            incoming.method,
+            incoming.path,
+            incoming.query_string,
+            incoming.headers,
+            incoming.body,
+            forwarded.status,
+            forwarded.content_type,
+            forwarded.body,
+        )
+        answer = Answer(forwarded.status, forwarded.body, forwarded.content_type, upstream.response_headers(forwarded))
+        answer.operation_id, answer.reason = operation_id, summary(violations)
+        return answer, {"upstream": upstream.url, "conforms": not violations, "violations": violations, "failure": None}
 
     def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
         """The URL the client used to reach the mock (for served specs and links)."""

@@ -41,6 +41,7 @@ class JournalEntry(TypedDict):
     reason: str | None  # why it was refused (the error's message); None when answered
     warnings: list[str]  # what the vendor ignored that the client likely meant (an undeclared parameter)
     errorType: str | None  # the vendor's name for the error it answered (Botpress's type, ...), if any
+    verdict: dict[str, Any] | None  # with --upstream: the real vendor's exchange checked against the spec
 
 
 class FaultRule(TypedDict):

@@ -136,6 +136,15 @@ def spec_override(text: str) -> tuple[str, Path]:
     return vendor, Path(path)
 
 
+def upstream(text: str) -> tuple[str, str]:
+    vendor, sep, url = text.partition("=")
+    if not sep or not vendor or not url:
+        raise ValueError(f"expected VENDOR=URL, got {text!r}")
+    if not url.startswith(("http://", "https://")) or len(url.split("/")[2]) == 0:
+        raise ValueError(f"the upstream of {vendor} must be an http:// or https:// URL, got {url!r}")
+    return vendor, url.rstrip("/")
+
+
 def instant(text: str) -> datetime:
     from mockserver.timeutil import clock  # the clock's own rules (RFC 3339, years 1970 to 9000)
 
@@ -191,6 +200,27 @@ class Settings:
         shown="the bundled specs",
         commands=APP,
         variable="MOCKSERVER_SPECS",
+    )
+    # Vendors answered by the real vendor through the mock, which checks both sides (proxy.py).
+    upstreams: dict[str, str] = option(
+        {},
+        "--upstream",
+        "send VENDOR's requests to the real vendor at URL and answer with its response, checking "
+        "request and response against the spec (verdicts in the journal); repeatable",
+        upstream,
+        repeat=True,
+        collect=dict,
+        metavar="VENDOR=URL",
+        shown="none: every vendor mocked",
+        commands=SERVE,
+        variable="MOCKSERVER_UPSTREAMS",
+    )
+    upstream_timeout: float = option(
+        30.0,
+        "--upstream-timeout",
+        "seconds an upstream may take to answer; then the client gets a 502 naming it",
+        number(0.01, 3600),
+        commands=SERVE,
     )
     # Fixed "now" for relative periods; None follows the real clock.
     now: datetime | None = option(

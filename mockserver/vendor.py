@@ -7,9 +7,11 @@ what the vendor's profile adds (its error body and per-operation handlers).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 from mockserver.answers import AnswerCache
 from mockserver.errors import Problem
@@ -38,6 +40,8 @@ from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, most_specific
 
 __all__ = ["Answer", "Incoming", "VendorService", "load_spec"]
+# Violations of one response body kept in a verdict (the journal bounds its entries too).
+MAX_VIOLATIONS = 20
 
 
 def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
@@ -74,6 +78,8 @@ class VendorService:
         self.seed = settings.seed
         self.router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
+        self._compiler = compiler
+        self._response_validators: dict[tuple[str, str, str], Any] = {}  # checks of an upstream's answers
         self._validators = {
             op.operation_id: RequestValidator(
                 op, spec, compiler, settings.tokens, settings.max_body_bytes, profile.array_spellings
@@ -189,6 +195,66 @@ class VendorService:
         if repeat is not None and answer.reusable:
             self._cache.put(repeat, request.now, answer)
         return answer
+
+    def conformance(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        status: int,
+        content_type: str | None,
+        answered: bytes,
+    ) -> tuple[str | None, list[dict[str, str]]]:
+        """(operationId, violations) of an exchange with the real vendor, checked against this
+        vendor's spec: the request as the pipeline checks it (credentials aside: the vendor judges
+        those), the response's status, media type and body. A violation is ``{side, at, message}``."""
+        match = self.router.match(path)
+        operation = match.operation(method) if match else None
+        if match is None or operation is None:
+            where = "no operation has this path" if match is None else f"{method} is not declared on {match.route.template}"
+            return None, [{"side": "request", "at": "path", "message": where}]
+        found: list[dict[str, str]] = []
+        try:
+            query = parse_qs(query_string, keep_blank_values=True)
+            cookies = dict(p.strip().partition("=")[::2] for p in headers.get("cookie", "").split(";") if "=" in p)
+            self._validators[operation.operation_id].validate(
+                match.path_params, query, headers, cookies, headers.get("content-type"), body
+            )
+        except Problem as problem:
+            at = " ".join(p for p in (problem.location, problem.name) if p) or "request"
+            found.append({"side": "request", "at": at, "message": problem.message})
+        declared = operation.response_for(status)
+        if declared is None:
+            statuses = ", ".join(sorted(operation.responses))
+            found.append({"side": "response", "at": "status", "message": f"{status} is not declared; declared: {statuses}"})
+            return operation.operation_id, found
+        media = (content_type or "").split(";")[0].strip().lower()
+        if declared.content and media not in declared.content and "*/*" not in declared.content:
+            found.append(
+                {
+                    "side": "response",
+                    "at": "content-type",
+                    "message": f"{media or 'none'} is not declared for {status}; declared: {', '.join(declared.content)}",
+                }
+            )
+            return operation.operation_id, found
+        schema = declared.content.get(media) if declared.content else None
+        if schema and (media == "application/json" or media.endswith("+json")):
+            try:
+                value = json.loads(answered)
+            except ValueError:
+                found.append({"side": "response", "at": "body", "message": "the body is not JSON"})
+                return operation.operation_id, found
+            key = (operation.operation_id, declared.status, media)
+            validator = self._response_validators.get(key)
+            if validator is None:
+                validator = self._response_validators[key] = self._compiler.compile(schema)
+            for error in list(validator.iter_errors(value))[:MAX_VIOLATIONS]:
+                pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+                found.append({"side": "response", "at": f"body {pointer}", "message": error.message[:300]})
+        return operation.operation_id, found
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:
         body = self.profile.error_body(problem, key, now)

@@ -86,7 +86,9 @@ class Journal:
                 moment = parse_date_time(entry["time"])
                 if (since and moment < since) or (until and moment > until):
                     continue
-            found.append({"warnings": [], "errorType": None, **entry})  # a store's entries from before these fields
+            found.append(
+                {"warnings": [], "errorType": None, "verdict": None, **entry}
+            )  # a store's entries from before these fields
         return found  # type: ignore[return-value]  # stored as JournalEntry dicts
 
     def clear(self, session: str | None = None) -> None:

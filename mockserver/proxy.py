@@ -1,0 +1,102 @@
+"""Real traffic through the mock: a vendor answered by its upstream, both sides checked.
+
+``serve --upstream VENDOR=URL`` sends that vendor's requests, credentials included, to the real
+vendor (or its sandbox) and gives the client the vendor's response unchanged. The request and the
+response are checked against the vendor's spec and overlay (``VendorService.conformance``), and
+the verdict goes to the journal and the log line: a client's own traffic shows every place where
+the vendor and its documents disagree. Other vendors stay mocked.
+
+The standard library's HTTP client sends, as ``mockserver verify`` does: HTTPS_PROXY, HTTP_PROXY
+and NO_PROXY apply and TLS certificates are verified. Redirects are not followed (the client gets
+the 3xx), and the response is not decompressed (no Accept-Encoding goes upstream), so the bytes
+the client gets are the vendor's.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Headers of one connection, not of the message (RFC 9110, 7.6.1), and those the mock sets itself.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+# Sent to the mock, not to the vendor: its own headers, and Accept-Encoding (see the docstring).
+NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding", "x-mock-session"}
+
+
+@dataclass
+class Forwarded:
+    """What the upstream answered, or why it did not."""
+
+    status: int | None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    failure: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "content-type"), None)
+
+
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx goes back to the client as the vendor sent it."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Upstream:
+    """One vendor's upstream: its base URL and how long it may take."""
+
+    def __init__(self, vendor: str, url: str, timeout: float) -> None:
+        self.vendor, self.url, self.timeout = vendor, url.rstrip("/"), timeout
+        self._opener = urllib.request.build_opener(_KeepRedirects)
+
+    def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Forwarded:
+        """Blocking: run it off the event loop (``asyncio.to_thread``)."""
+        sent = {k: v for k, v in headers.items() if k.lower() not in NOT_FORWARDED and not k.lower().startswith("x-mock-")}
+        request = urllib.request.Request(self.url + target, data=body or None, method=method, headers=sent)
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return Forwarded(response.status, list(response.headers.items()), response.read())
+        except urllib.error.HTTPError as error:
+            return Forwarded(error.code, list(error.headers.items()), error.read())
+        except (TimeoutError, socket.timeout):
+            return Forwarded(None, failure=f"no answer within {self.timeout:g} s (--upstream-timeout)")
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, (TimeoutError, socket.timeout)):
+                return Forwarded(None, failure=f"no answer within {self.timeout:g} s (--upstream-timeout)")
+            return Forwarded(None, failure=f"connection failed: {error.reason}")
+        except (ConnectionError, http.client.HTTPException, OSError) as error:
+            return Forwarded(None, failure=f"connection failed: {type(error).__name__}: {error}")
+
+    def response_headers(self, forwarded: Forwarded) -> dict[str, str]:
+        """The vendor's headers for the client, without those of its connection (one value per name)."""
+        return {k: v for k, v in forwarded.headers if k.lower() not in HOP_BY_HOP | {"content-type"}}
+
+
+def summary(violations: list[dict[str, str]]) -> str | None:
+    """One line for the log: where the exchange broke the spec, the first place in full."""
+    if not violations:
+        return None
+    first = violations[0]
+    more = f" (and {len(violations) - 1} more; see the journal's verdict)" if len(violations) > 1 else ""
+    return f"the {first['side']} broke the spec at {first['at']}: {first['message']}{more}"
