@@ -26,6 +26,7 @@ from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line
 from mockserver.messages import Answer, Incoming
 from mockserver.profiles import discover_profiles
 from mockserver.proxy import Upstream, summary
+from mockserver.recording import Recorder
 from mockserver.resources import fixtures_dir
 from mockserver.settings import Settings
 from mockserver.state import Limits, StateUnavailable, open_state
@@ -91,6 +92,11 @@ class MockServer:
         if not_served:
             raise ConfigError(f"--upstream {not_served[0]}=...: not a served vendor; served: {', '.join(self.vendors)}")
         self.upstreams = {name: Upstream(name, url, settings.upstream_timeout) for name, url in settings.upstreams.items()}
+        if settings.record_dir is not None and not settings.upstreams:
+            raise ConfigError("--record keeps what an upstream answers: give --upstream VENDOR=URL too")
+        self.recorder = (
+            Recorder(settings.record_dir, settings.record_ttl, settings.redact) if settings.record_dir is not None else None
+        )
         for vendor, ids in settings.stateless.items():
             if vendor not in operations:
                 raise ConfigError(f"config stateless: unknown vendor {vendor!r}; served vendors: {', '.join(operations)}")
@@ -288,7 +294,7 @@ class MockServer:
             answer = vendor.error(Problem(INTERNAL, message, code=502), key, self.now())
             answer.reason = message
             return answer, {"upstream": upstream.url, "conforms": None, "violations": [], "failure": forwarded.failure}
-        operation_id, violations = vendor.conformance(
+        verdict = vendor.conformance(
             incoming.method,
             incoming.path,
             incoming.query_string,
@@ -299,8 +305,15 @@ class MockServer:
             forwarded.body,
         )
         answer = Answer(forwarded.status, forwarded.body, forwarded.content_type, upstream.response_headers(forwarded))
-        answer.operation_id, answer.reason = operation_id, summary(violations)
-        return answer, {"upstream": upstream.url, "conforms": not violations, "violations": violations, "failure": None}
+        answer.operation_id, answer.reason = verdict.operation_id, summary(verdict.violations)
+        if self.recorder is not None and verdict.operation_id is not None:
+            await asyncio.to_thread(self.recorder.record, upstream, vendor.profile.name, verdict, incoming, forwarded)
+        return answer, {
+            "upstream": upstream.url,
+            "conforms": not verdict.violations,
+            "violations": verdict.violations,
+            "failure": None,
+        }
 
     def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
         """The URL the client used to reach the mock (for served specs and links)."""

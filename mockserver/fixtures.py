@@ -8,6 +8,7 @@ A fixture file (YAML or JSON) holds one fixture or a list of them:
     match: {storyId: [...]}    # optional: answer automatically when these parameters are sent
     status: 200                # optional: defaults to the operation's success status
     headers: {}                # optional
+    recorded: {at, expires, upstream}   # set by serve --record (mockserver/recording.py)
     body: {...}                # must validate against the response schema for that status
 
 A fixture with ``match`` answers every request whose parameters equal those values; any fixture
@@ -43,6 +44,7 @@ class Fixture:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     match: dict[str, Any] = field(default_factory=dict)
+    recorded: dict[str, str] = field(default_factory=dict)  # a recording's at, expires and upstream
 
     def matches(self, params: Mapping[str, Any], supplied: Iterable[str]) -> bool:
         sent = set(supplied)
@@ -81,12 +83,12 @@ def _read(path: Path) -> list[Fixture]:
         if not isinstance(item, dict):
             raise FixtureError(f"{where}: a fixture is a mapping with vendor, operationId, name and body")
         missing = [k for k in ("vendor", "operationId", "name", "body") if k not in item]
-        unknown = set(item) - {"vendor", "operationId", "name", "body", "status", "headers", "match", "description"}
+        unknown = set(item) - {"vendor", "operationId", "name", "body", "status", "headers", "match", "description", "recorded"}
         if missing or unknown:
             raise FixtureError(
                 f"{where}: "
                 + (f"missing {', '.join(missing)}" if missing else f"unknown field(s) {sorted(unknown)}")
-                + "; a fixture has vendor, operationId, name, body and optionally status, headers, match, description"
+                + "; a fixture has vendor, operationId, name, body and optionally status, headers, match, description, recorded"
             )
         status = item.get("status")
         if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
@@ -101,6 +103,7 @@ def _read(path: Path) -> list[Fixture]:
                 item["body"],
                 {str(k): str(v) for k, v in (item.get("headers") or {}).items()},
                 dict(item.get("match") or {}),
+                {str(k): str(v) for k, v in (item.get("recorded") or {}).items()},
             )
         )
     return result

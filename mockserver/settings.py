@@ -222,6 +222,31 @@ class Settings:
         number(0.01, 3600),
         commands=SERVE,
     )
+    record_dir: Path | None = option(
+        None,
+        "--record",
+        "keep each upstream exchange as a fixture in this folder (credentials redacted), to replay with --fixtures",
+        Path,
+        metavar="DIR",
+        commands=SERVE,
+    )
+    redact: tuple[str, ...] = option(
+        (),
+        "--redact",
+        "also redact this response header, or this JSON path of response bodies ($.user.email, $.items[*].token), "
+        "in recordings; repeatable",
+        str,
+        repeat=True,
+        metavar="HEADER|JSONPATH",
+        commands=SERVE,
+    )
+    record_ttl: float = option(
+        30.0,
+        "--record-ttl",
+        "days a recording stays fresh; mockserver validate flags older ones",
+        number(0.001, 36500),
+        commands=SERVE,
+    )
     # Fixed "now" for relative periods; None follows the real clock.
     now: datetime | None = option(
         None,
@@ -456,6 +481,8 @@ def settings_from_json(text: str) -> Settings:
             value = datetime.fromisoformat(value) if value else None
         elif f.name == "tokens":
             value = frozenset(value)
+        elif f.name == "record_dir":
+            value = Path(value) if value else None
         elif f.name == "stateless":
             value = {vendor: tuple(ids) for vendor, ids in value.items()}
         elif isinstance(value, list):

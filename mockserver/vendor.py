@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ from mockserver.validation.schema import SchemaCompiler, most_specific
 __all__ = ["Answer", "Incoming", "VendorService", "load_spec"]
 # Violations of one response body kept in a verdict (the journal bounds its entries too).
 MAX_VIOLATIONS = 20
+
+
+@dataclass
+class Conformance:
+    """The verdict on one exchange with the real vendor (``VendorService.conformance``)."""
+
+    operation_id: str | None
+    violations: list[dict[str, str]]
+    params: dict[str, Any] | None = None  # the request's path and query values, when it was valid
 
 
 def load_spec(profile: type[Profile], settings: Settings) -> ApiSpec:
@@ -95,6 +105,12 @@ class VendorService:
         # token's expiry does).
         self._by_request = type(profile).authorize is Profile.authorize
         self._by_id = {op.operation_id: op for op in spec.operations}
+        # API keys its spec reads from the query: never part of a recording's match.
+        self.query_keys = {
+            str(scheme.get("name", "")).lower()
+            for scheme in spec.security_schemes.values()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "query"
+        }
         # The API-key headers its spec declares (masked in the journal, on every vendor).
         self.api_key_headers = {
             str(scheme.get("name", "")).lower()
@@ -206,22 +222,30 @@ class VendorService:
         status: int,
         content_type: str | None,
         answered: bytes,
-    ) -> tuple[str | None, list[dict[str, str]]]:
-        """(operationId, violations) of an exchange with the real vendor, checked against this
-        vendor's spec: the request as the pipeline checks it (credentials aside: the vendor judges
-        those), the response's status, media type and body. A violation is ``{side, at, message}``."""
+    ) -> Conformance:
+        """An exchange with the real vendor checked against this vendor's spec: the request as the
+        pipeline checks it (credentials aside: the vendor judges those), the response's status,
+        media type and body. A violation is ``{side, at, message}``."""
         match = self.router.match(path)
         operation = match.operation(method) if match else None
         if match is None or operation is None:
             where = "no operation has this path" if match is None else f"{method} is not declared on {match.route.template}"
-            return None, [{"side": "request", "at": "path", "message": where}]
+            return Conformance(None, [{"side": "request", "at": "path", "message": where}])
         found: list[dict[str, str]] = []
+        result = Conformance(operation.operation_id, found)
         try:
             query = parse_qs(query_string, keep_blank_values=True)
             cookies = dict(p.strip().partition("=")[::2] for p in headers.get("cookie", "").split(";") if "=" in p)
-            self._validators[operation.operation_id].validate(
+            valid = self._validators[operation.operation_id].validate(
                 match.path_params, query, headers, cookies, headers.get("content-type"), body
             )
+            # What identifies the request for a fixture's match: what the client sent in the path
+            # and query, never a header or cookie (where credentials travel) or a query API key.
+            result.params = {
+                p.name: valid.params[p.name]
+                for p in operation.parameters
+                if p.location in ("path", "query") and p.name in valid.supplied and p.name.lower() not in self.query_keys
+            }
         except Problem as problem:
             at = " ".join(p for p in (problem.location, problem.name) if p) or "request"
             found.append({"side": "request", "at": at, "message": problem.message})
@@ -229,7 +253,7 @@ class VendorService:
         if declared is None:
             statuses = ", ".join(sorted(operation.responses))
             found.append({"side": "response", "at": "status", "message": f"{status} is not declared; declared: {statuses}"})
-            return operation.operation_id, found
+            return result
         media = (content_type or "").split(";")[0].strip().lower()
         if declared.content and media not in declared.content and "*/*" not in declared.content:
             found.append(
@@ -239,14 +263,14 @@ class VendorService:
                     "message": f"{media or 'none'} is not declared for {status}; declared: {', '.join(declared.content)}",
                 }
             )
-            return operation.operation_id, found
+            return result
         schema = declared.content.get(media) if declared.content else None
         if schema and (media == "application/json" or media.endswith("+json")):
             try:
                 value = json.loads(answered)
             except ValueError:
                 found.append({"side": "response", "at": "body", "message": "the body is not JSON"})
-                return operation.operation_id, found
+                return result
             key = (operation.operation_id, declared.status, media)
             validator = self._response_validators.get(key)
             if validator is None:
@@ -254,7 +278,7 @@ class VendorService:
             for error in list(validator.iter_errors(value))[:MAX_VIOLATIONS]:
                 pointer = "/" + "/".join(str(p) for p in error.absolute_path)
                 found.append({"side": "response", "at": f"body {pointer}", "message": error.message[:300]})
-        return operation.operation_id, found
+        return result
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:
         body = self.profile.error_body(problem, key, now)

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from mockserver import Settings, create_app
 from tests.conftest import NOW, free_port
 
 TOKEN = "s3cret-upstream-token"
+COOKIE = "c00kie-from-the-vendor"
 REPORT = "/chatbotcom/reports/conversations?from=2025-03-01&to=2025-03-07&dimension=day"
 
 
@@ -70,6 +72,10 @@ class StandIn:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("X-Vendor-Trace", "t-1")
+        handler.send_header("Set-Cookie", f"session={COOKIE}; HttpOnly")
+        handler.send_header("X-Session-Token", COOKIE)
+        handler.send_header("RateLimit-Remaining", "99")
+        handler.send_header("Cache-Control", "no-store")
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         try:
@@ -163,3 +169,40 @@ def test_an_unreachable_upstream_and_a_bad_flag_are_clear() -> None:
     assert wrong.returncode == 2 and "--upstream acme=...: not a served vendor" in wrong.stderr
     scheme = run("serve", "--upstream", "chatbotcom=ftp://x")
     assert scheme.returncode == 2 and "must be an http:// or https:// URL" in scheme.stderr
+
+
+def test_recordings_replay_the_answer_and_keep_no_credential(stand_in: StandIn, tmp_path: Path) -> None:
+    folder = tmp_path / "recorded"
+    settings = Settings(
+        now=NOW, upstreams={"chatbotcom": stand_in.url}, record_dir=folder, redact=("cache-control", "$.data[*].value")
+    )
+    client = TestClient(create_app(settings))
+    headers = {"Authorization": f"Bearer {TOKEN}", "Cookie": f"sid={COOKIE}"}
+    for _ in range(2):  # the same request twice: one recording, replaced
+        assert client.get(REPORT + f"&api_key={TOKEN}", headers=headers).status_code == 200
+    assert client.get(REPORT.replace("dimension=day", "dimension=hour"), headers=headers).status_code == 200
+    files = sorted(folder.rglob("*"))
+    recordings = [f for f in files if f.is_file()]
+    assert len(recordings) == 2 and all(f.suffix == ".json" for f in recordings)  # no half-written file left
+    for recording in recordings:
+        text = recording.read_text()
+        assert TOKEN not in text and COOKIE not in text, recording
+    kept = json.loads(next(f for f in recordings if '"day"' in f.read_text()).read_text())
+    assert kept["vendor"] == "chatbotcom" and kept["operationId"] == "getConversationsReport"
+    assert kept["match"] == {"from": "2025-03-01", "to": "2025-03-07", "dimension": "day"}
+    assert kept["headers"] == {"Cache-Control": "[REDACTED]", "RateLimit-Remaining": "99"}
+    assert {p["value"] for p in kept["body"]["data"]} == {0}  # redacted, keeping the type
+    assert kept["recorded"]["upstream"] == stand_in.url and kept["recorded"]["expires"] > kept["recorded"]["at"]
+    # Replayed offline, with no upstream: the request with the same values gets the recording.
+    replay = TestClient(create_app(Settings(now=NOW, fixture_dirs=(folder,))))
+    again = replay.get(REPORT, headers={"Authorization": "Bearer another"})
+    assert again.status_code == 200 and again.json() == kept["body"]
+    assert again.headers["ratelimit-remaining"] == "99"
+    assert replay.get(REPORT, headers={"Authorization": "Bearer x", "Prefer": f"example={kept['name']}"}).json() == kept["body"]
+
+
+def test_record_needs_an_upstream() -> None:
+    from tests.test_cli import run
+
+    done = run("serve", "--record", "somewhere")
+    assert done.returncode == 2 and "--record keeps what an upstream answers: give --upstream VENDOR=URL too" in done.stderr
