@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from mockserver.errors import ConfigError, MockServerError
 from mockserver.openapi.loader import check_document, load_yaml
 from mockserver.profiles import world_schemas
 from mockserver.settings import CHECKED, Option, ServeOptions, Settings, number, options_of, whole
-from mockserver.timeutil import clock
+from mockserver.timeutil import clock, parse_instant
 from mockserver.world import WorldError, check_world
 
 EXAMPLES = {
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("serve", "serve the vendor APIs")
     command("routes", "list every vendor, method, path and operationId, and which operations keep what they are sent")
-    command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem")
+    command("validate", "check specs, overlays, fixtures and config; exit 2 on the first problem, 1 when recordings are stale")
     wait = command("wait", "block until a server is ready (for CI scripts)")
     wait.add_argument(
         "--url",
@@ -313,6 +313,32 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def _stale_recordings(app: Any) -> bool:
+    """Print each recording (serve --record) past its expiry; whether there was any.
+
+    A recording that no longer fits the spec already stopped ``validate`` with its file and
+    violation (fixtures are checked as the app is built)."""
+    now = datetime.now(timezone.utc)
+    stale = False
+    for vendor in app.vendors.values():
+        for fixtures in vendor.fixtures.values():
+            for fixture in fixtures:
+                expires = fixture.recorded.get("expires")
+                try:
+                    expired = expires is not None and parse_instant(expires) <= now
+                except ValueError:
+                    expired = True
+                if expired:
+                    stale = True
+                    print(
+                        f"stale  {fixture.source}: recorded {fixture.recorded.get('at', '?')} from "
+                        f"{fixture.recorded.get('upstream', '?')}, expired {expires}; record it again "
+                        "(serve --upstream VENDOR=URL --record DIR)",
+                        file=sys.stderr,
+                    )
+    return stale
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "plot":
@@ -357,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         if declared:
             print(f"ok  world: {', '.join(declared)}")
-        return 0
+        return 1 if _stale_recordings(app) else 0
     if args.command == "routes":
         for name, vendor in app.vendors.items():
             for op in vendor.spec.operations:

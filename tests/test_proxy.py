@@ -206,3 +206,26 @@ def test_record_needs_an_upstream() -> None:
 
     done = run("serve", "--record", "somewhere")
     assert done.returncode == 2 and "--record keeps what an upstream answers: give --upstream VENDOR=URL too" in done.stderr
+
+
+def test_validate_flags_stale_recordings_and_ones_the_spec_no_longer_allows(stand_in: StandIn, tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    folder = tmp_path / "recorded"
+    client = TestClient(create_app(Settings(now=NOW, upstreams={"chatbotcom": stand_in.url}, record_dir=folder)))
+    assert client.get(REPORT, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    (recording,) = folder.rglob("*.json")
+    fresh = run("validate", "--fixtures", str(folder))
+    assert fresh.returncode == 0 and "stale" not in fresh.stderr, fresh.stderr
+    kept = json.loads(recording.read_text())
+    kept["recorded"]["expires"] = "2020-01-01T00:00:00Z"
+    recording.write_text(json.dumps(kept))
+    stale = run("validate", "--fixtures", str(folder))
+    assert stale.returncode == 1
+    assert (
+        f"stale  {recording}: recorded {kept['recorded']['at']} from {stand_in.url}, expired 2020-01-01T00:00:00Z" in stale.stderr
+    )
+    kept["body"]["summary"]["total"] = "many"  # what the spec (say, a newer one) does not allow
+    recording.write_text(json.dumps(kept))
+    broken = run("validate", "--fixtures", str(folder))
+    assert broken.returncode == 2 and str(recording) in broken.stderr and "/summary/total" in broken.stderr
