@@ -276,8 +276,24 @@ class VendorService:
             if validator is None:
                 validator = self._response_validators[key] = self._compiler.compile(schema)
             for error in list(validator.iter_errors(value))[:MAX_VIOLATIONS]:
+                if error.validator == "additionalProperties":
+                    continue  # named below, one field each
                 pointer = "/" + "/".join(str(p) for p in error.absolute_path)
                 found.append({"side": "response", "at": f"body {pointer}", "message": error.message[:300]})
+            from mockserver.verify.compare import undeclared_fields  # the same finder verify reports with
+
+            schema_path = [
+                "paths",
+                operation.path,
+                operation.method.lower(),
+                "responses",
+                declared.status,
+                "content",
+                media,
+                "schema",
+            ]
+            for where in undeclared_fields(self.spec.root, schema_path, value)[:MAX_VIOLATIONS]:
+                found.append({"side": "response", "at": f"body {where}", "message": "a field the spec does not declare"})
         return result
 
     def error(self, problem: Problem, key: int, now: datetime, operation: Operation | None = None) -> Answer:

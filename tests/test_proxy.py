@@ -61,6 +61,9 @@ class StandIn:
         elif mode == "missing":
             del data["summary"]
             body = json.dumps(data).encode()
+        elif mode == "undeclared-field":
+            data["trend"] = 0.5
+            body = json.dumps(data).encode()
         elif mode == "undeclared-status":
             status, body = 418, b'{"error": "teapot"}'
         elif mode == "slow":
@@ -121,6 +124,7 @@ def test_a_conforming_answer_passes_unchanged_with_the_clients_credentials(clien
     ("mode", "status", "violation"),
     [
         ("wrong-type", 200, {"side": "response", "at": "body /summary/total"}),
+        ("undeclared-field", 200, {"side": "response", "at": "body /trend", "message": "a field the spec does not declare"}),
         ("missing", 200, {"side": "response", "at": "body /"}),
         ("undeclared-status", 418, {"side": "response", "at": "status"}),
     ],

@@ -136,6 +136,12 @@ class Comparison:
             )
 
 
+def undeclared_fields(root: dict[str, Any], schema_path: list[str], value: Any) -> list[str]:
+    """Where ``value`` has members the schema at ``schema_path`` of the document does not declare
+    (JSON pointers, ``*`` for any item of an array)."""
+    return [where for where, _, _ in _undeclared(root, schema_path, value, [])]
+
+
 def _undeclared(root: dict[str, Any], path: list[str], value: Any, at: list[str]) -> list[tuple[str, list[str], Any]]:
     """(instance location, path of the object schema to extend, value) for each undeclared member."""
     node, path = _follow(root, path)
