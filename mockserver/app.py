@@ -115,6 +115,7 @@ class MockServer:
             self.world,
             {name: v.spec for name, v in self.vendors.items()},
             admin_token=settings.admin_token is not None,
+            charts=self._charts,
         )
         self.control.install(settings.faults, settings.sessions)
         # A vendor's API-key header is a credential whichever vendor it is sent to.
@@ -180,6 +181,8 @@ class MockServer:
             body = await _read_body(receive, self.settings.max_body_bytes)
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
+            if path == "/__mock/" and method in ("GET", "HEAD"):  # a trailing slash the router does not take
+                return self.control.page()
             answer = self.control.handle(method, path, query_string, body, headers.get("content-type"))
             return await asyncio.to_thread(answer.render) if answer.render is not None else answer
         vendor, prefix = self._vendor_for(path)
@@ -331,6 +334,16 @@ class MockServer:
         first = path.split("/", 2)[1] if path.count("/") >= 1 else ""
         service = self.vendors.get(first)
         return (service, f"/{first}") if service else (None, "")
+
+    def _charts(self, vendor: str) -> list[dict[str, Any]]:
+        """The series ``mockserver plot`` draws for ``vendor``, from this server (its seed, world and clock)."""
+        from mockserver.plot import VENDORS, Fetch  # plot builds on the app: imported when asked
+
+        draw = VENDORS.get(vendor)
+        if draw is None:
+            return []
+        credential = next(iter(sorted(self.settings.tokens)), "plot")
+        return [{"title": c.title, "x": c.x, "series": c.series} for c in draw(Fetch(self, self.now(), credential))]
 
     def _download(self, vendor: str, job_id: str, expires: str, signature: str) -> Answer:
         """Serve a finished job's file through a signed, expiring link."""

@@ -39,13 +39,17 @@ class Chart:
 class Fetch:
     """GET one vendor endpoint of ``app`` at ``now``, in the server's declared world."""
 
-    def __init__(self, app: Any, now: datetime) -> None:
+    def __init__(self, app: Any, now: datetime, credential: str = "plot") -> None:
         self.app, self.now = app, now
+        # A server run with --token accepts only its tokens: the caller passes one.
+        self.headers = {
+            name: value.replace("plot", credential) if name != "x-workspace-id" else value for name, value in _AUTH.items()
+        }
 
     def __call__(self, vendor: str, path: str, **params: Any) -> Any:
         query = urlencode(params, doseq=True)
         world = self.app.world.get(vendor, NOTHING)
-        incoming = Incoming("GET", path, query, _AUTH, b"", f"http://mock/{vendor}", self.now, world=world)
+        incoming = Incoming("GET", path, query, self.headers, b"", f"http://mock/{vendor}", self.now, world=world)
         answer = self.app.vendors[vendor].handle(incoming)
         if answer.status != 200:
             raise RuntimeError(f"{vendor}{path}?{query} answered {answer.status}: {answer.body.decode()}")

@@ -66,6 +66,12 @@ def test_jobs_are_numbered_listed_by_session_newest_first_and_bounded(store: Sta
     store.new_job(job())  # a fourth: the oldest of the kind goes (limit 3)
     assert store.job("v", made[0].id) is None
     assert store.jobs("v", "export", 0, 10, "s") == ([store.job("v", made[1].id)], 1)
+    assert [j.id for j in store.vendor_jobs("v")] == [
+        made[1].id,
+        made[2].id,
+        listed_last := store.jobs("v", "export", 0, 1, None)[0][0].id,
+    ]
+    assert listed_last and store.vendor_jobs("other") == []
     store.clear_jobs("s")
     assert store.jobs("v", "export", 0, 10, "s") == ([], 0) and store.jobs("v", "export", 0, 10, None)[1] == 2
     store.clear_jobs(None)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-OPEN_PATHS = frozenset({"/__mock/health", "/__mock/ready", "/__mock/openapi.json"})
+# The page (/__mock/) is static: what it shows comes from the other endpoints, under their rules.
+OPEN_PATHS = frozenset({"/__mock/health", "/__mock/ready", "/__mock/openapi.json", "/__mock/"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "localhost.localdomain", "ip6-localhost"})
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
+import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -64,8 +68,10 @@ class ControlPlane:
         declared_world: Mapping[str, Declared],
         specs: Mapping[str, ApiSpec] | None = None,
         admin_token: bool = False,
+        charts: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.state = state
+        self._charts = charts  # vendor -> its series as mockserver plot draws them, for the page
         self.journal = Journal(state)
         self.faults = FaultRules(state, operations)
         self.vendors = {vendor: len(ids) for vendor, ids in operations.items()}  # vendor -> number of operations
@@ -217,7 +223,49 @@ class ControlPlane:
             seed = session.seed if seed is None else seed
             world = session.world.get(vendor, world)
         seed = self.state.seed if seed is None else seed
-        return _json(200, {"vendor": vendor, "seed": seed, "entities": self._world(vendor, seed, world)})
+        found: dict[str, Any] = {"vendor": vendor, "seed": seed, "entities": self._world(vendor, seed, world)}
+        if params.get("charts") and self._charts is not None:
+            try:
+                found["charts"] = self._charts(vendor)
+            except Exception as exc:  # noqa: BLE001  # a replaced spec may lack what the charts read
+                found["chartsError"] = f"{type(exc).__name__}: {exc}"[:500]
+        return _json(200, found)
+
+    def page(self) -> Answer:
+        """The page to watch the mock (control/page.html), with a policy that lets only its own script run."""
+        return Answer(
+            200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"}
+        )
+
+    def _page(self, params: dict[str, Any], body: Any) -> Answer:
+        return self.page()
+
+    def _listSessions(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        return _json(200, {"sessions": [Session.of(s).public() for s in self.state.sessions()]})
+
+    def _listJobs(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
+        wall = time.time()
+        jobs = []
+        for vendor in self.vendors:
+            if params.get("vendor") not in (None, vendor):
+                continue
+            for job in self.state.vendor_jobs(vendor):
+                if params.get("session") is not None and job.session != params["session"]:
+                    continue
+                state, progress = job.state(wall)
+                created = datetime.fromtimestamp(job.created, timezone.utc).isoformat(timespec="milliseconds")
+                jobs.append(
+                    {
+                        "vendor": vendor,
+                        "id": job.id,
+                        "kind": job.kind,
+                        "session": job.session,
+                        "created": created.replace("+00:00", "Z"),
+                        "state": state,
+                        "progress": progress,
+                    }
+                )
+        return _json(200, {"jobs": jobs})
 
     def _listFaults(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"rules": self.faults.public(params.get("session"))})
@@ -319,7 +367,17 @@ def _filters(params: dict[str, Any]) -> dict[str, str]:
 
 
 # What --admin-token guards: every operation but the probes and signed links, which stay open.
-OPEN_OPERATIONS = frozenset({"health", "ready", "download"})
+OPEN_OPERATIONS = frozenset({"health", "ready", "download", "page"})
+# The page (control/page.html): its one inline script allowed by its digest, nothing from elsewhere.
+PAGE = Path(__file__).with_name("page.html").read_bytes()
+_SCRIPT = re.search(rb"<script>(.*?)</script>", PAGE, re.S)
+assert _SCRIPT is not None
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_SCRIPT.group(1)).digest()).decode()
+    + "'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 def _declare_admin_token(document: dict[str, Any]) -> None:

@@ -152,6 +152,10 @@ class State(ABC):
         """Jobs of a kind created in ``session`` (None: outside any), newest first, and how many."""
 
     @abstractmethod
+    def vendor_jobs(self, vendor: str) -> list[Job]:
+        """Every kept job of a vendor, of every kind and session, oldest first (the page's list)."""
+
+    @abstractmethod
     def clear_jobs(self, session: str | None) -> None:
         """Forget every job (and restart the id sequence, as on a fresh server), or one session's."""
 

@@ -62,6 +62,10 @@ class MemoryState(State):
         found = [job for job in reversed(self._jobs.get((vendor, kind), {}).values()) if job.session == session]
         return found[offset : offset + limit], len(found)
 
+    def vendor_jobs(self, vendor: str) -> list[Job]:
+        found = [job for (owner, _), kept in self._jobs.items() if owner == vendor for job in kept.values()]
+        return sorted(found, key=lambda job: job.created)
+
     def clear_jobs(self, session: str | None) -> None:
         if session is None:
             self._jobs.clear()

@@ -246,6 +246,10 @@ class RedisState(State):
         body = self._call(self._redis.hget, f"{P}jobs:data:{vendor}", job_id)
         return Job(**json.loads(body)) if body else None
 
+    def vendor_jobs(self, vendor: str) -> list[Job]:
+        bodies = self._call(self._redis.hvals, f"{P}jobs:data:{vendor}")
+        return sorted((Job(**json.loads(body)) for body in bodies), key=lambda job: job.created)
+
     def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
         index = _session_index(vendor, kind, session)
         pipe = self._redis.pipeline()

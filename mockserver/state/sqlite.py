@@ -171,6 +171,10 @@ class SqliteState(State):
         row = self._run(lambda db: db.execute("SELECT body FROM jobs WHERE id = ? AND vendor = ?", (job_id, vendor)).fetchone())
         return Job(**json.loads(row[0])) if row else None
 
+    def vendor_jobs(self, vendor: str) -> list[Job]:
+        rows = self._run(lambda db: db.execute("SELECT body FROM jobs WHERE vendor = ? ORDER BY seq", (vendor,)).fetchall())
+        return [Job(**json.loads(body)) for (body,) in rows]
+
     def jobs(self, vendor: str, kind: str, offset: int, limit: int, session: str | None) -> tuple[list[Job], int]:
         where = "vendor = ? AND kind = ? AND session IS ?"
 
