@@ -64,11 +64,9 @@ def open_page(browser: Any, url: str) -> tuple[Any, list[str]]:
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(url)
-    # Loaded: refreshed once, or told why it could not be.
-    page.wait_for_function(
-        "document.getElementById('summary').textContent.startsWith('updated') || document.getElementById('error').textContent",
-        timeout=5000,
-    )
+    # Loaded: refreshed once, or told why it could not be. (Locators, not evaluated strings: the
+    # page's Content-Security-Policy refuses eval, Playwright's included.)
+    page.locator("#summary", has_text="updated").or_(page.locator("#error:not(:empty)")).first.wait_for(timeout=5000)
     return page, problems
 
 
@@ -90,9 +88,10 @@ def test_a_request_appears_in_the_journal_within_a_second(browser: Any, server: 
         f"{server.url}/chatbotcom/reports/conversations", params={"from": "soon"}, headers={"Authorization": "Bearer t"}
     )
     assert refused.status_code == 400
+    from playwright.sync_api import expect
+
     rows = page.locator(f"#journal tbody tr[data-path='{path}']")
-    rows.first.wait_for(timeout=1000)
-    assert rows.count() == 2
+    expect(rows).to_have_count(2, timeout=1000)  # both, within a second
     assert "from" in rows.first.inner_text()  # the refusal's reason, newest first
     page.wait_for_selector("#world-charts svg polyline", timeout=10_000)  # the world, drawn in the page
     shot(page, "page-journal")
