@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run install test test-fast test-network lint coverage fuzz fuzz-long soak bench bench-cpu bench-tail hostile clean
+.PHONY: run install test test-fast test-network lint coverage fuzz fuzz-long soak bench bench-cpu bench-tail hostile image image-base image-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -116,6 +116,22 @@ bench-tail: $(VENV)/.installed-run
 # What hostile clients and a paused Redis cost a real server (RSS, slowloris, health); prints a table.
 hostile: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/hostile.py
+
+# The container image (Dockerfile), with buildah where it is installed (no daemon), else podman or
+# docker. BASE_IMAGE picks another Python base; `make image-base` makes a Debian one with
+# debootstrap, for machines that reach no image registry (as .ci/run does).
+IMAGE ?= mockserver:test
+BASE_IMAGE ?=
+IMAGE_BUDGET_MB ?= 450
+image: $(VENV)/.installed-test
+	$(BIN)/python -m tests.image build --image $(IMAGE) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
+
+image-base:
+	$(BIN)/python -m tests.image base --name localhost/debian-py:bookworm
+
+# Starts the image and checks it as a CI service runs it (tests/image.py says what).
+image-test: image
+	$(BIN)/python -m tests.image test --image $(IMAGE) --budget-mb $(IMAGE_BUDGET_MB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis *.egg-info

@@ -181,8 +181,14 @@ class MockServer:
             body = await _read_body(receive, self.settings.max_body_bytes)
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
-            if path == "/__mock/" and method in ("GET", "HEAD"):  # a trailing slash the router does not take
-                return self.control.page()
+            if path == "/__mock/":  # a trailing slash the control plane's router does not take
+                if method in ("GET", "HEAD"):
+                    return self.control.page()
+                if method == "OPTIONS":
+                    return Answer(204, b"", None, {"Allow": "GET, HEAD"})
+                answer = _plain_error(405, "method_not_allowed", f"{method} is not allowed on /__mock/; allowed: GET, HEAD.")
+                answer.headers["Allow"] = "GET, HEAD"
+                return answer
             answer = self.control.handle(method, path, query_string, body, headers.get("content-type"))
             return await asyncio.to_thread(answer.render) if answer.render is not None else answer
         vendor, prefix = self._vendor_for(path)

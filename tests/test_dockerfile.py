@@ -15,7 +15,7 @@ DOCKERFILE = (Path(__file__).parent.parent / "Dockerfile").read_text()
 
 
 def _env() -> dict[str, str]:
-    line = next(line for line in DOCKERFILE.splitlines() if line.startswith("ENV "))
+    line = next(line for line in DOCKERFILE.splitlines() if line.startswith("ENV MOCKSERVER_"))
     return dict(item.split("=", 1) for item in line.removeprefix("ENV ").split())
 
 
@@ -32,7 +32,7 @@ def test_the_health_check_follows_a_port_given_as_an_argument(tmp_path: Path, mo
     env["MOCKSERVER_PORT"], env["MOCKSERVER_HOST"] = str(free_port()), "127.0.0.1"
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    check = _health_check().replace(".venv/bin/", f"{Path(sys.executable).parent}/")
+    check = _health_check().replace("/opt/mockserver/bin/", f"{Path(sys.executable).parent}/")
     server = LiveServer()  # `docker run IMAGE --port P`: start_server passes --port
     try:
         healthy = subprocess.run(["sh", "-c", check], capture_output=True, text=True, timeout=30)
