@@ -32,14 +32,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.cases import AUTH, TOKEN
+
 ROOT = Path(__file__).parent.parent
-TOKEN = "image-check-token"
-AUTH = {
-    "botpress": {"Authorization": f"Bearer {TOKEN}", "x-workspace-id": "ws_1"},
-    "chatcaptain": {"x-chatcaptain-key": TOKEN},
-    "chatbotcom": {"Authorization": f"Bearer {TOKEN}"},
-    "generalbots": {"Authorization": f"Bearer {TOKEN}"},
-}
 CHATBOT = "6790b2f1c2a4e5d3f8a1b234"
 REQUESTS = [
     ("botpress", "GET", "/v1/admin/bots/bot_1/analytics?startDate=2025-05-01&endDate=2025-05-07", 200),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from tests.conftest import NOW, free_port
+from tests.conftest import NOW, LoopbackHTTP, free_port
 
 TOKEN = "s3cret-upstream-token"
 COOKIE = "c00kie-from-the-vendor"
@@ -37,18 +36,8 @@ class StandIn:
         good = mock.get(REPORT, headers={"Authorization": "Bearer x"})
         assert good.status_code == 200
         self.good = good.content
-        stand_in = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the standard library's name
-                stand_in.answer(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.http = LoopbackHTTP(self.answer)
+        self.url = self.http.url
 
     def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         self.seen.append({"path": handler.path, "headers": dict(handler.headers)})
@@ -87,7 +76,7 @@ class StandIn:
             pass  # the mock gave up waiting (the slow answer), as it should
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.http.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from mockserver.verify.compare import CHECKS
-from tests.conftest import NOW, LiveServer, free_port
+from tests.conftest import NOW, LiveServer, LoopbackHTTP, free_port
 
 # Several servers (the mock, a stand-in vendor): `make test` runs these, `make test-fast` leaves them out.
 pytestmark = pytest.mark.slow
@@ -34,18 +33,8 @@ class StandIn:
     def __init__(self, mock_url: str) -> None:
         self.mock_url = mock_url
         self.calls: dict[str, int] = {}
-        stand_in = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the standard library's name
-                stand_in.answer(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.http = LoopbackHTTP(self.answer)
+        self.url = self.http.url
 
     def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         route = handler.path.split("?")[0]
@@ -91,7 +80,7 @@ class StandIn:
             pass  # verify gave up waiting (the slow answer), as it should
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.http.stop()
 
 
 @pytest.fixture(scope="module")
