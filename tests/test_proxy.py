@@ -222,3 +222,32 @@ def test_validate_flags_stale_recordings_and_ones_the_spec_no_longer_allows(stan
     recording.write_text(json.dumps(kept))
     broken = run("validate", "--fixtures", str(folder))
     assert broken.returncode == 2 and str(recording) in broken.stderr and "/summary/total" in broken.stderr
+
+
+def test_the_upstream_is_reached_through_http_proxy_unless_no_proxy_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    through: list[str] = []
+
+    def relay(handler: http.server.BaseHTTPRequestHandler) -> None:
+        through.append(handler.path)  # a proxy gets the absolute URL
+        body = b'{"error": "from the proxy"}'
+        handler.send_response(418)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    proxy = LoopbackHTTP(relay)
+    try:
+        upstream = "http://upstream.invalid"
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        client = TestClient(create_app(Settings(upstreams={"chatbotcom": upstream}, upstream_timeout=2.0)))
+        response = client.get(REPORT, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 418 and through == [upstream + REPORT.removeprefix("/chatbotcom")]
+        monkeypatch.setenv("NO_PROXY", "upstream.invalid")
+        direct = TestClient(create_app(Settings(upstreams={"chatbotcom": upstream}, upstream_timeout=2.0)))
+        assert direct.get(REPORT, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 502  # no such host
+        assert len(through) == 1
+    finally:
+        proxy.stop()
