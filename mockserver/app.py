@@ -147,20 +147,22 @@ class MockServer:
         try:
             await _send(send, answer, head=scope["method"] == "HEAD")
         finally:  # one line per request, also when a fault rule drops the connection
-            request_line(
-                {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": answer.status,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                    "operationId": answer.operation_id,
-                    "vendor": answer.vendor,
-                    "session": answer.session,
-                    "dropped": bool(answer.fault and answer.fault.action.get("drop")),
-                    "reason": answer.reason,
-                    "warnings": answer.warnings,
-                }
-            )
+            # The page polls twice a second: its reads would drown the log (its errors do not).
+            if answer.status >= 400 or not _from_the_page(scope):
+                request_line(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": answer.status,
+                        "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                        "operationId": answer.operation_id,
+                        "vendor": answer.vendor,
+                        "session": answer.session,
+                        "dropped": bool(answer.fault and answer.fault.action.get("drop")),
+                        "reason": answer.reason,
+                        "warnings": answer.warnings,
+                    }
+                )
 
     async def _answer(self, scope: Scope, receive: Any) -> Answer:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -410,6 +412,11 @@ def _plain_error(status: int, code: str, message: str) -> Answer:
     answer = Answer(status, json.dumps({"error": code, "message": message}).encode())
     answer.reason = message
     return answer
+
+
+def _from_the_page(scope: Scope) -> bool:
+    """A request the page at /__mock/ sent (it marks them with X-Mock-Page)."""
+    return scope["path"].startswith("/__mock/") and any(name == b"x-mock-page" for name, _ in scope["headers"])
 
 
 def _is_control(path: str) -> bool:

@@ -53,7 +53,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    running = LiveServer("--now", NOW.isoformat().replace("+00:00", "Z"))
+    running = LiveServer("--now", NOW.isoformat().replace("+00:00", "Z"), "--log-level", "info")
     yield running
     running.stop()
 
@@ -96,6 +96,8 @@ def test_a_request_appears_in_the_journal_within_a_second(browser: Any, server: 
     page.wait_for_selector("#world-charts svg polyline", timeout=10_000)  # the world, drawn in the page
     shot(page, "page-journal")
     assert problems == []
+    log = server.output()  # the page's polls stay out of the log; the requests it shows do not
+    assert "GET /chatbotcom/reports/conversations 200" in log and "/__mock/journal" not in log
 
 
 def test_a_fault_added_through_the_api_shows_and_the_page_removes_it(browser: Any, server: LiveServer) -> None:
