@@ -183,14 +183,6 @@ class MockServer:
             body = await _read_body(receive, self.settings.max_body_bytes)
             if path == "/__mock/openapi.json" and method in ("GET", "HEAD"):
                 return Answer(200, self.control.spec_json())
-            if path == "/__mock/":  # a trailing slash the control plane's router does not take
-                if method in ("GET", "HEAD"):
-                    return self.control.page()
-                if method == "OPTIONS":
-                    return Answer(204, b"", None, {"Allow": "GET, HEAD"})
-                answer = _plain_error(405, "method_not_allowed", f"{method} is not allowed on /__mock/; allowed: GET, HEAD.")
-                answer.headers["Allow"] = "GET, HEAD"
-                return answer
             answer = self.control.handle(method, path, query_string, body, headers.get("content-type"))
             return await asyncio.to_thread(answer.render) if answer.render is not None else answer
         vendor, prefix = self._vendor_for(path)
@@ -298,27 +290,27 @@ class MockServer:
     async def _proxied(self, vendor: VendorService, upstream: Upstream, incoming: Incoming) -> tuple[Answer, dict[str, Any]]:
         """The upstream's answer, unchanged, and the verdict on the exchange (a 502 when it failed)."""
         target = incoming.path + (f"?{incoming.query_string}" if incoming.query_string else "")
-        forwarded = await asyncio.to_thread(upstream.send, incoming.method, target, incoming.headers, incoming.body)
-        if forwarded.status is None:
-            message = f"The upstream of {upstream.vendor} ({upstream.url}) failed: {forwarded.failure}."
+        reply = await asyncio.to_thread(upstream.send, incoming.method, target, incoming.headers, incoming.body)
+        if reply.status is None:
+            message = f"The upstream of {upstream.vendor} ({upstream.url}) failed: {reply.failure}."
             key = derive(self.settings.seed, upstream.vendor, "upstream", incoming.path)
             answer = vendor.error(Problem(INTERNAL, message, code=502), key, self.now())
             answer.reason = message
-            return answer, {"upstream": upstream.url, "conforms": None, "violations": [], "failure": forwarded.failure}
+            return answer, {"upstream": upstream.url, "conforms": None, "violations": [], "failure": reply.failure}
         verdict = vendor.conformance(
             incoming.method,
             incoming.path,
             incoming.query_string,
             incoming.headers,
             incoming.body,
-            forwarded.status,
-            forwarded.content_type,
-            forwarded.body,
+            reply.status,
+            reply.headers.get("content-type"),
+            reply.body,
         )
-        answer = Answer(forwarded.status, forwarded.body, forwarded.content_type, upstream.response_headers(forwarded))
+        answer = Answer(reply.status, reply.body, reply.headers.get("content-type"), upstream.response_headers(reply))
         answer.operation_id, answer.reason = verdict.operation_id, summary(verdict.violations)
         if self.recorder is not None and verdict.operation_id is not None:
-            await asyncio.to_thread(self.recorder.record, upstream, vendor.profile.name, verdict, incoming, forwarded)
+            await asyncio.to_thread(self.recorder.record, upstream, vendor.profile.name, verdict, incoming, reply)
         return answer, {
             "upstream": upstream.url,
             "conforms": not verdict.violations,

@@ -14,13 +14,11 @@ the client gets are the vendor's.
 
 from __future__ import annotations
 
-import http.client
-import socket
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from mockserver.verify.exchange import Reply, fetch
 
 # Headers of one connection, not of the message (RFC 9110, 7.6.1), and those the mock sets itself.
 HOP_BY_HOP = frozenset(
@@ -42,20 +40,6 @@ HOP_BY_HOP = frozenset(
 NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding", "x-mock-session"}
 
 
-@dataclass
-class Forwarded:
-    """What the upstream answered, or why it did not."""
-
-    status: int | None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    failure: str | None = None
-
-    @property
-    def content_type(self) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == "content-type"), None)
-
-
 class _KeepRedirects(urllib.request.HTTPRedirectHandler):
     """A 3xx goes back to the client as the vendor sent it."""
 
@@ -70,27 +54,16 @@ class Upstream:
         self.vendor, self.url, self.timeout = vendor, url.rstrip("/"), timeout
         self._opener = urllib.request.build_opener(_KeepRedirects)
 
-    def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Forwarded:
-        """Blocking: run it off the event loop (``asyncio.to_thread``)."""
+    def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Blocking: run it off the event loop (``asyncio.to_thread``). Sent as ``verify`` sends."""
         sent = {k: v for k, v in headers.items() if k.lower() not in NOT_FORWARDED and not k.lower().startswith("x-mock-")}
         request = urllib.request.Request(self.url + target, data=body or None, method=method, headers=sent)
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                return Forwarded(response.status, list(response.headers.items()), response.read())
-        except urllib.error.HTTPError as error:
-            return Forwarded(error.code, list(error.headers.items()), error.read())
-        except (TimeoutError, socket.timeout):
-            return Forwarded(None, failure=f"no answer within {self.timeout:g} s (--upstream-timeout)")
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                return Forwarded(None, failure=f"no answer within {self.timeout:g} s (--upstream-timeout)")
-            return Forwarded(None, failure=f"connection failed: {error.reason}")
-        except (ConnectionError, http.client.HTTPException, OSError) as error:
-            return Forwarded(None, failure=f"connection failed: {type(error).__name__}: {error}")
+        return fetch(self._opener.open, request, self.timeout, "--upstream-timeout")
 
-    def response_headers(self, forwarded: Forwarded) -> dict[str, str]:
+    @staticmethod
+    def response_headers(reply: Reply) -> dict[str, str]:
         """The vendor's headers for the client, without those of its connection (one value per name)."""
-        return {k: v for k, v in forwarded.headers if k.lower() not in HOP_BY_HOP | {"content-type"}}
+        return {k: v for k, v in reply.headers.items() if k not in HOP_BY_HOP | {"content-type"}}
 
 
 def summary(violations: list[dict[str, str]]) -> str | None:

@@ -8,8 +8,8 @@ file is written beside its final name and renamed over it, so a crash never leav
 
 Credentials never reach a recording: the request's headers and cookies are not kept at all, query
 API keys are left out of ``match``, and of the response's headers only those that describe the
-body are kept (content and caching headers, the vendor's rate-limit figures), without any whose
-name speaks of a token, key, secret, session, cookie or authorization. ``--redact`` replaces more
+body are kept (a short list of caching, location and rate-limit names: no cookie, no token).
+``--redact`` replaces more
 response headers, or values at JSON paths of the body, with ``[REDACTED]`` (a string; other
 values become 0, false or empty, so the recording keeps its types). Each recording keeps
 when it was made and when it goes stale (``--record-ttl``), which ``mockserver validate`` checks.
@@ -20,17 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockserver.timeutil import iso_ms
+
 if TYPE_CHECKING:  # type hints only: the recorder is handed these by the app
     from mockserver.messages import Incoming
-    from mockserver.proxy import Forwarded, Upstream
+    from mockserver.proxy import Upstream
     from mockserver.vendor import Conformance
+    from mockserver.verify.exchange import Reply
 
 REDACTED = "[REDACTED]"
 # Response headers a replay may need; anything else the vendor sent stays out.
@@ -50,7 +52,6 @@ KEPT_HEADERS = frozenset(
         "x-ratelimit-reset",
     }
 )
-SECRET_WORDS = re.compile(r"auth|token|key|secret|session|cookie|password|credential|signature", re.I)
 
 
 class Recorder:
@@ -59,16 +60,14 @@ class Recorder:
         self.headers = {r.lower() for r in redact if not r.startswith("$")}
         self.paths = [_path(r) for r in redact if r.startswith("$")]
 
-    def record(
-        self, upstream: Upstream, vendor: str, verdict: Conformance, incoming: Incoming, forwarded: Forwarded
-    ) -> Path | None:
+    def record(self, upstream: Upstream, vendor: str, verdict: Conformance, incoming: Incoming, reply: Reply) -> Path | None:
         """Keep one exchange (its answer must be JSON); the file written, or None."""
-        assert verdict.operation_id is not None and forwarded.status is not None
-        media = (forwarded.content_type or "").split(";")[0].strip().lower()
+        assert verdict.operation_id is not None and reply.status is not None
+        media = reply.media_type
         if not (media == "application/json" or media.endswith("+json")):
             return None
         try:
-            body = json.loads(forwarded.body)
+            body = json.loads(reply.body)
         except ValueError:
             return None
         for path in self.paths:
@@ -84,24 +83,20 @@ class Recorder:
             "operationId": verdict.operation_id,
             "name": name,
             "description": f"{incoming.method} {incoming.path} as {upstream.url} answered it",
-            "status": forwarded.status,
-            "headers": self._headers(forwarded),
+            "status": reply.status,
+            "headers": self._headers(reply),
             **({"match": match} if verdict.params is not None and match else {}),
-            "recorded": {"at": _iso(made), "expires": _iso(made + self.ttl), "upstream": upstream.url},
+            "recorded": {"at": iso_ms(made), "expires": iso_ms(made + self.ttl), "upstream": upstream.url},
             "body": body,
         }
         target = self.folder / vendor / verdict.operation_id / f"{name}.json"
         _write_atomically(target, json.dumps(fixture, indent=2, ensure_ascii=False) + "\n")
         return target
 
-    def _headers(self, forwarded: Forwarded) -> dict[str, str]:
-        kept = {}
-        for name, value in forwarded.headers:
-            lower = name.lower()
-            if lower not in KEPT_HEADERS or SECRET_WORDS.search(lower):
-                continue
-            kept[name] = REDACTED if lower in self.headers else value
-        return kept
+    def _headers(self, reply: Reply) -> dict[str, str]:
+        return {
+            name: REDACTED if name in self.headers else value for name, value in reply.headers.items() if name in KEPT_HEADERS
+        }
 
 
 def _write_atomically(target: Path, text: str) -> None:
@@ -143,7 +138,3 @@ def _redact(node: Any, steps: list[str]) -> Any:
     if isinstance(node, list) and (head == "*" or head.isdigit()):
         return [_redact(v, rest) if head == "*" or int(head) == i else v for i, v in enumerate(node)]
     return node
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

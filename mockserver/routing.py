@@ -135,7 +135,9 @@ def _decode(name: str, raw: str) -> str:
 def _compile(path: str, operations: dict[str, Operation]) -> Route:
     pattern: list[str | re.Pattern[str]] = []
     names: list[tuple[str, ...]] = []
-    for segment in path.strip("/").split("/") if path != "/" else [""]:
+    # Split as ``match`` splits a request's path: a trailing slash is an empty last segment, so
+    # "/__mock/" and "/__mock" are two routes, as OpenAPI has them.
+    for segment in path.removeprefix("/").split("/"):
         found = _PARAM.findall(segment)
         if not found:
             pattern.append(segment)

@@ -30,7 +30,7 @@ from mockserver.pipeline.respond import Respond
 from mockserver.pipeline.response_control import ResponseControl
 from mockserver.pipeline.route import Route
 from mockserver.pipeline.run import Pipeline
-from mockserver.pipeline.security import Security
+from mockserver.pipeline.security import Security, cookies
 from mockserver.pipeline.stored import Stored
 from mockserver.profiles.base import Profile
 from mockserver.resources import specs_dir
@@ -125,9 +125,7 @@ class VendorService:
         # answers the operation or the config's ``stateless`` names it.
         excluded = {*profile.handlers, *settings.stateless.get(profile.name, ())}
         self.stateful = infer(spec.operations, self._resolve, excluded)
-        stored = (
-            Stored(profile, self.stateful, spec.operations, self.generator, compiler, self._resolve) if self.stateful else None
-        )
+        stored = Stored(profile, self.stateful, spec.operations, self.generator, self._resolve) if self.stateful else None
         # With written resources, a deleted item's sub-resources answer 404: routed first, then cached.
         self._by_request = self._by_request and not self.stateful
         answering = Answering(
@@ -235,9 +233,8 @@ class VendorService:
         result = Conformance(operation.operation_id, found)
         try:
             query = parse_qs(query_string, keep_blank_values=True)
-            cookies = dict(p.strip().partition("=")[::2] for p in headers.get("cookie", "").split(";") if "=" in p)
             valid = self._validators[operation.operation_id].validate(
-                match.path_params, query, headers, cookies, headers.get("content-type"), body
+                match.path_params, query, headers, cookies(headers.get("cookie", "")), headers.get("content-type"), body
             )
             # What identifies the request for a fixture's match: what the client sent in the path
             # and query, never a header or cookie (where credentials travel) or a query API key.

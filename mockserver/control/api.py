@@ -24,7 +24,7 @@ from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import ApiSpec, build_spec
 from mockserver.routing import Router
 from mockserver.state import State, StateUnavailable
-from mockserver.timeutil import clock
+from mockserver.timeutil import clock, iso_ms
 from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
 from mockserver.world import NOTHING, Declared, WorldError, check_world, declared
@@ -231,14 +231,11 @@ class ControlPlane:
                 found["chartsError"] = f"{type(exc).__name__}: {exc}"[:500]
         return _json(200, found)
 
-    def page(self) -> Answer:
+    def _page(self, params: dict[str, Any], body: Any) -> Answer:
         """The page to watch the mock (control/page.html), with a policy that lets only its own script run."""
         return Answer(
             200, PAGE, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"}
         )
-
-    def _page(self, params: dict[str, Any], body: Any) -> Answer:
-        return self.page()
 
     def _listSessions(self, params: dict[str, Any], body: Any) -> Answer:  # noqa: N802
         return _json(200, {"sessions": [Session.of(s).public() for s in self.state.sessions()]})
@@ -253,14 +250,13 @@ class ControlPlane:
                 if params.get("session") is not None and job.session != params["session"]:
                     continue
                 state, progress = job.state(wall)
-                created = datetime.fromtimestamp(job.created, timezone.utc).isoformat(timespec="milliseconds")
                 jobs.append(
                     {
                         "vendor": vendor,
                         "id": job.id,
                         "kind": job.kind,
                         "session": job.session,
-                        "created": created.replace("+00:00", "Z"),
+                        "created": iso_ms(datetime.fromtimestamp(job.created, timezone.utc)),
                         "state": state,
                         "progress": progress,
                     }

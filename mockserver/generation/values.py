@@ -53,13 +53,14 @@ class ValueGenerator:
         self.faker.seed_instance(rng.getrandbits(64))
         value = self._value(schema, rng, echo or {}, "", 0)
         for _ in range(ATTEMPTS - 1):
-            if self._valid(schema, value):
+            if self.valid(schema, value):
                 break
             value = self._value(schema, rng, {}, "", 0)  # the same stream, further on: still deterministic
         return value
 
-    def _valid(self, schema: Any, value: Any) -> bool:
-        """Whether ``value`` passes ``schema`` (always, without a compiler to check with)."""
+    def valid(self, schema: Any, value: Any) -> bool:
+        """Whether ``value`` passes ``schema`` (always, without a compiler to check with); the
+        compiled validators are kept by schema, so a caller checks as cheaply as generation does."""
         if self._compiler is None or not isinstance(schema, (dict, bool)):
             return True
         found = self._validators.get(id(schema))
@@ -143,7 +144,7 @@ class ValueGenerator:
         schema (objects and arrays are made of such values, and the whole is checked at the end)."""
         value = self._value(schema, rng, echo, name, depth)
         for _ in range(ATTEMPTS - 1):
-            if isinstance(value, (dict, list)) or self._valid(schema, value):
+            if isinstance(value, (dict, list)) or self.valid(schema, value):
                 break
             value = self._value(schema, rng, {}, name, depth)
         return value
@@ -157,7 +158,7 @@ class ValueGenerator:
                     continue
                 a, b = result[key], result[other]
                 if isinstance(a, str) and isinstance(b, str) and _is_time(a) and _is_time(b) and a > b:
-                    if self._valid(properties.get(key, {}), b) and self._valid(properties.get(other, {}), a):
+                    if self.valid(properties.get(key, {}), b) and self.valid(properties.get(other, {}), a):
                         result[key], result[other] = b, a
 
     def _array(self, schema: dict[str, Any], rng: random.Random, echo: Mapping[str, Any], name: str, depth: int) -> list[Any]:
@@ -264,7 +265,7 @@ class ValueGenerator:
 
     def _fits(self, schema: Any, value: Any) -> bool:
         if self._compiler is not None:
-            return self._valid(schema, value)
+            return self.valid(schema, value)
         schema = self._deref(schema)
         if not isinstance(schema, dict):
             return False

@@ -26,6 +26,33 @@ _ROLES = {("POST", False): CREATE, ("GET", False): LIST, ("GET", True): READ, ("
 _ROLES |= {("PATCH", True): MERGE, ("DELETE", True): DELETE}
 
 Resolve = Callable[[str], Any]
+# Query parameters that page a list, by what they carry.
+TOKEN_PARAMS = ("nextToken", "next_token", "pageToken", "page_token", "cursor", "continuationToken", "after")
+SIZE_PARAMS = ("limit", "pageSize", "page_size", "per_page", "perPage", "maxResults", "max_results")
+OFFSET_PARAMS = ("offset", "skip")
+PAGE_PARAMS = ("page",)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a list operation is paged: the query parameters it declares for it (None: not
+    declared), and its success schema (the envelope the page goes in)."""
+
+    envelope: dict[str, Any]
+    token: str | None = None
+    size: str | None = None
+    offset: str | None = None
+    page: str | None = None
+
+    @classmethod
+    def of(cls, operation: Operation, resolve: Resolve) -> Paging:
+        names = {p.name for p in operation.parameters if p.location == "query"}
+
+        def first(candidates: tuple[str, ...]) -> str | None:
+            return next((n for n in candidates if n in names), None)
+
+        envelope = success_schema(operation, resolve) or {}
+        return cls(envelope, first(TOKEN_PARAMS), first(SIZE_PARAMS), first(OFFSET_PARAMS), first(PAGE_PARAMS))
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,7 @@ class Collection:
     operations: dict[str, Operation] = field(default_factory=dict)  # role -> operation
     resource: Shape | None = None  # the read's (or create's) resource
     listed: Shape | None = None  # the list's items
+    paging: Paging | None = None  # the list's paging
 
     @property
     def id_name(self) -> str:
@@ -89,6 +117,8 @@ def infer(operations: Iterable[Operation], resolve: Resolve, excluded: Iterable[
         collection.listed = _shape(lister, resolve, collection.id_param, listed=True) if lister else None
         if lister is not None and collection.listed is None:
             del collection.operations[LIST]  # a listing that holds no array of items stays generated
+        elif lister is not None:
+            collection.paging = Paging.of(lister, resolve)
         if collection.stateful:
             for role, operation in collection.operations.items():
                 found[operation.operation_id] = (collection, role)

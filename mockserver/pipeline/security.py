@@ -21,7 +21,7 @@ class Security:
 
     def __call__(self, exchange: Exchange) -> Answer | None:
         request = exchange.request
-        exchange.cookies = _cookies(request.headers.get("cookie", ""))
+        exchange.cookies = cookies(request.headers.get("cookie", ""))
         # An API key may travel in the query: only then is the query read here, leniently (a
         # query that is not UTF-8 is the parameters stage's 400, after this one's 401).
         query = parse_qs(request.query_string, keep_blank_values=True) if self.check.reads_query else {}
@@ -30,10 +30,11 @@ class Security:
         return None
 
 
-def _cookies(header: str) -> dict[str, str]:
-    cookies = {}
+def cookies(header: str) -> dict[str, str]:
+    """The name=value pairs of a Cookie header."""
+    found = {}
     for part in header.split(";"):
         name, sep, value = part.strip().partition("=")
         if sep:
-            cookies[name] = value
-    return cookies
+            found[name] = value
+    return found

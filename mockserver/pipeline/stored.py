@@ -31,15 +31,11 @@ from mockserver.openapi.model import Operation
 from mockserver.profiles.base import Call, Profile, Reply
 from mockserver.state import StateFull
 from mockserver.timeutil import iso_ms
-from mockserver.validation.schema import SchemaCompiler, shorten
+from mockserver.validation.schema import shorten
 
 CREATED_NAMES = ("createdAt", "created_at", "created", "creationDate")
 UPDATED_NAMES = ("updatedAt", "updated_at", "updated", "modifiedAt", "modified_at", "lastModified")
-# Query parameters that page a list, by what they carry, and the body fields that answer them.
-TOKEN_PARAMS = ("nextToken", "next_token", "pageToken", "page_token", "cursor", "continuationToken", "after")
-SIZE_PARAMS = ("limit", "pageSize", "page_size", "per_page", "perPage", "maxResults", "max_results")
-OFFSET_PARAMS = ("offset", "skip")
-PAGE_PARAMS = ("page",)
+# The body fields of a list's envelope that answer its paging (crud.Paging names the parameters).
 TOKEN_FIELDS = ("nextToken", "next_token", "nextPageToken", "next_page_token", "nextCursor", "next_cursor", "cursor")
 TOTAL_FIELDS = ("total", "totalCount", "total_count", "totalItems", "total_items")
 # A list's page when neither the request nor the document says how long one is.
@@ -57,11 +53,9 @@ class Stored:
         roles: dict[str, tuple[Collection, str]],
         operations: Iterable[Operation],
         generator: ValueGenerator,
-        compiler: SchemaCompiler,
         resolve: Resolve,
     ) -> None:
-        self.profile, self.roles, self.generator, self._compiler, self._resolve = profile, roles, generator, compiler, resolve
-        self._validators: dict[int, Any] = {}  # id(schema) -> validator; schemas live as long as the spec
+        self.profile, self.roles, self.generator, self._resolve = profile, roles, generator, resolve
         # Operations under a kept item (/workspaces/{id}/usages under /workspaces/{id}): once the
         # item is deleted they answer its 404 too.
         collections = {c.item: c for c, _ in roles.values()}
@@ -90,7 +84,7 @@ class Stored:
         if role == DELETE:
             self._put(call, where, resource_id, None)
             return self._reply(call, collection.resource, record)
-        replaced = self._replace(call, collection, record) if role == REPLACE else self._merge(call, collection, record)
+        replaced = self._replace(call, collection, where, record) if role == REPLACE else self._merge(call, collection, record)
         self._put(call, where, resource_id, replaced)
         return self._reply(call, collection.resource, replaced)
 
@@ -130,48 +124,39 @@ class Stored:
         )
 
     def _list(self, call: Call, collection: Collection, where: str) -> Reply:
-        listed = collection.listed
-        assert listed is not None  # a list role is given only with a listing shape
+        listed, paging = collection.listed, collection.paging
+        assert listed is not None and paging is not None  # a list role is given only with a listing shape
         records = self._all(call, collection, where)
-        operation = call.operation
-        names = {p.name for p in operation.parameters if p.location == "query"}
-        token_name = next((n for n in TOKEN_PARAMS if n in names), None)
-        size_name = next((n for n in SIZE_PARAMS if n in names), None)
+        params = call.params
         size = PAGE_SIZE
-        if size_name is not None and isinstance(call.params.get(size_name), int) and call.params[size_name] > 0:
-            size = call.params[size_name]
+        if paging.size is not None and isinstance(params.get(paging.size), int) and params[paging.size] > 0:
+            size = params[paging.size]
         start = 0
-        if token_name is not None and call.params.get(token_name) not in (None, ""):
-            start = _offset(str(call.params[token_name]), token_name)
-        elif (offset_name := next((n for n in OFFSET_PARAMS if n in names), None)) and isinstance(
-            call.params.get(offset_name), int
-        ):
-            start = max(call.params[offset_name], 0)
-        elif (page_name := next((n for n in PAGE_PARAMS if n in names), None)) and isinstance(call.params.get(page_name), int):
-            start = max(call.params[page_name] - 1, 0) * size
-        page = records[start : start + size]
-        items = [self._fit(call, listed.schema, record, where) for record in page]
+        if paging.token is not None and params.get(paging.token) not in (None, ""):
+            start = _offset(str(params[paging.token]), paging.token)
+        elif paging.offset is not None and isinstance(params.get(paging.offset), int):
+            start = max(params[paging.offset], 0)
+        elif paging.page is not None and isinstance(params.get(paging.page), int):
+            start = max(params[paging.page] - 1, 0) * size
+        items = [self._fit(call, listed.schema, record, where) for record in records[start : start + size]]
         following = _token(start + size) if start + size < len(records) else None
         if listed.key is None:
             return self._status(call, items)
-        envelope = self._generated(call, success_schema(operation, self._resolve) or {}, where, "list")
+        envelope = self._generated(call, paging.envelope, where, "list")
         if not isinstance(envelope, dict):
             envelope = {}
         envelope[listed.key] = items
-        self._paged(envelope, success_schema(operation, self._resolve) or {}, following, len(records), 0)
+        self._paged(envelope, paging.envelope, following, len(records), 0)
         return self._status(call, envelope)
 
-    def _replace(self, call: Call, collection: Collection, record: dict[str, Any]) -> dict[str, Any]:
+    def _replace(self, call: Call, collection: Collection, where: str, record: dict[str, Any]) -> dict[str, Any]:
         """PUT: a body schema that requires fields replaces the resource (keeping its id and
         creation time); one that requires none is a partial update, as Botpress's ``updateBot``."""
         assert collection.resource is not None
-        body_schema = self._request_schema(call)
-        if not body_schema.get("required"):
+        if not self._request_schema(call).get("required"):
             return self._merge(call, collection, record)
         name = collection.id_name
-        where = _fill(collection.path, call.params)
-        fresh = self._build(call, collection.resource.schema, where, str(record.get(name)), call.body, name, record)
-        return fresh
+        return self._build(call, collection.resource.schema, where, str(record.get(name)), call.body, name, record)
 
     def _merge(self, call: Call, collection: Collection, record: dict[str, Any]) -> dict[str, Any]:
         assert collection.resource is not None
@@ -244,7 +229,8 @@ class Stored:
         record = base if isinstance(base, dict) else {}
         if isinstance(written, dict):
             record = self._merged(record, {k: v for k, v in written.items() if k != name}, schema, rng, fresh=True)
-        record[name] = _typed_id(resource_id, (schema.get("properties") or {}).get(name), self._resolve)
+        typed_id = _typed_id(resource_id, (schema.get("properties") or {}).get(name), self._resolve)
+        record[name] = typed_id
         if previous is not None:
             for created in CREATED_NAMES:
                 if created in previous:
@@ -253,7 +239,7 @@ class Stored:
             self._stamp(call, schema, record, created=previous is None)
         if not self._valid(record, schema):  # what was written cannot be kept as it is: the generated one
             record = base if isinstance(base, dict) else {}
-            record[name] = _typed_id(resource_id, (schema.get("properties") or {}).get(name), self._resolve)
+            record[name] = typed_id
         return record
 
     def _merged(self, base: Any, patch: Any, schema: Any, rng: Any, fresh: bool = False) -> Any:
@@ -364,10 +350,11 @@ class Stored:
                     node[key] = None
             elif key in TOTAL_FIELDS and sub.get("type") == "integer":
                 node[key] = total
-            elif depth < 2 and sub.get("type") == "object" and isinstance(node.get(key), dict):
-                self._paged(node[key], sub, following, total, depth + 1)
-            elif depth < 2 and sub.get("type") == "object" and key == "meta" and following is not None:
-                node[key] = {}
+            elif depth < 2 and sub.get("type") == "object":
+                if not isinstance(node.get(key), dict):  # an optional object the generator left out
+                    if following is None or not set(sub.get("properties") or ()) & set(TOKEN_FIELDS):
+                        continue
+                    node[key] = {}  # ... that must carry the next page's token
                 self._paged(node[key], sub, following, total, depth + 1)
 
     def _request_schema(self, call: Call) -> dict[str, Any]:
@@ -377,12 +364,7 @@ class Stored:
         return deref(next(iter(body.content.values())), self._resolve)
 
     def _valid(self, value: Any, schema: Any) -> bool:
-        if not isinstance(schema, dict):
-            return schema is not False
-        validator = self._validators.get(id(schema))
-        if validator is None:
-            validator = self._validators[id(schema)] = (schema, self._compiler.compile(schema))
-        return bool(validator[1].is_valid(value))
+        return self.generator.valid(schema, value)
 
 
 def _fill(template: str, params: dict[str, Any]) -> str:

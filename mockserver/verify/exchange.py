@@ -71,21 +71,28 @@ class Upstream:
         request = urllib.request.Request(
             self.base_url + probe.target, data=probe.body, method=probe.method, headers=probe.headers
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the user's URL
-                self.answered += 1
-                return Reply(response.status, _lower(response.headers.items()), response.read())
-        except urllib.error.HTTPError as error:
+        reply = fetch(urllib.request.urlopen, request, self.timeout, "--timeout")
+        if reply.status is not None:
             self.answered += 1
-            return Reply(error.code, _lower(error.headers.items()), error.read())
-        except (TimeoutError, socket.timeout):
-            return Reply(None, failure=f"no answer within {self.timeout:g} s (--timeout)")
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                return Reply(None, failure=f"no answer within {self.timeout:g} s (--timeout)")
-            return Reply(None, failure=f"connection failed: {error.reason}")
-        except (ConnectionError, http.client.HTTPException) as error:
-            return Reply(None, failure=f"connection failed: {type(error).__name__}: {error}")
+        return reply
+
+
+def fetch(open_url: Callable[..., Any], request: urllib.request.Request, timeout: float, flag: str) -> Reply:
+    """One exchange with a remote API: its answer (an HTTP error status is an answer too), or
+    why there was none, in words that name ``flag``, the setting that bounds the wait."""
+    try:
+        with open_url(request, timeout=timeout) as response:
+            return Reply(response.status, _lower(response.headers.items()), response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, _lower(error.headers.items()), error.read())
+    except (TimeoutError, socket.timeout):
+        return Reply(None, failure=f"no answer within {timeout:g} s ({flag})")
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, (TimeoutError, socket.timeout)):
+            return Reply(None, failure=f"no answer within {timeout:g} s ({flag})")
+        return Reply(None, failure=f"connection failed: {error.reason}")
+    except (OSError, http.client.HTTPException) as error:
+        return Reply(None, failure=f"connection failed: {type(error).__name__}: {error}")
 
 
 def _retry_after(headers: dict[str, str], attempt: int) -> float:
