@@ -142,6 +142,15 @@ class GuardedHTTP(HttpToolsProtocol):
             return
         super().on_headers_complete()
         self._in_body = True
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and cycle.transport is self.transport:
+            cycle.transport = OneWrite(self.transport, cycle)
+
+    def on_response_complete(self) -> None:
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and isinstance(cycle.transport, OneWrite):
+            cycle.transport.flush()  # a HEAD answer has no body write to carry its head
+        super().on_response_complete()
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
@@ -232,6 +241,50 @@ class GuardedHTTP(HttpToolsProtocol):
             if timer is not None:
                 timer.cancel()
                 setattr(self, name, None)
+
+
+class OneWrite:
+    """The connection as one response cycle writes to it: the response's head is held until the
+    first write of its body and leaves with it, so an answer is one send (one system call, one
+    packet) instead of two. Measured on a cached Botpress answer: the second send cost about an
+    eighth of the request. A head is never held past its response: a body write, closing, or the
+    end of the response (a HEAD answer writes no body) sends it. Anything else is the transport's."""
+
+    __slots__ = ("_transport", "_cycle", "_head", "_state")
+
+    # Bodies above this go out on their own: copying them onto the head would cost more than a send.
+    JOIN_LIMIT = 65_536
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport, self._cycle = transport, cycle
+        self._head: bytes | None = None
+        self._state = 0  # 0: no head yet; 1: the head is held; 2: the head went out
+
+    def write(self, data: bytes) -> None:
+        if self._state == 0 and self._cycle.response_started:  # uvicorn writes the head first
+            self._state, self._head = 1, data
+            return
+        if self._state == 1:
+            head, self._head, self._state = self._head, None, 2
+            assert head is not None
+            if len(data) > self.JOIN_LIMIT:
+                self._transport.write(head)
+            else:
+                data = head + data
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._state == 1:
+            head, self._head, self._state = self._head, None, 2
+            assert head is not None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 # --- one accept queue per worker (--workers N) ---------------------------------------------------

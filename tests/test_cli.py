@@ -417,3 +417,48 @@ def test_coverage_reports_what_the_requests_exercised(tmp_path: Path) -> None:
         until(lambda: "warning: query parameter 'day' is not declared; did you mean 'days'?" in server.output())
     finally:
         server.stop()
+
+
+def test_keep_alive_answers_in_whole_and_every_request_line_is_written_by_exit(tmp_path: Path) -> None:
+    """An answer leaves in one write (its head held for its body): GET, HEAD (no body write at
+    all) and GET again on one keep-alive connection each arrive whole, HEAD with GET's length.
+    Request lines are written once per turn of the event loop: a burst of concurrent requests,
+    then an immediate stop, still leaves one whole line per request."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import free_port
+
+    port, log = free_port(), tmp_path / "server.log"
+    path = "/botpress/v1/admin/bots/bot_{}/analytics?startDate=2025-05-01&endDate=2025-05-07"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--now", "2025-06-01T12:00:00Z"],
+            stdout=sink,
+            stderr=sink,
+        )
+        try:
+            assert run("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "20").returncode == 0
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            answers = []
+            for method in ("GET", "HEAD", "GET"):
+                connection.request(method, path.format(1), headers=AUTH["botpress"])
+                response = connection.getresponse()
+                answers.append((response.status, response.getheader("content-length"), response.read()))
+            connection.close()
+            (status, length, body), head, again = answers
+            assert status == 200 and int(length) == len(body) and b'"records"' in body
+            assert head == (200, length, b"") and again == answers[0]
+
+            def one(bot: int) -> int:
+                return httpx.get(f"http://127.0.0.1:{port}{path.format(bot)}", headers=AUTH["botpress"]).status_code
+
+            with ThreadPoolExecutor(8) as pool:
+                assert set(pool.map(one, range(40))) == {200}
+        finally:
+            process.terminate()
+            process.wait(10)
+    lines = [line for line in log.read_text().splitlines() if "/botpress/v1/admin/bots/" in line]
+    assert len(lines) == 43, lines
+    line = r"\S+Z (GET|HEAD) /botpress/v1/admin/bots/bot_\d+/analytics 200 \d+\.\dms getBotAnalytics"
+    assert all(re.fullmatch(line, text) for text in lines), lines

@@ -25,6 +25,4 @@ class Respond:
             answer.delay_ms += latency_of(rule, self.server_seed)
             if rule.action.get("malformed"):
                 answer.body = answer.body[: max(len(answer.body) // 2, 1)]  # cut mid-document: not valid JSON
-        if exchange.request.method == "HEAD":
-            answer.body = b""
         return answer
