@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from mockserver import errors
@@ -159,18 +160,34 @@ class Botpress(Profile):
         found = []
         for i, (ordinal, row) in enumerate(zip(ordinals, batch.table.tolist())):
             low, high = span.within(ordinal)
-            if low == 0 and high == DAY_MS - 1:
-                figures = dict(zip(FIGURES, row))
-                found.append(records_model.record(*day_span_ms(day_of(ordinal)), figures, figures["newUsers"], llm[i]))
+            if low == 0 and high == DAY_MS - 1:  # a whole day: every new user was created in it
+                found.append(records_model.record(*_day_bounds(ordinal), row, row[NEW_USERS], llm[i]))
                 continue
             events = day_events(the_bot, ordinal)
             figures, created, strata, errors = events.count(low, high)
             calls = some_calls(int(events.days.levels[0]), int(events.days.column("calls")[0]), strata, errors)
             first = day_start_ms(ordinal)
             found.append(
-                records_model.record(iso_ms(from_ms(first + low)), iso_ms(from_ms(first + high)), figures, created, calls)
+                records_model.record(
+                    iso_ms(from_ms(first + low)),
+                    iso_ms(from_ms(first + high)),
+                    [figures[name] for name in FIGURES],
+                    created,
+                    calls,
+                )
             )
         return {"records": found}
+
+
+# The new users column of a day's row (days.FIGURES).
+NEW_USERS = FIGURES.index("newUsers")
+
+
+@lru_cache(maxsize=4096)
+def _day_bounds(ordinal: int) -> tuple[str, str]:
+    """A whole day's first and last millisecond, as records write them: the same few hundred days
+    are written again and again."""
+    return day_span_ms(day_of(ordinal))
 
 
 def _end(call: Call) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,6 @@ from mockserver.synth import strata
 
 # Decimals of latency (ms), tokens per second and cost (USD).
 _SCALE = np.array([10.0, 100.0, 1e8])[:, None]
-_STATS = ("mean", "sd", "min", "max")
 
 
 def whole_days(days: Days) -> list[dict[str, Any]]:
@@ -44,46 +43,52 @@ def llm_blocks(calls: np.ndarray, errors: np.ndarray, summary: np.ndarray) -> li
     mean = summary[:, 2:5] / n
     sd = np.sqrt(np.maximum(summary[:, 5:8] / n - mean * mean, 0.0))
     # Float noise in the sums never puts the mean outside the extremes.
-    table = np.stack((mean, sd, np.minimum(summary[:, 8:11], mean), np.maximum(summary[:, 11:14], mean)), axis=2)
+    table = np.empty((len(summary), 3, 4))
+    table[:, :, 0], table[:, :, 1] = mean, sd
+    np.minimum(summary[:, 8:11], mean, out=table[:, :, 2])
+    np.maximum(summary[:, 11:14], mean, out=table[:, :, 3])
     table = np.rint(table * _SCALE) / _SCALE  # (days, 3 quantities, 4 statistics)
     tokens = summary[:, :2].astype(np.int64).tolist()
     spent = (np.rint(summary[:, 4] * 1e8) / 1e8).tolist()
+    # Dict displays, not dict(zip(...)): these are built for every day of every answer.
     return [
         {
             "calls": count,
             "errors": failed,
             "inputTokens": inp,
             "outputTokens": out,
-            "latency": dict(zip(_STATS, latency)),
-            "tokensPerSecond": dict(zip(_STATS, speed)),
-            "cost": {"sum": total, **dict(zip(_STATS, cost))},
+            "latency": {"mean": lm, "sd": ls, "min": ll, "max": lh},
+            "tokensPerSecond": {"mean": sm, "sd": ss, "min": sl, "max": sh},
+            "cost": {"sum": total, "mean": cm, "sd": cs, "min": cl, "max": ch},
         }
-        for count, failed, (out, inp), total, (latency, speed, cost) in zip(
+        for count, failed, (out, inp), total, ((lm, ls, ll, lh), (sm, ss, sl, sh), (cm, cs, cl, ch)) in zip(
             calls.tolist(), errors.tolist(), tokens, spent, table.tolist()
         )
     ]
 
 
-def record(start: str, end: str, figures: Mapping[str, int], created: int, llm: dict[str, Any]) -> dict[str, Any]:
-    """A record: the figures of its span, ``created`` users made in it, its ``llm`` block."""
-    custom = {name: figures[name] for name in CUSTOM_EVENTS}
-    messages = figures["userMessages"] + figures["botMessages"]
+def record(start: str, end: str, row: Sequence[int], created: int, llm: dict[str, Any]) -> dict[str, Any]:
+    """A record: the figures of its span (``row``, in the order of days.FIGURES), ``created`` users
+    made in it, its ``llm`` block."""
+    sessions, new, returning, user_messages, bot_messages, completed = row[:6]
+    placed, handoffs, feedback = row[8:11]
+    messages = user_messages + bot_messages
     return {
         "startDateTimeUtc": start,
         "endDateTimeUtc": end,
-        "returningUsers": figures["returningUsers"],
-        "newUsers": figures["newUsers"],
-        "sessions": figures["sessions"],
-        "messages": figures["userMessages"],
-        "userMessages": figures["userMessages"],
-        "botMessages": figures["botMessages"],
-        "events": messages + figures["sessions"] + created + figures["workflow_completed"] + sum(custom.values()),
+        "returningUsers": returning,
+        "newUsers": new,
+        "sessions": sessions,
+        "messages": user_messages,
+        "userMessages": user_messages,
+        "botMessages": bot_messages,
+        "events": messages + sessions + created + completed + placed + handoffs + feedback,
         "eventTypes": {
             "message_created": messages,
-            "conversation_started": figures["sessions"],
+            "conversation_started": sessions,
             "user_created": created,
-            "workflow_completed": figures["workflow_completed"],
+            "workflow_completed": completed,
         },
-        "customEvents": custom,
+        "customEvents": {CUSTOM_EVENTS[0]: placed, CUSTOM_EVENTS[1]: handoffs, CUSTOM_EVENTS[2]: feedback},
         "llm": llm,
     }
