@@ -82,16 +82,17 @@ class AnswerCache:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         # (digest, clock read or None) -> (answer, first clock it holds for, first it does not)
         self._entries = BoundedLRU(limit)
-        # The last key named, and its digest: a miss is looked up, worked out, then kept under
-        # the same key object, and naming a key costs more than the lookup.
-        self._last: tuple[Hashable, bytes] | None = None
+        # The last two keys named, and their digests: a miss is looked up, worked out, then kept
+        # under the same key object, and naming a key costs more than the lookup. Two, because a
+        # request's miss names its by-request key, then its answer's key, then both again.
+        self._named: list[tuple[Hashable, bytes]] = []
 
     def _name(self, key: Hashable) -> bytes:
-        last = self._last
-        if last is not None and last[0] is key:
-            return last[1]
+        for known, name in self._named:
+            if known is key:
+                return name
         name = digest(key)
-        self._last = (key, name)
+        self._named = [(key, name), *self._named[:1]]
         return name
 
     def get(self, key: Hashable, clock: datetime) -> Answer | None:

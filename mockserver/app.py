@@ -16,7 +16,7 @@ from mockserver.answers import AnswerCache, BoundedLRU
 from mockserver.control.access import ControlAccess, TrustedProxies
 from mockserver.control.api import ControlPlane
 from mockserver.control.faults import FaultRule
-from mockserver.control.journal import Masker, bounded
+from mockserver.control.journal import JournalViews, Masker
 from mockserver.cors import CORSMiddleware
 from mockserver.errors import INTERNAL, NOT_FOUND, UNAVAILABLE, URI_TOO_LONG, ConfigError, Problem
 from mockserver.fixtures import FixtureError, read_fixtures
@@ -120,6 +120,7 @@ class MockServer:
         self.control.install(settings.faults, settings.sessions)
         # A vendor's API-key header is a credential whichever vendor it is sent to.
         self.masker = Masker(frozenset().union(*(v.api_key_headers for v in self.vendors.values())))
+        self.journal_views = JournalViews(settings.journal_entry_bytes, self.masker)
         self.proxies = TrustedProxies(settings.forwarded_allow_ips)
         self.access = ControlAccess(settings.admin_token, settings.cors_origins, settings.allowed_hosts, self.proxies)
         self.on_shutdown: list[Callable[[], None]] = []  # run once the server drained, before it exits
@@ -262,9 +263,13 @@ class MockServer:
             answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
-        query = answer.query if answer.query is not None else parse_qs(query_string, keep_blank_values=True)
-        kept_path, kept_query, kept_headers, kept_body = bounded(
-            path, query, headers, body, headers.get("content-type"), self.settings.journal_entry_bytes, self.masker
+        query = answer.query
+        kept_path, kept_query, kept_headers, kept_body = self.journal_views(
+            path,
+            query_string,
+            (lambda: query) if query is not None else (lambda: parse_qs(query_string, keep_blank_values=True)),
+            headers,
+            body,
         )
         await self.control.journal.record(
             time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),

@@ -170,3 +170,25 @@ def test_the_sqlite_journal_file_holds_no_credential_from_a_body(tmp_path: Any) 
         assert len(journal(test_client)) == 1
     stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
     assert SECRET.encode() not in stored
+
+
+def test_a_repeated_request_is_journaled_masked_each_time_and_a_changed_one_anew() -> None:
+    """The journal remembers what it kept of a small request without a body, so a repeat costs
+    less: each repeat is still its own masked entry, and another credential or query is not
+    mistaken for the remembered one."""
+    other = "sk-live-fedcba9876543210"
+    with client() as test_client:
+        path = "/chatbotcom/reports/conversations"
+        for secret, days in ((SECRET, "2025-05-01"), (SECRET, "2025-05-01"), (other, "2025-05-01"), (SECRET, "2025-05-02")):
+            test_client.get(path, params={"from": days, "api_key": secret}, headers={"Authorization": f"Bearer {secret}"})
+        entries = [e for e in journal(test_client) if e["path"] == "/reports/conversations"]
+    assert SECRET not in json.dumps(entries) and other not in json.dumps(entries)
+    tails = [(e["headers"]["authorization"], e["query"]["api_key"], e["query"]["from"]) for e in entries]
+    assert sorted(tails) == sorted(
+        [
+            ("****cdef", ["****cdef"], ["2025-05-01"]),
+            ("****cdef", ["****cdef"], ["2025-05-01"]),
+            ("****3210", ["****3210"], ["2025-05-01"]),
+            ("****cdef", ["****cdef"], ["2025-05-02"]),
+        ]
+    )
