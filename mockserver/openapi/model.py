@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mockserver.errors import SpecError
@@ -58,9 +59,9 @@ class Operation:
     def declares(self, status: int) -> bool:
         return str(status) in self.responses or f"{str(status)[0]}XX" in self.responses
 
-    @property
+    @cached_property
     def success_status(self) -> int:
-        """The lowest 2xx status it declares (200 when none is)."""
+        """The lowest 2xx status it declares (200 when none is); asked on every answer."""
         codes = sorted(int(code) for code in self.responses if code.isdigit() and code.startswith("2"))
         return codes[0] if codes else 200
 

@@ -57,7 +57,7 @@ class Answering:
             self.profile.name,
             operation.operation_id,
             sorted(valid.params.items()),
-            json.dumps(valid.body, sort_keys=True),
+            "null" if valid.body is None else json.dumps(valid.body, sort_keys=True),  # (what dumps(None) gives)
             *((request.world.key,) if request.world.key else ()),  # nothing declared: the keys as before
         )
         call = Call(

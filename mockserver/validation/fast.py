@@ -116,6 +116,9 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
         return None  # a keyword this module does not know: leave it to jsonschema
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:  # the common case (a type and one keyword), without a generator per call
+        first, second = parts
+        return lambda value: first(value) and second(value)
     return lambda value: all(part(value) for part in parts)
 
 
@@ -155,6 +158,8 @@ def _of_types(types: list[str]) -> Check:
     checks = [_TYPE_CHECKS[t] for t in types if t in _TYPE_CHECKS]
     if len(checks) != len(types):
         return lambda value: False  # an unknown type name: jsonschema would refuse the schema anyway
+    if len(checks) == 1:
+        return checks[0]
     return lambda value: any(check(value) for check in checks)
 
 
