@@ -10,17 +10,21 @@ from __future__ import annotations
 import random
 import re
 import string
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rstr
-from faker import Faker
 
 from mockserver.validation.schema import FORMAT_CHECKER, SchemaCompiler
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 Resolve = Callable[[str], Any]
+_FAKER_LOCK = threading.Lock()
 
 # Timestamps without a request range to follow are spread over the year before this instant,
 # a fixed point so that responses do not change with the wall clock.
@@ -44,9 +48,22 @@ class ValueGenerator:
 
     def __init__(self, resolve: Resolve, locale: str = "en_US", compiler: SchemaCompiler | None = None) -> None:
         self._resolve = resolve
-        self.faker = Faker(locale)
+        self._locale = locale
+        self._faker: Faker | None = None
         self._compiler = compiler
         self._validators: dict[int, tuple[Any, Any]] = {}  # id(schema) -> (schema, its validator)
+
+    @property
+    def faker(self) -> Faker:
+        """Faker, loaded on first use: about 6 MB and a tenth of a second at start-up that a server
+        answering only operations its profiles model never needs."""
+        if self._faker is None:
+            with _FAKER_LOCK:
+                if self._faker is None:
+                    from faker import Faker
+
+                    self._faker = Faker(self._locale)
+        return self._faker
 
     def generate(self, schema: Any, rng: random.Random, echo: Mapping[str, Any] | None = None) -> Any:
         """A value valid for ``schema``; ``echo`` maps property names to request values to reuse."""
