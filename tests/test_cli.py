@@ -425,6 +425,7 @@ def test_keep_alive_answers_in_whole_and_every_request_line_is_written_by_exit(t
     Request lines are written once per turn of the event loop: a burst of concurrent requests,
     then an immediate stop, still leaves one whole line per request."""
     import http.client
+    import socket
     from concurrent.futures import ThreadPoolExecutor
 
     from tests.conftest import free_port
@@ -449,6 +450,18 @@ def test_keep_alive_answers_in_whole_and_every_request_line_is_written_by_exit(t
             (status, length, body), head, again = answers
             assert status == 200 and int(length) == len(body) and b'"records"' in body
             assert head == (200, length, b"") and again == answers[0]
+            # Pipelined, HEAD then GET in one packet: each answer is its own, in order.
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                ask = "{} " + path.format(1) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nx-workspace-id: w\r\n\r\n"
+                raw.sendall((ask.format("HEAD") + ask.format("GET")).encode())
+                received = b""
+                while not received.endswith(body):
+                    chunk = raw.recv(65536)
+                    assert chunk, received
+                    received += chunk
+            first, second = received.split(b"\r\n\r\n", 1)
+            assert first.startswith(b"HTTP/1.1 200") and f"content-length: {length}".encode() in first
+            assert second.startswith(b"HTTP/1.1 200") and second.endswith(b"\r\n\r\n" + body)
 
             def one(bot: int) -> int:
                 return httpx.get(f"http://127.0.0.1:{port}{path.format(bot)}", headers=AUTH["botpress"]).status_code
@@ -459,6 +472,6 @@ def test_keep_alive_answers_in_whole_and_every_request_line_is_written_by_exit(t
             process.terminate()
             process.wait(10)
     lines = [line for line in log.read_text().splitlines() if "/botpress/v1/admin/bots/" in line]
-    assert len(lines) == 43, lines
+    assert len(lines) == 45, lines  # 3 on one connection, 2 pipelined, 40 concurrent
     line = r"\S+Z (GET|HEAD) /botpress/v1/admin/bots/bot_\d+/analytics 200 \d+\.\dms getBotAnalytics"
     assert all(re.fullmatch(line, text) for text in lines), lines
