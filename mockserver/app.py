@@ -22,7 +22,7 @@ from mockserver.errors import INTERNAL, NOT_FOUND, UNAVAILABLE, URI_TOO_LONG, Co
 from mockserver.fixtures import FixtureError, read_fixtures
 from mockserver.generation.rng import derive
 from mockserver.jobs.links import LinkKey, verify
-from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line
+from mockserver.logs import DroppedConnection, QuietAcceptErrors, request_line, stamp
 from mockserver.messages import Answer, Incoming
 from mockserver.profiles import discover_profiles
 from mockserver.proxy import Upstream, summary
@@ -151,18 +151,16 @@ class MockServer:
             # The page polls twice a second: its reads would drown the log (its errors do not).
             if answer.status >= 400 or not _from_the_page(scope):
                 request_line(
-                    {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": answer.status,
-                        "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                        "operationId": answer.operation_id,
-                        "vendor": answer.vendor,
-                        "session": answer.session,
-                        "dropped": bool(answer.fault and answer.fault.action.get("drop")),
-                        "reason": answer.reason,
-                        "warnings": answer.warnings,
-                    }
+                    scope["method"],
+                    scope["path"],
+                    answer.status,
+                    round((time.perf_counter() - started) * 1000, 3),
+                    answer.operation_id,
+                    answer.vendor,
+                    answer.session,
+                    bool(answer.fault and answer.fault.action.get("drop")),
+                    answer.reason,
+                    answer.warnings,
                 )
 
     async def _answer(self, scope: Scope, receive: Any) -> Answer:
@@ -271,8 +269,8 @@ class MockServer:
             headers,
             body,
         )
-        await self.control.journal.record(
-            time=datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        written = self.control.journal.record(
+            time=stamp(wall),
             session=session_id,
             vendor=name,
             operationId=answer.operation_id,
@@ -290,6 +288,8 @@ class MockServer:
             errorType=answer.error_type,
             verdict=verdict,
         )
+        if written is not None:
+            await written
         return answer
 
     async def _proxied(self, vendor: VendorService, upstream: Upstream, incoming: Incoming) -> tuple[Answer, dict[str, Any]]:

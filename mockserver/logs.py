@@ -17,6 +17,7 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -142,30 +143,58 @@ class _Sink:
 _SINK = _Sink()
 
 
-def _stamp(now: float) -> str:
-    """``now`` as the log writes times (2026-01-31T12:00:00.123Z); the part up to the second is
-    worked out once per second."""
+def stamp(now: float) -> str:
+    """``now`` (a Unix time) as the log and the journal write times, 2026-01-31T12:00:00.123Z: the
+    digits ``datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")`` gives, with the
+    part up to the second worked out once per second."""
     second = int(now)
+    micro = round((now - second) * 1_000_000)  # to the microsecond, half to even, as fromtimestamp
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
     if second != _SINK.second:
         _SINK.second, _SINK.prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-    return f"{_SINK.prefix}.{int((now - second) * 1000):03d}Z"
+    return f"{_SINK.prefix}.{micro // 1000:03d}Z"
 
 
-def request_line(fields: dict[str, Any]) -> None:
+def request_line(
+    method: str,
+    path: str,
+    status: int,
+    duration_ms: float,
+    operation_id: str | None = None,
+    vendor: str | None = None,
+    session: str | None = None,
+    dropped: bool = False,
+    reason: str | None = None,
+    warnings: Sequence[str] = (),
+) -> None:
+    """One request's line: method, path, status, duration, operationId, and what went wrong."""
     if not _SINK.enabled:
         return
-    stamp = _stamp(time.time())
+    moment = stamp(time.time())
     if _SINK.json:
-        line = json.dumps({"time": stamp, "level": "info", **fields})
+        fields = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "durationMs": duration_ms,
+            "operationId": operation_id,
+            "vendor": vendor,
+            "session": session,
+            "dropped": dropped,
+            "reason": reason,
+            "warnings": list(warnings),
+        }
+        line = json.dumps({"time": moment, "level": "info", **fields})
     else:
-        text = (
-            f"{fields['method']} {fields['path']} {fields['status']} {fields['durationMs']:.1f}ms "
-            f"{fields.get('operationId') or '-'}"
-            + (" (connection dropped)" if fields.get("dropped") else "")
-            + (f" - {fields['reason']}" if fields.get("reason") else "")
-            + "".join(f" - warning: {w}" for w in fields.get("warnings") or ())
-        )
-        line = f"{stamp} {escape_controls(text)}"
+        text = f"{method} {path} {status} {duration_ms:.1f}ms {operation_id or '-'}"
+        if dropped or reason or warnings:
+            text += (
+                (" (connection dropped)" if dropped else "")
+                + (f" - {reason}" if reason else "")
+                + "".join(f" - warning: {w}" for w in warnings)
+            )
+        line = f"{moment} {escape_controls(text)}"
     _SINK.pending.append(line + "\n")
     if _SINK.scheduled:
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -42,18 +42,20 @@ class Journal:
         self._pending: list[dict[str, Any]] = []
         self._written: asyncio.Future[None] | None = None  # done when the pending entries are stored
 
-    async def record(self, **fields: Any) -> None:
-        """Journal one request (every ``JournalEntry`` field but ``id``); returns once it is stored."""
+    def record(self, **fields: Any) -> Awaitable[None] | None:
+        """Journal one request (every ``JournalEntry`` field but ``id``). A store that batches
+        (``State.batch_journal``) gives an awaitable, done once the entry is stored; others store
+        it at once and give None (no coroutine for the answer to wait on)."""
         if not self._state.batch_journal:
             self._state.record([fields])
-            return
+            return None
         self._pending.append(fields)
         if self._written is None:
             loop = asyncio.get_running_loop()
             self._written = loop.create_future()
             loop.call_soon(self._write)  # after every request this turn has run
         # Shielded: a client that goes away must not cancel the write the other requests wait for.
-        await asyncio.shield(self._written)
+        return asyncio.shield(self._written)
 
     def _write(self) -> None:
         pending, written = self._pending, self._written
