@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 from mockserver.answers import AnswerCache, BoundedLRU
 from mockserver.control.access import ControlAccess, TrustedProxies
@@ -261,14 +260,7 @@ class MockServer:
             answer = vendor.handle(incoming)
         duration_ms = round((time.perf_counter() - started) * 1000 + answer.delay_ms, 3)
         answer.vendor, answer.session = name, session_id
-        query = answer.query
-        kept_path, kept_query, kept_headers, kept_body = self.journal_views(
-            path,
-            query_string,
-            (lambda: query) if query is not None else (lambda: parse_qs(query_string, keep_blank_values=True)),
-            headers,
-            body,
-        )
+        kept_path, kept_query, kept_headers, kept_body = self.journal_views(path, query_string, answer.query, headers, body)
         written = self.control.journal.record(
             time=stamp(wall),
             session=session_id,

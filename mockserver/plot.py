@@ -23,7 +23,6 @@ from mockserver.settings import Settings
 from mockserver.timeutil import UTC
 from mockserver.world import NOTHING
 
-_AUTH = {"authorization": "Bearer plot", "x-chatcaptain-key": "plot", "x-workspace-id": "plot"}
 DAYS, HOURS_DAYS = 90, 7  # the daily charts' span, and the hourly charts' (days)
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
@@ -42,9 +41,7 @@ class Fetch:
     def __init__(self, app: Any, now: datetime, credential: str = "plot") -> None:
         self.app, self.now = app, now
         # A server run with --token accepts only its tokens: the caller passes one.
-        self.headers = {
-            name: value.replace("plot", credential) if name != "x-workspace-id" else value for name, value in _AUTH.items()
-        }
+        self.headers = {"authorization": f"Bearer {credential}", "x-chatcaptain-key": credential, "x-workspace-id": "plot"}
 
     def __call__(self, vendor: str, path: str, **params: Any) -> Any:
         query = urlencode(params, doseq=True)

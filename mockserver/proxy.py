@@ -36,8 +36,11 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-# Sent to the mock, not to the vendor: its own headers, and Accept-Encoding (see the docstring).
-NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding", "x-mock-session"}
+# Sent to the mock, not to the vendor: Accept-Encoding (see the docstring); the mock's own X-Mock-*
+# headers are not forwarded either.
+NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
+# The vendor's response headers the mock does not pass on as they are: it sets these itself.
+NOT_RETURNED = HOP_BY_HOP | {"content-type"}
 
 
 class _KeepRedirects(urllib.request.HTTPRedirectHandler):
@@ -63,7 +66,7 @@ class Upstream:
     @staticmethod
     def response_headers(reply: Reply) -> dict[str, str]:
         """The vendor's headers for the client, without those of its connection (one value per name)."""
-        return {k: v for k, v in reply.headers.items() if k not in HOP_BY_HOP | {"content-type"}}
+        return {k: v for k, v in reply.headers.items() if k not in NOT_RETURNED}
 
 
 def summary(violations: list[dict[str, str]]) -> str | None:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -88,8 +89,6 @@ class VendorService:
         self.seed = settings.seed
         self.router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
-        self._compiler = compiler
-        self._response_validators: dict[tuple[str, str, str], Any] = {}  # checks of an upstream's answers
         self._validators = {
             op.operation_id: RequestValidator(
                 op, spec, compiler, settings.tokens, settings.max_body_bytes, profile.array_spellings
@@ -268,11 +267,9 @@ class VendorService:
             except ValueError:
                 found.append({"side": "response", "at": "body", "message": "the body is not JSON"})
                 return result
-            key = (operation.operation_id, declared.status, media)
-            validator = self._response_validators.get(key)
-            if validator is None:
-                validator = self._response_validators[key] = self._compiler.compile(schema)
-            for error in list(validator.iter_errors(value))[:MAX_VIOLATIONS]:
+            validator = self.generator.validator(schema)
+            assert validator is not None  # the generator has the document's compiler
+            for error in islice(validator.iter_errors(value), MAX_VIOLATIONS):
                 if error.validator == "additionalProperties":
                     continue  # named below, one field each
                 pointer = "/" + "/".join(str(p) for p in error.absolute_path)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from mockserver.client import JournalEntry  # the entry's shape, as the API gives it
 from mockserver.state import State
@@ -88,9 +88,8 @@ class Journal:
                 moment = parse_date_time(entry["time"])
                 if (since and moment < since) or (until and moment > until):
                     continue
-            found.append(
-                {"warnings": [], "errorType": None, "verdict": None, **entry}
-            )  # a store's entries from before these fields
+            # A store's entries from before these fields lack them.
+            found.append({"warnings": [], "errorType": None, "verdict": None, **entry})
         return found  # type: ignore[return-value]  # stored as JournalEntry dicts
 
     def clear(self, session: str | None = None) -> None:
@@ -203,15 +202,16 @@ class JournalViews:
         self._views: dict[tuple[Any, ...], tuple[str, dict[str, list[str]], dict[str, str], Any]] = {}
 
     def __call__(
-        self, path: str, query_string: str, query: Callable[[], dict[str, list[str]]], headers: dict[str, str], body: bytes
+        self, path: str, query_string: str, query: dict[str, list[str]] | None, headers: dict[str, str], body: bytes
     ) -> tuple[str, dict[str, list[str]], dict[str, str], Any]:
-        if body:
-            return bounded(path, query(), headers, body, headers.get("content-type"), self.limit, self.masker)
-        key = (path, query_string, *headers.items())
-        view = self._views.get(key)
+        """What the journal keeps of a request; ``query`` is its query string parsed, when the
+        pipeline got that far (else it is parsed here, and only when not remembered)."""
+        key = None if body else (path, query_string, *headers.items())
+        view = self._views.get(key) if key is not None else None
         if view is None:
-            view = bounded(path, query(), headers, body, headers.get("content-type"), self.limit, self.masker)
-            if len(path) + len(query_string) + sum(len(k) + len(v) for k, v in headers.items()) <= self.SMALL:
+            parsed = query if query is not None else parse_qs(query_string, keep_blank_values=True)
+            view = bounded(path, parsed, headers, body, headers.get("content-type"), self.limit, self.masker)
+            if key is not None and len(path) + len(query_string) + sum(len(k) + len(v) for k, v in headers.items()) <= self.SMALL:
                 if len(self._views) >= self.size:
                     self._views.clear()  # a new set of requests: start again rather than track recency
                 self._views[key] = view

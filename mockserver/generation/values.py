@@ -76,17 +76,22 @@ class ValueGenerator:
         return value
 
     def valid(self, schema: Any, value: Any) -> bool:
-        """Whether ``value`` passes ``schema`` (always, without a compiler to check with); the
-        compiled validators are kept by schema, so a caller checks as cheaply as generation does."""
+        """Whether ``value`` passes ``schema`` (always, without a compiler to check with)."""
+        validator = self.validator(schema)
+        return validator is None or bool(validator.is_valid(value))
+
+    def validator(self, schema: Any) -> Any | None:
+        """The document's validator for ``schema`` (None without a compiler), kept by schema: a
+        caller checks as cheaply as generation does."""
         if self._compiler is None or not isinstance(schema, (dict, bool)):
-            return True
+            return None
         found = self._validators.get(id(schema))
         if found is None or found[0] is not schema:
             if len(self._validators) >= 4096:
                 self._validators.clear()
             found = (schema, self._compiler.compile(schema if isinstance(schema, dict) else {}))
             self._validators[id(schema)] = found
-        return bool(found[1].is_valid(value))
+        return found[1]
 
     def _deref(self, schema: Any) -> Any:
         while isinstance(schema, dict) and "$ref" in schema:

@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 
 from mockserver.profiles.botpress import calls as calls_model
-from mockserver.profiles.botpress.days import CUSTOM_EVENTS, Days
+from mockserver.profiles.botpress.days import CUSTOM_EVENTS, FIGURES, Days
 from mockserver.synth import strata
 
 # Decimals of latency (ms), tokens per second and cost (USD).
 _SCALE = np.array([10.0, 100.0, 1e8])[:, None]
+# Where a day's row (days.FIGURES) holds the custom events.
+_CUSTOM = FIGURES.index(CUSTOM_EVENTS[0])
 
 
 def whole_days(days: Days) -> list[dict[str, Any]]:
@@ -71,7 +73,7 @@ def record(start: str, end: str, row: Sequence[int], created: int, llm: dict[str
     """A record: the figures of its span (``row``, in the order of days.FIGURES), ``created`` users
     made in it, its ``llm`` block."""
     sessions, new, returning, user_messages, bot_messages, completed = row[:6]
-    placed, handoffs, feedback = row[8:11]
+    custom = dict(zip(CUSTOM_EVENTS, row[_CUSTOM:]))
     messages = user_messages + bot_messages
     return {
         "startDateTimeUtc": start,
@@ -82,13 +84,13 @@ def record(start: str, end: str, row: Sequence[int], created: int, llm: dict[str
         "messages": user_messages,
         "userMessages": user_messages,
         "botMessages": bot_messages,
-        "events": messages + sessions + created + completed + placed + handoffs + feedback,
+        "events": messages + sessions + created + completed + sum(custom.values()),
         "eventTypes": {
             "message_created": messages,
             "conversation_started": sessions,
             "user_created": created,
             "workflow_completed": completed,
         },
-        "customEvents": {CUSTOM_EVENTS[0]: placed, CUSTOM_EVENTS[1]: handoffs, CUSTOM_EVENTS[2]: feedback},
+        "customEvents": custom,
         "llm": llm,
     }
