@@ -35,13 +35,27 @@ def digest(key: Hashable) -> bytes:
     return hashlib.blake2b(repr(key).encode("utf-8", "backslashreplace"), digest_size=16).digest()
 
 
+def named(parts: list[str], tail: bytes = b"") -> bytes:
+    """16 bytes naming the strings ``parts`` and then ``tail``, without ``repr`` (a request is named
+    twice per miss and once per hit, and ``repr`` is most of ``digest``'s cost).
+
+    Parts joined by NUL name them unambiguously when none holds a NUL itself (the joined text then
+    has exactly one fewer NUL than there are parts); otherwise ``digest`` names them, apart."""
+    text = "\x00".join(parts)
+    if text.count("\x00") != len(parts) - 1:
+        return digest(("parts", tuple(parts), tail))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass") + b"\x00" + tail, digest_size=16).digest()
+
+
 def held(answer: Answer) -> int:
     """The bytes the cache holds for ``answer``: body, headers, parsed query and reason, and the entry."""
-    size = len(answer.body) + ENTRY_OVERHEAD
-    size += sum(len(name) + len(value) + 100 for name, value in answer.headers.items())
+    size = len(answer.body) + ENTRY_OVERHEAD + len(answer.reason or "")
+    for header, value in answer.headers.items():
+        size += len(header) + len(value) + 100
     if answer.query:
-        size += sum(len(name) + sum(len(v) + 60 for v in values) + 100 for name, values in answer.query.items())
-    return size + len(answer.reason or "")
+        for parameter, values in answer.query.items():
+            size += len(parameter) + 100 + 60 * len(values) + sum(map(len, values))
+    return size
 
 
 class BoundedLRU:
@@ -79,27 +93,16 @@ class BoundedLRU:
 
 
 class AnswerCache:
+    """Answers by their name: 16 bytes (``name`` or ``digest``) of what the answer depends on."""
+
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        # (digest, clock read or None) -> (answer, first clock it holds for, first it does not)
+        # (name, clock read or None) -> (answer, first clock it holds for, first it does not)
         self._entries = BoundedLRU(limit)
-        # The last two keys named, and their digests: a miss is looked up, worked out, then kept
-        # under the same key object, and naming a key costs more than the lookup. Two, because a
-        # request's miss names its by-request key, then its answer's key, then both again.
-        self._named: list[tuple[Hashable, bytes]] = []
 
-    def _name(self, key: Hashable) -> bytes:
-        for known, name in self._named:
-            if known is key:
-                return name
-        name = digest(key)
-        self._named = [(key, name), *self._named[:1]]
-        return name
-
-    def get(self, key: Hashable, clock: datetime) -> Answer | None:
-        """A copy of the answer kept for ``key`` (one that holds at ``clock``, or one made at
+    def get(self, key: bytes, clock: datetime) -> Answer | None:
+        """A copy of the answer kept under ``key`` (one that holds at ``clock``, or one made at
         ``clock``), marked ``X-Mock-Cache: hit`` for a person reading the headers."""
-        name = self._name(key)
-        for slot in ((name, None), (name, clock)):
+        for slot in ((key, None), (key, clock)):
             found = self._entries.get(slot)
             if found is not None and (found[1] is None or found[1] <= clock) and (found[2] is None or clock < found[2]):
                 answer: Answer = found[0].copy()
@@ -107,12 +110,12 @@ class AnswerCache:
                 return answer
         return None
 
-    def put(self, key: Hashable, clock: datetime, answer: Answer) -> None:
+    def put(self, key: bytes, clock: datetime, answer: Answer) -> None:
         """Keep ``answer``, made at ``clock``: for that clock only when it read the clock, else for
         the clocks in [answer.valid_from, answer.valid_until), either end open when None."""
         cost = held(answer)
         if cost > self._entries.limit // 8:
             return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
-        slot = (self._name(key), clock if answer.read_clock else None)
+        slot = (key, clock if answer.read_clock else None)
         # A copy: the caller may go on changing its own.
         self._entries.put(slot, (answer.copy(), answer.valid_from, answer.valid_until), cost)

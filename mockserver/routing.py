@@ -84,7 +84,8 @@ class Router:
             raw_params: dict[str, str] = {}
             for part, raw, names in zip(route.pattern, segments, route.names):
                 if isinstance(part, str):
-                    if unquote(raw, errors="replace") != part:
+                    # (most paths hold no escape: compared as sent, without decoding)
+                    if raw != part and ("%" not in raw or unquote(raw, errors="replace") != part):
                         break
                     continue
                 if not raw:
@@ -116,6 +117,8 @@ class Router:
 
 
 def _decode(name: str, raw: str) -> str:
+    if "%" not in raw:
+        return raw
     if _BAD_ESCAPE.search(raw):
         raise Problem(
             INVALID_PARAMETER,

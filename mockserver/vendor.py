@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockserver.answers import AnswerCache
+from mockserver.answers import AnswerCache, named
 from mockserver.errors import Problem
 from mockserver.fixtures import Fixture, FixtureError
 from mockserver.generation.values import ValueGenerator
@@ -191,16 +191,10 @@ class VendorService:
         """The answer to one request: a repeated one from the cache, any other worked out."""
         repeat = None
         if self._by_request and request.method == "GET" and not request.faults and "prefer" not in request.headers:
-            repeat = (
-                "request",
-                self.profile.name,
-                request.path,
-                request.query_string,
-                request.seed,
-                request.world.key,
-                tuple(request.headers.items()),
-                request.body,
-            )
+            parts = ["request", self.profile.name, request.path, request.query_string, str(request.seed), request.world.key]
+            for header in request.headers.items():
+                parts += header
+            repeat = named(parts, request.body)
             kept = self._cache.get(repeat, request.now)
             if kept is not None:
                 return kept

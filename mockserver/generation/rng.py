@@ -21,7 +21,16 @@ from numpy.random import Philox
 
 def derive(*parts: Any) -> int:
     """A 64-bit integer from the parts of a key (stable across processes, unlike ``hash``)."""
-    text = "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")
+    return derive_text(key_text(*parts))
+
+
+def key_text(*parts: Any) -> bytes:
+    """What ``derive`` hashes: for a caller that also names the same parts otherwise (the answer cache)."""
+    return "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")
+
+
+def derive_text(text: bytes) -> int:
+    """``derive`` of the parts whose ``key_text`` is ``text``."""
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 

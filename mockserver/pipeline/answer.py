@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from mockserver.answers import AnswerCache
+from mockserver.answers import AnswerCache, named
 from mockserver.errors import INVALID_PARAMETER, Problem, kind_for_status
 from mockserver.fixtures import Fixture
-from mockserver.generation.rng import derive
+from mockserver.generation.rng import derive_text, key_text
 from mockserver.generation.values import ValueGenerator
 from mockserver.messages import Answer, json_bytes
 from mockserver.openapi.model import Operation, ResponseSpec
@@ -52,7 +52,7 @@ class Answering:
     def __call__(self, exchange: Exchange) -> Answer:
         request, operation, valid = exchange.request, exchange.operation, exchange.valid
         assert operation is not None and valid is not None  # routed and validated
-        exchange.key = key = derive(
+        text = key_text(
             exchange.seed,
             self.profile.name,
             operation.operation_id,
@@ -60,6 +60,10 @@ class Answering:
             "null" if valid.body is None else json.dumps(valid.body, sort_keys=True),  # (what dumps(None) gives)
             *((request.world.key,) if request.world.key else ()),  # nothing declared: the keys as before
         )
+        exchange.key = key = derive_text(text)
+        # The answer's name in the cache: what the key is derived from, and where the vendor is
+        # served (links in an answer carry it).
+        cache_key = named(["answer", request.base_url], text)
         call = Call(
             vendor=self.profile.name,
             operation=operation,
@@ -79,19 +83,19 @@ class Answering:
             session=request.session,
             world=request.world,
         )
-        return self._controlled(call, exchange.controls)
+        return self._controlled(call, exchange.controls, cache_key)
 
-    def _controlled(self, call: Call, controls: ResponseControl) -> Answer:
+    def _controlled(self, call: Call, controls: ResponseControl, cache_key: bytes) -> Answer:
         """Apply ``Prefer: code=``, ``example=`` and ``dynamic=false``; otherwise the normal answer."""
         operation = call.operation
         if controls.code is not None and controls.example is None:
-            return self._forced(call, controls.code)
+            return self._forced(call, controls.code, cache_key)
         if controls.example is not None:
             for fixture in self.fixtures.get(operation.operation_id, ()):
                 if fixture.name == controls.example:
                     return self._fixture(operation, fixture)
             if controls.code is not None and not operation.declares(controls.code):
-                self._forced(call, controls.code)  # raises: lists the declared statuses
+                self._forced(call, controls.code, cache_key)  # raises: lists the declared statuses
             for status, response in sorted(operation.responses.items()):
                 if controls.code is not None and status != str(controls.code):
                     continue
@@ -124,9 +128,9 @@ class Answering:
             examples = operation.responses[success].examples if success in operation.responses else {}
             if examples:
                 return self._example(operation, success, next(iter(examples)))
-        return self._answer(call)
+        return self._answer(call, cache_key)
 
-    def _forced(self, call: Call, code: int) -> Answer:
+    def _forced(self, call: Call, code: int, cache_key: bytes) -> Answer:
         operation = call.operation
         if not operation.declares(code):
             declared = ", ".join(c for c in sorted(operation.responses) if c != "default")
@@ -141,7 +145,7 @@ class Answering:
                 kind_for_status(code), f"Answered with {code} because the request asked for it (Prefer: code={code}).", code=code
             )
         if code == _success_status(operation):
-            return self._answer(call)
+            return self._answer(call, cache_key)
         declared_response = operation.response_for(code)
         body = self._generate(call, code)
         media = next(iter(declared_response.content), None) if declared_response else None
@@ -158,12 +162,11 @@ class Answering:
         code = int(status) if status.isdigit() else _success_status(operation)
         return Answer(code, json_bytes(response.examples[name]), next(iter(response.content), "application/json"))
 
-    def _answer(self, call: Call) -> Answer:
+    def _answer(self, call: Call, key: bytes) -> Answer:
         """The operation's normal answer: the profile's handler, or a body generated from the schema.
 
-        Kept in the answer cache unless it touched stored state (see answers.py).
+        Kept in the answer cache under ``key`` (its name) unless it touched stored state (see answers.py).
         """
-        key = (call.operation.operation_id, call.seed, call.base_url, _frozen(call.params), call.request_key)
         stored = self._stored is not None and call.operation.operation_id in self._stored
         if self._stored is not None and not stored:
             self._stored.check_parents(call)  # under a deleted item: its 404
@@ -263,12 +266,3 @@ def _runtime_value(expression: Any, call: Call, body: Any) -> Any:
         if expression.startswith(prefix):
             return call.params.get(expression[len(prefix) :])
     return None
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable form of validated parameters (lists become tuples)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
