@@ -89,3 +89,23 @@ def _edges(schema: Any, resolve: Any, pick: int, depth: int = 0) -> list[Any]:
     if isinstance(schema.get("items"), dict):
         found += [[edge] for edge in _edges(schema["items"], resolve, pick, depth + 1)]
     return found
+
+
+COMBINED = [
+    {"oneOf": [{"type": "integer"}, {"type": "number"}]},  # a whole number is both: oneOf refuses it
+    {"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 4}]},
+    {"anyOf": [{"type": "integer", "minimum": 3}, {"type": "string", "format": "date"}]},
+    {"oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "number", "minimum": 0}]},
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, len(COMBINED) - 1), value=VALUES)
+def test_combined_checks_agree_with_jsonschema(index: int, value: Any) -> None:
+    """anyOf and oneOf of two branches (checked without a generator) and of more."""
+    schema = COMBINED[index]
+    fast = compile_check(schema, lambda ref: None)
+    assert fast is not None
+    slow = SchemaCompiler({}).compile(schema)
+    for candidate in (value, 3, 2, 2.5, -1.0, "2025-01-31", "abc", "abcde"):
+        assert fast(candidate) == slow.is_valid(candidate), (schema, candidate)

@@ -65,6 +65,15 @@ class Operation:
         codes = sorted(int(code) for code in self.responses if code.isdigit() and code.startswith("2"))
         return codes[0] if codes else 200
 
+    @cached_property
+    def query_names(self) -> frozenset[str] | None:
+        """The query parameters it declares, or None when any key is declared (an object spread
+        over the query: form style, exploded); asked of every new request's query."""
+        query = [p for p in self.parameters if p.location == "query"]
+        if any(p.style == "form" and p.explode and p.schema.get("type") == "object" for p in query):
+            return None
+        return frozenset(p.name for p in query)
+
 
 @dataclass(frozen=True)
 class ApiSpec:

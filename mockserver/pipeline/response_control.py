@@ -10,7 +10,8 @@ from mockserver.prefer import parse_prefer, response_control
 
 class ResponseControl:
     def __call__(self, exchange: Exchange) -> Answer | None:
-        exchange.preferences = parse_prefer(exchange.request.headers.get("prefer"))
+        header = exchange.request.headers.get("prefer")
+        exchange.preferences = parse_prefer(header) if header else {}
         exchange.controls = response_control(exchange.preferences)
         if exchange.controls.seed is not None:
             exchange.seed = exchange.controls.seed

@@ -32,7 +32,9 @@ class Security:
 
 def cookies(header: str) -> dict[str, str]:
     """The name=value pairs of a Cookie header."""
-    found = {}
+    found: dict[str, str] = {}
+    if not header:
+        return found
     for part in header.split(";"):
         name, sep, value = part.strip().partition("=")
         if sep:

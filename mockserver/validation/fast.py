@@ -53,8 +53,14 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
         branches = [compile_check(b, resolve, depth + 1) for b in schema[combinator]]
         if not branches or any(b is None for b in branches):
             return None
-        if combinator == "anyOf":
-            either: Check = lambda value: any(branch(value) for branch in branches)  # type: ignore[misc]  # noqa: E731
+        if len(branches) == 2:  # the common case ("a date or a date-time"), without a generator per call
+            one, other = branches
+            if combinator == "anyOf":
+                either: Check = lambda value: one(value) or other(value)  # type: ignore[misc]  # noqa: E731
+            else:
+                either = lambda value: bool(one(value)) != bool(other(value))  # type: ignore[misc]  # noqa: E731
+        elif combinator == "anyOf":
+            either = lambda value: any(branch(value) for branch in branches)  # type: ignore[misc]  # noqa: E731
         else:
             either = lambda value: sum(1 for branch in branches if branch(value)) == 1  # type: ignore[misc]  # noqa: E731
         rest = {k: v for k, v in schema.items() if k != combinator}

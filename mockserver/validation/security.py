@@ -41,10 +41,14 @@ class SecurityCheck:
             return
         failures = []
         for alternative in self._alternatives:
-            problems = [p for p in (self._check_scheme(s, headers, query, cookies) for s in alternative) if p]
-            if not problems:
+            problem = None
+            for scheme in alternative:
+                problem = self._check_scheme(scheme, headers, query, cookies)
+                if problem:
+                    break  # the alternative's first problem: the one reported
+            if not problem:
                 return
-            failures.append(problems[0])
+            failures.append(problem)
         # Report the first alternative's problem: it is the scheme the vendor documents first.
         reason, message = failures[0]
         raise Problem(UNAUTHORIZED, message, location="header", headers=self._challenge(), reason=reason)

@@ -26,14 +26,14 @@ def nearest(name: str, declared: list[str]) -> str | None:
 def undeclared_names(query: Mapping[str, list[str]], operation: Operation) -> list[tuple[str, str | None]]:
     """Each query key ``operation`` does not declare (``source[]`` counts as ``source``), with the
     nearest declared name or None."""
-    parameters = [p for p in operation.parameters if p.location == "query"]
-    if any(p.style == "form" and p.explode and p.schema.get("type") == "object" for p in parameters):
+    names = operation.query_names
+    if names is None:
         return []  # every key is a property of that object
-    declared = [p.name for p in parameters]
     found = []
     for name in query:
         base = name.split("[", 1)[0] if name.endswith("]") else name
-        if base not in declared:
+        if base not in names:
+            declared = [p.name for p in operation.parameters if p.location == "query"]  # in the document's order
             found.append((name, nearest(base, declared)))
     return found
 

@@ -87,11 +87,20 @@ class Days:
 
 
 def days(bot: Bot, first: int, count: int) -> Days:
-    age = np.arange(first - bot.created, first - bot.created + count)
-    # math's pow: the same bits everywhere. Day 1 was a Monday; a bot has nothing before its creation.
-    grown = [growth(bot.trend, a) if a >= 0 else 0.0 for a in age.tolist()]
-    weekly = bot.day_weights[(age + (bot.created - 1)) % 7]
-    typical = np.minimum(1.0, 0.15 + 0.85 * np.maximum(age, 0) / RAMP_DAYS) * grown * weekly
+    # Each day's expected sessions and the returning share its age allows, worked out day by day
+    # (a handful of days costs less so than in arrays) with the operations in the order an array
+    # expression would take them, so the bits are the same. math's pow: the same bits everywhere.
+    # Day 1 was a Monday; a bot has nothing before its creation.
+    weights, created, trend, base, returning = bot.day_weights.tolist(), bot.created, bot.trend, bot.base, bot.returning
+    expected_sessions, returning_share = [], []
+    for age in range(first - created, first - created + count):
+        if age < 0:
+            expected_sessions.append(0.0)
+            returning_share.append(0.0)
+            continue
+        ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
+        expected_sessions.append(base * (ramp * growth(trend, age) * weights[(age + created - 1) % 7]))
+        returning_share.append(returning * min(age / RETURN_DAYS, 1.0))
     u = counter_uniforms(bot.key, first, count, COLUMNS)
     cells = (u * _STRATUM).astype(np.intp)
     z = _NORMAL[cells]
@@ -101,12 +110,12 @@ def days(bot: Bot, first: int, count: int) -> Days:
         """Integers near ``expected`` (>= 0; normal approximation of Poisson noise); 0 stays 0."""
         return np.maximum(np.rint(expected + np.sqrt(expected) * noise), 0.0)
 
-    sessions = noisy(bot.base * typical * _VOLUME_NOISE[cells[:, _VOLUME]], z[:, _SESSIONS])
+    sessions = noisy(np.array(expected_sessions) * _VOLUME_NOISE[cells[:, _VOLUME]], z[:, _SESSIONS])
     drawn = noisy(sessions[:, None] * share[:, _SESSION_SHARES], z[:, _FROM_SESSIONS])
     # Each user has at least one session; a session has one user.
     users = np.minimum(np.maximum(drawn[:, 0], np.minimum(sessions, 1.0)), sessions)
     # Nobody returns on the first day; the audience that comes back forms over the first month.
-    back = np.minimum(bot.returning * np.minimum(np.maximum(age, 0) / RETURN_DAYS, 1.0) * share[:, _RETURNING_SHARE], 0.95)
+    back = np.minimum(np.array(returning_share) * share[:, _RETURNING_SHARE], 0.95)
     expected = users * back
     returning = np.minimum(noisy(expected, np.sqrt(1 - back) * z[:, _RETURNING]), users)
     bot_messages = noisy(drawn[:, 1] * share[:, _BOT_MESSAGES_SHARE], z[:, _BOT_MESSAGES])
