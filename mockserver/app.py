@@ -230,9 +230,12 @@ class MockServer:
         session_id = headers.get("x-mock-session")
         session = self.control.session(session_id) if session_id else None
         name = vendor.profile.name
+        faults = self.control.faults.any()
+        pick_fault: Callable[[str, str], FaultRule | None] | None = None
+        if faults:  # (no rule in force: nothing to pick, and no closure to make)
 
-        def pick_fault(operation_id: str, route: str) -> FaultRule | None:
-            return self.control.faults.pick(name, operation_id, method, path, headers, session_id)
+            def pick_fault(operation_id: str, route: str) -> FaultRule | None:
+                return self.control.faults.pick(name, operation_id, method, path, headers, session_id)
 
         incoming = Incoming(
             method=method,
@@ -247,7 +250,7 @@ class MockServer:
             seed=session.seed if session else None,
             session=session_id,
             pick_fault=pick_fault,
-            faults=self.control.faults.any(),
+            faults=faults,
             world=session.world[name] if session and name in session.world else self.world.get(name, NOTHING),
         )
         verdict = None

@@ -35,8 +35,10 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.lower(): v for k, v in scope["headers"]}
-        origin = headers.get(b"origin", b"").decode("latin-1")
+        origin = ""
+        for name, value in scope["headers"]:  # (the last one, if sent twice)
+            if name.lower() == b"origin":
+                origin = value.decode("latin-1")
         path = scope["path"]
         if path == "/__mock" or path.startswith("/__mock/"):
             allowed = _echo(origin) if origin in self.control_origins else []
@@ -45,7 +47,8 @@ class CORSMiddleware:
         if not allowed:
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+        headers = {k.lower(): v for k, v in scope["headers"]} if scope["method"] == "OPTIONS" else {}
+        if b"access-control-request-method" in headers:
             requested = headers.get(b"access-control-request-headers", b"").decode("latin-1")
             preflight = [
                 *allowed,

@@ -83,7 +83,10 @@ class TrustedProxies:
 
     def scheme(self, peer: str | None, headers: Mapping[str, str], default: str) -> str:
         """``X-Forwarded-Proto`` from a trusted proxy (for the URLs the mock writes), else ``default``."""
-        proto = headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+        forwarded = headers.get("x-forwarded-proto")
+        if forwarded is None:  # most requests: no proxy in between
+            return default
+        proto = forwarded.split(",")[-1].strip().lower()
         if proto in ("http", "https") and peer is not None and self.trusts(_address(peer)):
             return proto
         return default

@@ -107,6 +107,14 @@ def resources_full(kept: int, session: str | None, everywhere: bool = False) -> 
     )
 
 
+def encoded_size(record: Any) -> int:
+    """How long ``encode(record)`` is, without making the text (the memory store's bound)."""
+    try:
+        return len(orjson.dumps(record))  # UTF-8 bytes: at least the characters
+    except TypeError:
+        return len(json.dumps(record))  # (ASCII: as many bytes as characters)
+
+
 def encode(record: Any) -> str:
     """A record as JSON text: orjson where it can (the journal writes one per request), the
     standard encoder for what orjson refuses (a lone surrogate a client sent, huge integers)."""

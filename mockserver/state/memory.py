@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, encode, resources_full
+from mockserver.state.base import Limits, State, StateFull, encode, encoded_size, resources_full
 
 
 class MemoryState(State):
@@ -79,7 +79,7 @@ class MemoryState(State):
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         for entry in entries:
             self._entries.append({"id": next(self._entry_ids), **entry})
-            size = len(encode(entry))
+            size = encoded_size(entry)
             self._entry_sizes.append(size)
             self._entry_bytes += size
         while self._entries and (len(self._entries) > self.limits.journal or self._entry_bytes > self.limits.journal_bytes):

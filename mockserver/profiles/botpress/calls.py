@@ -131,10 +131,11 @@ def day_sums(levels: np.ndarray, calls: np.ndarray) -> np.ndarray:
     whole, extras, summed = tables()
     width = strata.WIDTH
     small = calls < width
-    if small.all():  # (a range of small days or of big ones, as most are, looks up one kind of row)
+    smalls = np.count_nonzero(small)
+    if smalls == len(calls):  # (a range of small days or of big ones, as most are, looks up one kind of row)
         return whole[levels, calls]
     times, rest = np.divmod(calls, width)
     big = whole[levels, width] * np.where(summed, times[:, None], 1) + extras[levels, rest]
-    if not small.any():
+    if not smalls:
         return big
     return np.where(small[:, None], whole[levels, np.minimum(calls, width)], big)

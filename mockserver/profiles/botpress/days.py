@@ -73,6 +73,11 @@ _VOLUME_NOISE = np.array([math.exp(0.18 * z) for z in _NORMAL.tolist()])
 _STRATUM = 1024
 
 
+def _noisy(expected: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Integers near ``expected`` (>= 0; normal approximation of Poisson noise); 0 stays 0."""
+    return np.maximum(np.rint(expected + np.sqrt(expected) * noise), 0.0)
+
+
 @dataclass(frozen=True, eq=False)
 class Days:
     """Consecutive days of one bot from ordinal ``first``: a row of counts per day (int64, in the
@@ -105,10 +110,7 @@ def days(bot: Bot, first: int, count: int) -> Days:
     cells = (u * _STRATUM).astype(np.intp)
     z = _NORMAL[cells]
     share = _LOW + _SPAN * u
-
-    def noisy(expected: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """Integers near ``expected`` (>= 0; normal approximation of Poisson noise); 0 stays 0."""
-        return np.maximum(np.rint(expected + np.sqrt(expected) * noise), 0.0)
+    noisy = _noisy
 
     sessions = noisy(np.array(expected_sessions) * _VOLUME_NOISE[cells[:, _VOLUME]], z[:, _SESSIONS])
     drawn = noisy(sessions[:, None] * share[:, _SESSION_SHARES], z[:, _FROM_SESSIONS])
