@@ -181,7 +181,7 @@ def render(run: dict[str, Any]) -> str:
         "",
         "Written by `make bench` (`benchmarks/run.py`); each run replaces this file, and every ratio below",
         "comes from that one run on one machine. Raw numbers of the last run: `benchmarks/results/latest.json`.",
-        "Server CPU per request beside an earlier commit, in-process: docs/cpu.md (`make bench-cpu`).",
+        "Server CPU per request beside an earlier commit, in-process and served: docs/cpu.md (`make bench-cpu`).",
         "",
         f"- Date: {run['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, Linux {machine['kernel']}"

@@ -221,12 +221,20 @@ def get(port: int, path: str, headers: dict[str, str], timeout: float = 30.0) ->
 class Server:
     """A server process in its own session, so stopping it stops its workers and nothing else."""
 
-    def __init__(self, name: str, command: list[str], port: int, log: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], port: int, log: Path, cwd: Path = ROOT, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.command, self.port, self.log = name, command, port, log
         self.started = time.perf_counter()
         self._log_file = log.open("ab")
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     def wait_ready(self, path: str, timeout: float = 90.0) -> float:

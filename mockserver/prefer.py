@@ -65,13 +65,13 @@ class ResponseControl:
     delay_ms: int = 0
 
 
-_NO_PREFERENCES = ResponseControl()
+NO_PREFERENCES = ResponseControl()
 
 
 def response_control(preferences: dict[str, str]) -> ResponseControl:
     """Read and check the response-control preferences; a bad value is a 400 saying what is allowed."""
     if not preferences:
-        return _NO_PREFERENCES  # most requests: no Prefer header
+        return NO_PREFERENCES  # most requests: no Prefer header
 
     def integer(name: str, low: int, high: int) -> int | None:
         raw = preferences.get(name)

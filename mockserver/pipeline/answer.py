@@ -48,6 +48,7 @@ class Answering:
         self.profile, self.generator, self.fixtures, self._by_id, self._cache = profile, generator, fixtures, operations, cache
         self._state, self._job_duration, self._link_key, self._ttl = state, job_duration, link_key, download_ttl
         self._stored = stored  # the operations whose writes stick (pipeline/stored.py)
+        self._servers: dict[str, ServerContext] = {}
 
     def __call__(self, exchange: Exchange) -> Answer:
         request, operation, valid = exchange.request, exchange.operation, exchange.valid
@@ -75,15 +76,22 @@ class Answering:
             request_key=key,
             supplied=frozenset(valid.supplied),
             _generate=self._generate,
-            server=ServerContext(
-                request.base_url.removesuffix(request.prefix), self._state, self._job_duration, self._link_key, self._ttl
-            ),
+            server=self._server(request.base_url.removesuffix(request.prefix)),
             wall=request.wall,
             prefer=exchange.preferences,
             session=request.session,
             world=request.world,
         )
         return self._controlled(call, exchange.controls, cache_key)
+
+    def _server(self, url: str) -> ServerContext:
+        """The server as a handler sees it from ``url``: the same few URLs again and again (kept for 64)."""
+        context = self._servers.get(url)
+        if context is None:
+            context = ServerContext(url, self._state, self._job_duration, self._link_key, self._ttl)
+            if len(self._servers) < 64:
+                self._servers[url] = context
+        return context
 
     def _controlled(self, call: Call, controls: ResponseControl, cache_key: bytes) -> Answer:
         """Apply ``Prefer: code=``, ``example=`` and ``dynamic=false``; otherwise the normal answer."""

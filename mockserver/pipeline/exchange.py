@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from mockserver.messages import Answer, Incoming
-from mockserver.prefer import ResponseControl
+from mockserver.prefer import NO_PREFERENCES, ResponseControl
 
 if TYPE_CHECKING:
     from mockserver.control.faults import FaultRule
@@ -27,7 +27,7 @@ class Exchange:
     query: dict[str, list[str]] | None = None  # parameters: the query, strictly decoded
     valid: ValidRequest | None = None
     preferences: dict[str, str] = field(default_factory=dict)  # response_control
-    controls: ResponseControl = field(default_factory=ResponseControl)
+    controls: ResponseControl = NO_PREFERENCES  # (immutable: one shared default)
     key: int | None = None  # names the request in error ids; derived once it is validated
 
 

@@ -173,7 +173,7 @@ class Call:
         return datetime.fromtimestamp(wall, timezone.utc)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServerContext:
     """Server-wide things a handler may need besides the request."""
 

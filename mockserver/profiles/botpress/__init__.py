@@ -158,10 +158,12 @@ class Botpress(Profile):
         batch = days(the_bot, ordinals[0], len(ordinals))
         llm = whole_days(batch)
         found = []
-        for i, (ordinal, row) in enumerate(zip(ordinals, batch.table.tolist())):
-            low, high = span.within(ordinal)
+        last = len(ordinals) - 1
+        for i, (ordinal, row, block) in enumerate(zip(ordinals, batch.table.tolist(), llm)):
+            # Only the first and the last day can be cut.
+            low, high = (0, DAY_MS - 1) if 0 < i < last else span.within(ordinal)
             if low == 0 and high == DAY_MS - 1:  # a whole day: every new user was created in it
-                found.append(records_model.record(*_day_bounds(ordinal), row, row[NEW_USERS], llm[i]))
+                found.append(records_model.record(*_day_bounds(ordinal), row, row[NEW_USERS], block))
                 continue
             events = day_events(the_bot, ordinal)
             figures, created, strata, errors = events.count(low, high)
