@@ -139,9 +139,9 @@ class MockServer:
             return
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         try:
-            answer = await self._answer(scope, receive)
+            answer = await self._answer(scope, receive, wall)
         except StateUnavailable as exc:  # the control plane's own use of the store
             answer = _plain_error(503, "state_unavailable", f"{exc}. The mock answers again once its state store does.")
         try:
@@ -160,9 +160,10 @@ class MockServer:
                     bool(answer.fault and answer.fault.action.get("drop")),
                     answer.reason,
                     answer.warnings,
+                    wall,
                 )
 
-    async def _answer(self, scope: Scope, receive: Any) -> Answer:
+    async def _answer(self, scope: Scope, receive: Any, wall: float) -> Answer:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
         method = scope["method"]
@@ -191,7 +192,7 @@ class MockServer:
         if rest == "/openapi.json" and method in ("GET", "HEAD"):
             return Answer(200, vendor.served_spec(base_url))
         try:
-            return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix)
+            return await self._vendor_request(vendor, scope, receive, method, rest, headers, base_url, prefix, wall)
         except StateUnavailable as exc:
             return self.refusal(
                 path,
@@ -220,10 +221,11 @@ class MockServer:
         headers: dict[str, str],
         base_url: str,
         prefix: str,
+        wall: float,
     ) -> Answer:
-        """Answer a vendor request under its session's seed, clock and fault rules, and journal it."""
+        """Answer a vendor request under its session's seed, clock and fault rules, and journal it
+        (at ``wall``, when it came: the time its log line gives too)."""
         started = time.perf_counter()
-        wall = time.time()
         body = await _read_body(receive, self.settings.max_body_bytes)
         refused = (scope.get("extensions") or {}).get("mockserver.refused")  # by the protocol, mid-body
         query_string = scope.get("query_string", b"").decode("latin-1")

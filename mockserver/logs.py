@@ -134,8 +134,8 @@ class _Sink:
 
     enabled = False
     json = False
-    second = -1  # the whole second the cached time prefix is for
-    prefix = ""
+    whole: tuple[int, str] = (-1, "")  # a whole second and its stamp's prefix, worked out once
+    last: tuple[float, str] = (-1.0, "")  # the last time stamped, and its stamp
     pending: deque[str] = deque()  # appended and taken whole under the GIL: no lock needed
     scheduled = False
 
@@ -146,14 +146,22 @@ _SINK = _Sink()
 def stamp(now: float) -> str:
     """``now`` (a Unix time) as the log and the journal write times, 2026-01-31T12:00:00.123Z: the
     digits ``datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")`` gives, with the
-    part up to the second worked out once per second."""
+    part up to the second worked out once per second, and the last stamp remembered (a request's
+    journal entry and log line share one)."""
+    last = _SINK.last
+    if now == last[0]:
+        return last[1]
     second = int(now)
     micro = round((now - second) * 1_000_000)  # to the microsecond, half to even, as fromtimestamp
     if micro >= 1_000_000:
         second, micro = second + 1, micro - 1_000_000
-    if second != _SINK.second:
-        _SINK.second, _SINK.prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-    return f"{_SINK.prefix}.{micro // 1000:03d}Z"
+    known, prefix = _SINK.whole
+    if second != known:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _SINK.whole = (second, prefix)
+    text = f"{prefix}.{micro // 1000:03d}Z"
+    _SINK.last = (now, text)  # one tuple: a reader never sees a time with another's stamp
+    return text
 
 
 def request_line(
@@ -167,11 +175,13 @@ def request_line(
     dropped: bool = False,
     reason: str | None = None,
     warnings: Sequence[str] = (),
+    at: float | None = None,
 ) -> None:
-    """One request's line: method, path, status, duration, operationId, and what went wrong."""
+    """One request's line: method, path, status, duration, operationId, and what went wrong; its
+    time is ``at`` (when the request came, as its journal entry has it), else now."""
     if not _SINK.enabled:
         return
-    moment = stamp(time.time())
+    moment = stamp(time.time() if at is None else at)
     if _SINK.json:
         fields = {
             "method": method,
