@@ -4,9 +4,10 @@ Each request asks for a random bot among 1,000 and a random 7-day (or ``--window
 within a year, as the ``spread`` workload of ``make bench`` does, so nearly every answer is made
 afresh. The requests go straight into the ASGI app (no sockets, no load generator), with the
 server's defaults except a fixed clock, so the figure is the server's own work per request:
-routing, validation, the model, the JSON. ``--baseline DIR`` runs the same measurement, in a
-child process, with the package of another checkout (a ``git worktree`` of an earlier commit),
-so both figures come from the same run on the same machine.
+routing, validation, the model, the JSON. Each round runs in a child process per checkout: this
+one and, with ``--baseline DIR``, the package of another (a ``git worktree`` of an earlier
+commit), taking turns, so both figures come from the same run on the same machine and a busy
+spell weighs on both; the ratio is the median of each round's.
 
     python benchmarks/spread_cpu.py --baseline /tmp/before --requests 4000 --rounds 3
 
@@ -78,8 +79,9 @@ async def _send(app: Any, target: str) -> int:
     return status
 
 
-def measure(requests: int, window: int, rounds: int) -> dict[str, Any]:
-    """CPU seconds per 1,000 requests in each round, each round on requests not sent before."""
+def measure(requests: int, window: int, rounds: int, first: int = 0) -> dict[str, Any]:
+    """CPU seconds per 1,000 requests in each round (numbered from ``first``), each round on
+    requests not sent before, after a warm-up on other requests."""
     from mockserver.app import create_app
     from mockserver.settings import Settings
     from mockserver.timeutil import clock
@@ -87,9 +89,10 @@ def measure(requests: int, window: int, rounds: int) -> dict[str, Any]:
     app = create_app(Settings(now=clock("2025-06-01T12:00:00Z", "now")))
 
     async def run() -> list[float]:
-        await _send(app, paths(1, window, 0)[0])  # warm up: imports, the first answer
+        for target in paths(max(requests // 3, 1), window, 999):  # warm up: imports, caches, the bots' traits
+            await _send(app, target)
         per_1k = []
-        for index in range(rounds):
+        for index in range(first, first + rounds):
             batch = paths(requests, window, 1000 + index)
             started = time.process_time()
             statuses = [await _send(app, target) for target in batch]
@@ -110,35 +113,45 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a checkout whose package to measure beside this one")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (used for the baseline's child)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (used for each checkout's child)")
+    parser.add_argument("--first", type=int, default=0, help="the first round's number (its requests' seed)")
     parser.add_argument("--out", type=Path, help="append a markdown section with the figures to this file")
     parser.add_argument("--server", type=int, metavar="SECONDS", help="measure served requests under wrk for SECONDS a round")
     args = parser.parse_args()
     if args.json:
-        print(json.dumps(measure(args.requests, args.window, args.rounds)))
+        print(json.dumps(measure(args.requests, args.window, args.rounds, args.first)))
         return
     if args.server:
         _served(args)
         return
-    figures = {}
     checkouts = {"this checkout": Path(__file__).resolve().parent.parent}
     if args.baseline:
         checkouts = {"baseline": args.baseline.resolve(), **checkouts}
-    for name, root in checkouts.items():
-        env = {**os.environ, "PYTHONPATH": str(root)}
-        command = [sys.executable, str(Path(__file__).resolve()), "--json", "--requests", str(args.requests)]
-        command += ["--window", str(args.window), "--rounds", str(args.rounds)]
-        done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
-        figures[name] = json.loads(done.stdout)
-        rounds = ", ".join(f"{r:.3f}" for r in figures[name]["rounds"])
-        print(
-            f"{name} ({figures[name]['package']}): {figures[name]['cpu_s_per_1k']:.3f} CPU s per 1,000 requests (rounds: {rounds})"
-        )
+    # The checkouts take turns, a process of each per round, so a busy spell on a shared machine
+    # weighs on both; the ratio is the median of each round's.
+    per_1k: dict[str, list[float]] = {name: [] for name in checkouts}
+    packages = {}
+    for index in range(args.rounds):
+        order = list(checkouts.items()) if index % 2 == 0 else list(reversed(checkouts.items()))
+        for name, root in order:
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            command = [sys.executable, str(Path(__file__).resolve()), "--json", "--requests", str(args.requests)]
+            command += ["--window", str(args.window), "--rounds", "1", "--first", str(index)]
+            done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
+            found = json.loads(done.stdout)
+            per_1k[name].append(found["rounds"][0])
+            packages[name] = found["package"]
+            print(f"round {index + 1} {name} ({found['package']}): {per_1k[name][-1]:.3f} CPU s per 1,000 requests")
+    figures = {
+        name: {"cpu_s_per_1k": statistics.median(values), "rounds": values, "package": packages[name]}
+        for name, values in per_1k.items()
+    }
     if "baseline" in figures:
-        ratio = figures["this checkout"]["cpu_s_per_1k"] / figures["baseline"]["cpu_s_per_1k"]
-        print(f"ratio this checkout / baseline: {ratio:.2f}")
+        ratios = [new / old for new, old in zip(per_1k["this checkout"], per_1k["baseline"])]
+        ratio = statistics.median(ratios)
+        print(f"ratio this checkout / baseline: {ratio:.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
         if args.out:
-            _report(args, figures, ratio)
+            _report(args, figures, ratio, ratios)
 
 
 def _report(args: argparse.Namespace, figures: dict[str, Any], ratio: float, ratios: list[float] | None = None) -> None:
