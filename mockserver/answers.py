@@ -39,12 +39,15 @@ def named(parts: list[str], tail: bytes = b"") -> bytes:
     """16 bytes naming the strings ``parts`` and then ``tail``, without ``repr`` (a request is named
     twice per miss and once per hit, and ``repr`` is most of ``digest``'s cost).
 
-    Parts joined by NUL name them unambiguously when none holds a NUL itself (the joined text then
-    has exactly one fewer NUL than there are parts); otherwise ``digest`` names them, apart."""
+    The text hashed is the number of parts, then each part, then the tail, NUL before each: that
+    reads back one way only when no part holds a NUL itself (the joined parts then hold exactly one
+    fewer NUL than there are parts), so no other parts and tail give it; parts that hold a NUL are
+    named by ``digest``, whose text holds no raw NUL, so never as any of the others."""
     text = "\x00".join(parts)
     if text.count("\x00") != len(parts) - 1:
         return digest(("parts", tuple(parts), tail))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass") + b"\x00" + tail, digest_size=16).digest()
+    head = f"{len(parts)}\x00{text}\x00"
+    return hashlib.blake2b(head.encode("utf-8", "surrogatepass") + tail, digest_size=16).digest()
 
 
 def held(answer: Answer) -> int:

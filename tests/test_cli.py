@@ -274,10 +274,14 @@ def test_one_json_log_line_per_request(tmp_path: Path) -> None:
             while log.read_text().count("/chatbotcom/reports/") < 2:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+            journal = httpx.get(f"http://127.0.0.1:{port}/__mock/journal").json()["entries"]
         finally:
             process.terminate()
             process.wait(10)
     lines = [json.loads(line) for line in log.read_text().splitlines()]  # every line is JSON, uvicorn's too
+    # A request's line and its journal entry give one time: when it came.
+    journaled = sorted((f"/{e['vendor']}{e['path']}", e["time"]) for e in journal)
+    assert journaled == sorted((e["path"], e["time"]) for e in lines if "path" in e and not e["path"].startswith("/__mock/"))
     assert all(datetime.fromisoformat(e["time"]).tzinfo is not None for e in lines)
     requests = [e for e in lines if "path" in e]
     vendor_requests = [e for e in requests if not e["path"].startswith("/__mock/")]
