@@ -142,6 +142,11 @@ def main() -> None:
             per_1k[name].append(found["rounds"][0])
             packages[name] = found["package"]
             print(f"round {index + 1} {name} ({found['package']}): {per_1k[name][-1]:.3f} CPU s per 1,000 requests")
+    _conclude(args, per_1k, packages)
+
+
+def _conclude(args: argparse.Namespace, per_1k: dict[str, list[float]], packages: dict[str, str]) -> None:
+    """Each checkout's median, and the median of each round's ratio (written to ``--out``)."""
     figures = {
         name: {"cpu_s_per_1k": statistics.median(values), "rounds": values, "package": packages[name]}
         for name, values in per_1k.items()
@@ -220,16 +225,7 @@ def _served(args: argparse.Namespace) -> None:
             cpu = sum(t - before.get(pid, 0.0) for pid, t in after.items())
             per_1k[name].append(cpu / result["requests"] * 1000)
             print(f"round {index + 1} {name}: {per_1k[name][-1]:.3f} CPU s per 1,000 requests, {result['requests']} requests")
-    figures = {
-        name: {"cpu_s_per_1k": statistics.median(values), "rounds": values, "package": str(checkouts[name] / "mockserver")}
-        for name, values in per_1k.items()
-    }
-    if "baseline" in figures:
-        ratios = [new / old for new, old in zip(per_1k["this checkout"], per_1k["baseline"])]
-        ratio = statistics.median(ratios)
-        print(f"ratio this checkout / baseline: {ratio:.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
-        if args.out:
-            _report(args, figures, ratio, ratios)
+    _conclude(args, per_1k, {name: str(root / "mockserver") for name, root in checkouts.items()})
 
 
 if __name__ == "__main__":
