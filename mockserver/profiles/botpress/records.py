@@ -44,14 +44,14 @@ def llm_blocks(calls: np.ndarray, errors: np.ndarray, summary: np.ndarray) -> li
     n = np.maximum(calls, 1)[:, None]
     mean = summary[:, 2:5] / n
     sd = np.sqrt(np.maximum(summary[:, 5:8] / n - mean * mean, 0.0))
-    # Float noise in the sums never puts the mean outside the extremes.
-    table = np.empty((len(summary), 3, 4))
-    table[:, :, 0], table[:, :, 1] = mean, sd
+    # Float noise in the sums never puts the mean outside the extremes. The sums ride along (only
+    # the cost's is given), rounded at their quantity's scale with the rest.
+    table = np.empty((len(summary), 3, 5))
+    table[:, :, 0], table[:, :, 1], table[:, :, 4] = mean, sd, summary[:, 2:5]
     np.minimum(summary[:, 8:11], mean, out=table[:, :, 2])
     np.maximum(summary[:, 11:14], mean, out=table[:, :, 3])
-    table = np.rint(table * _SCALE) / _SCALE  # (days, 3 quantities, 4 statistics)
+    table = np.rint(table * _SCALE) / _SCALE  # (days, 3 quantities, 5 statistics)
     tokens = summary[:, :2].astype(np.int64).tolist()
-    spent = (np.rint(summary[:, 4] * 1e8) / 1e8).tolist()
     # Dict displays, not dict(zip(...)): these are built for every day of every answer.
     return [
         {
@@ -63,8 +63,8 @@ def llm_blocks(calls: np.ndarray, errors: np.ndarray, summary: np.ndarray) -> li
             "tokensPerSecond": {"mean": sm, "sd": ss, "min": sl, "max": sh},
             "cost": {"sum": total, "mean": cm, "sd": cs, "min": cl, "max": ch},
         }
-        for count, failed, (out, inp), total, ((lm, ls, ll, lh), (sm, ss, sl, sh), (cm, cs, cl, ch)) in zip(
-            calls.tolist(), errors.tolist(), tokens, spent, table.tolist()
+        for count, failed, (out, inp), ((lm, ls, ll, lh, _), (sm, ss, sl, sh, _), (cm, cs, cl, ch, total)) in zip(
+            calls.tolist(), errors.tolist(), tokens, table.tolist()
         )
     ]
 
