@@ -159,7 +159,7 @@ class Botpress(Profile):
         llm = whole_days(batch)
         found = []
         last = len(ordinals) - 1
-        for i, (ordinal, row, block) in enumerate(zip(ordinals, batch.table.tolist(), llm)):
+        for i, (ordinal, row, block) in enumerate(zip(ordinals, batch.rows(), llm)):
             # Only the first and the last day can be cut.
             low, high = (0, DAY_MS - 1) if 0 < i < last else span.within(ordinal)
             if low == 0 and high == DAY_MS - 1:  # a whole day: every new user was created in it

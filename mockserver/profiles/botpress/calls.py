@@ -48,6 +48,7 @@ COLUMNS = (
 )
 SUMMED = 8  # the first 8 columns add up over sets of calls
 _LEVEL_WEIGHTS = np.array([LEVELS * LEVELS, LEVELS, 1])
+_STEPS = np.array(float(LEVELS))  # (a 0-d array: numpy 2 is slower with a Python scalar)
 
 
 class Values(NamedTuple):
@@ -82,8 +83,9 @@ def values(level: int) -> Values:
 
 
 def level(uniforms: np.ndarray) -> np.ndarray:
-    """One index per day for its three levels (output, input, speed), from three uniforms in [0, 1)."""
-    return (uniforms * LEVELS).astype(np.int64) @ _LEVEL_WEIGHTS
+    """One index per day for its three levels (output, input, speed), from three rows of uniforms in
+    [0, 1) (a value per day)."""
+    return _LEVEL_WEIGHTS @ (uniforms * _STEPS).astype(np.int64)
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -56,15 +57,14 @@ _BOUNDS = (
     (1.1, 1.5),  # bot messages per user message
     (0.5, 0.9),  # LLM calls per bot message
 )
-_SESSION_SHARES = slice(12, 18)
-_RETURNING_SHARE, _BOT_MESSAGES_SHARE, _CALLS_SHARE = 18, 19, 20
 _LEVELS = slice(21, 24)  # uniforms that pick the day's LLM scale levels: output, input, speed
 _ERROR_RATE = 24
 COLUMNS = 32
-_LOW = np.zeros(COLUMNS)
-_SPAN = np.ones(COLUMNS)
-_LOW[_SHARES : _SHARES + len(_BOUNDS)] = [low for low, _ in _BOUNDS]
-_SPAN[_SHARES : _SHARES + len(_BOUNDS)] = [high - low for low, high in _BOUNDS]
+# Rows of the shares (uniforms 12 to 20 between their bounds).
+_SESSION_SHARES = slice(0, 6)
+_RETURNING_SHARE, _BOT_MESSAGES_SHARE, _CALLS_SHARE = 6, 7, 8
+_LOW = np.array([low for low, _ in _BOUNDS])
+_SPAN = np.array([high - low for low, high in _BOUNDS])
 
 # Standard normal quantiles of 1,024 equal strata: one uniform picks one (noise that only has to
 # look like noise), and the day-to-day log-normal factor of the volume over the same strata.
@@ -73,22 +73,40 @@ _VOLUME_NOISE = np.array([math.exp(0.18 * z) for z in _NORMAL.tolist()])
 _STRATUM = 1024
 
 
+# Constants as 0-d arrays: numpy 2 handles a Python scalar operand through a slower promotion path.
+_ZERO, _ONE, _MOST_BACK = np.array(0.0), np.array(1.0), np.array(0.95)
+_ERROR_FLOOR, _ERROR_BURST = np.array(0.002), np.array(0.05)
+_STRATA = np.array(float(_STRATUM))
+
+
 def _noisy(expected: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Integers near ``expected`` (>= 0; normal approximation of Poisson noise); 0 stays 0."""
-    return np.maximum(np.rint(expected + np.sqrt(expected) * noise), 0.0)
+    return np.maximum(np.rint(expected + np.sqrt(expected) * noise), _ZERO)
+
+
+@lru_cache(maxsize=64)
+def _share_bounds(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The share columns' lows and spans, one row per column and one value per day: same-shaped
+    operands, which numpy combines faster than broadcast ones."""
+    return np.repeat(_LOW[:, None], count, axis=1), np.repeat(_SPAN[:, None], count, axis=1)
 
 
 @dataclass(frozen=True, eq=False)
 class Days:
-    """Consecutive days of one bot from ordinal ``first``: a row of counts per day (int64, in the
-    order of FIGURES) and the scale level of each day's LLM calls (calls.py)."""
+    """Consecutive days of one bot from ordinal ``first``: a row per figure (int64, in the order of
+    FIGURES) with a value per day, and the scale level of each day's LLM calls (calls.py)."""
 
     first: int
-    table: np.ndarray
+    figures: np.ndarray
     levels: np.ndarray
 
     def column(self, name: str) -> np.ndarray:
-        return self.table[:, FIGURES.index(name)]
+        """One figure, for each day."""
+        return self.figures[FIGURES.index(name)]
+
+    def rows(self) -> list[tuple[int, ...]]:
+        """Each day's figures, in the order of FIGURES."""
+        return list(zip(*self.figures.tolist()))
 
 
 def days(bot: Bot, first: int, count: int) -> Days:
@@ -106,28 +124,31 @@ def days(bot: Bot, first: int, count: int) -> Days:
         ramp = min(1.0, 0.15 + 0.85 * age / RAMP_DAYS)
         expected_sessions.append(base * (ramp * growth(trend, age) * weights[(age + created - 1) % 7]))
         returning_share.append(returning * min(age / RETURN_DAYS, 1.0))
-    u = counter_uniforms(bot.key, first, count, COLUMNS)
-    cells = (u * _STRATUM).astype(np.intp)
+    # A row per column, a value per day: every operation below takes contiguous rows, the
+    # cheapest operands for numpy (a column of a day-major table is a strided view).
+    u = counter_uniforms(bot.key, first, count, COLUMNS).T.copy()
+    cells = (u[:_SHARES] * _STRATA).astype(np.intp)
     z = _NORMAL[cells]
-    share = _LOW + _SPAN * u
+    low, span = _share_bounds(count)
+    share = low + span * u[_SHARES : _SHARES + len(_BOUNDS)]
     noisy = _noisy
 
-    sessions = noisy(np.array(expected_sessions) * _VOLUME_NOISE[cells[:, _VOLUME]], z[:, _SESSIONS])
-    drawn = noisy(sessions[:, None] * share[:, _SESSION_SHARES], z[:, _FROM_SESSIONS])
+    sessions = noisy(np.array(expected_sessions) * _VOLUME_NOISE[cells[_VOLUME]], z[_SESSIONS])
+    drawn = noisy(sessions * share[_SESSION_SHARES], z[_FROM_SESSIONS])
     # Each user has at least one session; a session has one user.
-    users = np.minimum(np.maximum(drawn[:, 0], np.minimum(sessions, 1.0)), sessions)
+    users = np.minimum(np.maximum(drawn[0], np.minimum(sessions, _ONE)), sessions)
     # Nobody returns on the first day; the audience that comes back forms over the first month.
-    back = np.minimum(np.array(returning_share) * share[:, _RETURNING_SHARE], 0.95)
+    back = np.minimum(np.array(returning_share) * share[_RETURNING_SHARE], _MOST_BACK)
     expected = users * back
-    returning = np.minimum(noisy(expected, np.sqrt(1 - back) * z[:, _RETURNING]), users)
-    bot_messages = noisy(drawn[:, 1] * share[:, _BOT_MESSAGES_SHARE], z[:, _BOT_MESSAGES])
-    calls = np.minimum(noisy(bot_messages * share[:, _CALLS_SHARE], z[:, _CALLS]), bot_messages)
+    returning = np.minimum(noisy(expected, np.sqrt(_ONE - back) * z[_RETURNING]), users)
+    bot_messages = noisy(drawn[1] * share[_BOT_MESSAGES_SHARE], z[_BOT_MESSAGES])
+    calls = np.minimum(noisy(bot_messages * share[_CALLS_SHARE], z[_CALLS]), bot_messages)
     # Errors are bursty: most days well under 1 %, a few days an incident's several percent.
-    burst = u[:, _ERROR_RATE] * u[:, _ERROR_RATE]
-    errors = np.minimum(noisy(calls * (0.002 + 0.05 * burst * burst), z[:, _ERRORS]), calls)
-    # Filled in place, one column at a time: cheaper than stacking, for a handful of days.
-    table = np.empty((count, len(FIGURES)), dtype=np.int64)
-    table[:, 0], table[:, 1], table[:, 2], table[:, 3] = sessions, users - returning, returning, drawn[:, 1]
-    table[:, 4], table[:, 5], table[:, 6], table[:, 7] = bot_messages, np.minimum(drawn[:, 2], sessions), calls, errors
-    table[:, 8:] = drawn[:, 3:]
-    return Days(first, table, calls_model.level(u[:, _LEVELS]))
+    burst = u[_ERROR_RATE] * u[_ERROR_RATE]
+    errors = np.minimum(noisy(calls * (_ERROR_FLOOR + _ERROR_BURST * burst * burst), z[_ERRORS]), calls)
+    table = np.empty((len(FIGURES), count), dtype=np.int64)
+    table[0], table[2], table[3], table[4], table[6], table[7] = sessions, returning, drawn[1], bot_messages, calls, errors
+    np.subtract(users, returning, out=table[1], casting="unsafe")
+    np.minimum(drawn[2], sessions, out=table[5], casting="unsafe")
+    table[8:] = drawn[3:]
+    return Days(first, table, calls_model.level(u[_LEVELS]))

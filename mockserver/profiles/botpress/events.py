@@ -78,7 +78,7 @@ class _Words:
 @lru_cache(maxsize=64)
 def day_events(bot: Bot, ordinal: int) -> DayEvents:
     today = days(bot, ordinal, 1)
-    total: dict[str, Any] = dict(zip(FIGURES, today.table[0].tolist()))
+    total: dict[str, Any] = dict(zip(FIGURES, today.rows()[0]))
     sessions, users = total["sessions"], total["newUsers"] + total["returningUsers"]
     calls = total["calls"]
     children = sum(total[name] for name in _CHILDREN)
