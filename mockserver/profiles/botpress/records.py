@@ -50,7 +50,8 @@ def llm_blocks(calls: np.ndarray, errors: np.ndarray, summary: np.ndarray) -> li
     table[:, :, 0], table[:, :, 1], table[:, :, 4] = mean, sd, summary[:, 2:5]
     np.minimum(summary[:, 8:11], mean, out=table[:, :, 2])
     np.maximum(summary[:, 11:14], mean, out=table[:, :, 3])
-    table = np.rint(table * _SCALE) / _SCALE  # (days, 3 quantities, 5 statistics)
+    # (days, 3 quantities x 5 statistics): a flat row a day unpacks at once.
+    rows = (np.rint(table * _SCALE) / _SCALE).reshape(len(summary), 15).tolist()
     tokens = summary[:, :2].astype(np.int64).tolist()
     # Dict displays, not dict(zip(...)): these are built for every day of every answer.
     return [
@@ -63,8 +64,8 @@ def llm_blocks(calls: np.ndarray, errors: np.ndarray, summary: np.ndarray) -> li
             "tokensPerSecond": {"mean": sm, "sd": ss, "min": sl, "max": sh},
             "cost": {"sum": total, "mean": cm, "sd": cs, "min": cl, "max": ch},
         }
-        for count, failed, (out, inp), ((lm, ls, ll, lh, _), (sm, ss, sl, sh, _), (cm, cs, cl, ch, total)) in zip(
-            calls.tolist(), errors.tolist(), tokens, table.tolist()
+        for count, failed, (out, inp), (lm, ls, ll, lh, _, sm, ss, sl, sh, _, cm, cs, cl, ch, total) in zip(
+            calls.tolist(), errors.tolist(), tokens, rows
         )
     ]
 
