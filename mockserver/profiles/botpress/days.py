@@ -68,15 +68,14 @@ _SPAN = np.array([high - low for low, high in _BOUNDS])
 
 # Standard normal quantiles of 1,024 equal strata: one uniform picks one (noise that only has to
 # look like noise), and the day-to-day log-normal factor of the volume over the same strata.
-_NORMAL = np.array([NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024)])
+_STRATA = 1024
+_NORMAL = np.array([NormalDist().inv_cdf((i + 0.5) / _STRATA) for i in range(_STRATA)])
 _VOLUME_NOISE = np.array([math.exp(0.18 * z) for z in _NORMAL.tolist()])
-_STRATUM = 1024
-
 
 # Constants as 0-d arrays: numpy 2 handles a Python scalar operand through a slower promotion path.
 _ZERO, _ONE, _MOST_BACK = np.array(0.0), np.array(1.0), np.array(0.95)
 _ERROR_FLOOR, _ERROR_BURST = np.array(0.002), np.array(0.05)
-_STRATA = np.array(float(_STRATUM))
+_STRATUM_OF = np.array(float(_STRATA))  # a uniform times this: its stratum
 
 
 def _noisy(expected: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -127,7 +126,7 @@ def days(bot: Bot, first: int, count: int) -> Days:
     # A row per column, a value per day: every operation below takes contiguous rows, the
     # cheapest operands for numpy (a column of a day-major table is a strided view).
     u = counter_uniforms(bot.key, first, count, COLUMNS).T.copy()
-    cells = (u[:_SHARES] * _STRATA).astype(np.intp)
+    cells = (u[:_SHARES] * _STRATUM_OF).astype(np.intp)
     z = _NORMAL[cells]
     low, span = _share_bounds(count)
     share = low + span * u[_SHARES : _SHARES + len(_BOUNDS)]
