@@ -7,6 +7,11 @@ that used it only to cut a range ending before now (``Call.clip``) is kept for e
 then on, so the real clock reuses it too; one that touched stored state (jobs) is never kept. Each
 worker keeps its own: a miss only costs time.
 
+An answer has two names: its call's (the validated input, so that two spellings of one range
+share it) and, from the second time a request is asked, the request's own (what was sent, so a
+repeat skips routing and validation too). A request asked once, as nearly all are under varied
+traffic, costs one entry, not two.
+
 The bound (``--cache-bytes``) counts what an entry really holds. A key is kept as a 16-byte digest
 of what the answer depends on, never the request itself: a request's headers and body may be
 megabytes, and a client sending a new one each time must not fill the server's memory.
@@ -110,6 +115,7 @@ class AnswerCache:
             if found is not None and (found[1] is None or found[1] <= clock) and (found[2] is None or clock < found[2]):
                 answer: Answer = found[0].copy()
                 answer.headers["X-Mock-Cache"] = "hit"
+                answer.cached = True
                 return answer
         return None
 

@@ -46,6 +46,7 @@ class Answer:
     # Reusable for any clock in [valid_from, valid_until) (Call.clip, Call.clock_within).
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    cached: bool = False  # given by the answer cache (a copy of one kept)
     # Work that would hold up every other request if done on the event loop (a download's file):
     # the app calls it in a thread, and its answer replaces this one.
     render: Callable[[], Answer] | None = None

@@ -199,7 +199,9 @@ class VendorService:
             if kept is not None:
                 return kept
         answer = self.pipeline(request, request.seed if request.seed is not None else self.seed)
-        if repeat is not None and answer.reusable:
+        # Kept under the request's own name once its call was answered before (the pipeline's
+        # cache gave it): a request asked once, as most are under varied traffic, is kept once.
+        if repeat is not None and answer.reusable and answer.cached:
             self._cache.put(repeat, request.now, answer)
         return answer
 

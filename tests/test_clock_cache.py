@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
+from mockserver.answers import ENTRY_OVERHEAD
 from tests.cases import AUTH
 from tests.conftest import until
 
@@ -115,3 +116,22 @@ def test_general_bots_reuses_a_settled_range_and_works_out_one_reaching_now() ->
             sent = datetime.now(timezone.utc)
             until(lambda: datetime.now(timezone.utc) - sent > timedelta(milliseconds=5))
             assert "x-mock-cache" not in client.get(GENERALBOTS + "/usage", params=params, headers=headers).headers
+
+
+def test_a_request_asked_once_takes_one_entry_of_the_cache() -> None:
+    """Under varied traffic nearly every request is asked once: its answer is kept under one name
+    (its call's), so --cache-bytes holds as many such answers as it has room for once, not half as
+    many. Twenty 7-day ranges of different bots, in a cache with room for thirty: the first is
+    still there when asked again (kept twice each, it would have been the first to go), and from
+    then on it is kept under the request's own name too."""
+    past = {"startDate": "2025-05-01", "endDate": "2025-05-07"}
+    paths = [f"/botpress/v1/admin/bots/bot_{n}/analytics" for n in range(1, 21)]
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1:8000") as client:
+        largest = max(len(client.get(p, params=past, headers=AUTH["botpress"]).content) for p in paths)
+    room = 30 * (largest + ENTRY_OVERHEAD + 1024)  # an entry: the body, its record, its headers
+    with TestClient(create_app(Settings(cache_bytes=room)), base_url="http://127.0.0.1:8000") as client:
+        first = [client.get(p, params=past, headers=AUTH["botpress"]) for p in paths]
+        assert all(r.status_code == 200 and "x-mock-cache" not in r.headers for r in first)
+        for _ in range(2):
+            again = client.get(paths[0], params=past, headers=AUTH["botpress"])
+            assert again.headers.get("x-mock-cache") == "hit" and again.content == first[0].content
