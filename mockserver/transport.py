@@ -6,10 +6,10 @@ Under ``--workers N`` uvicorn binds the listening socket itself with protocol 0,
 connections keep Nagle on. An answer goes out as two writes (head, then body) and the body then
 waits for the client's delayed ACK: about 40 ms on Linux for every request after a connection's
 first, which measured 1,136 req/s on two workers against 14,500 on one. Setting the option on each
-connection holds whichever way the socket was made. With it, uvicorn's two writes cost less than
-holding the head to send it with the body: one worker, the repeat workload of ``make bench``
-(5.2 KB answers), 85 us of server CPU a request against 88 and p99 4.6-7.3 ms against 7.5-9.1
-(four runs each way, alternating).
+connection holds whichever way the socket was made. With it, the two writes cost what one does:
+holding the head to send it with the body saved a system call but no measurable server CPU or
+latency (one worker, ``make bench``'s repeat workload, runs taking turns ABBA: 85 us a request
+either way, p99 from 4.6 to 8.4 ms for both), so the protocol leaves uvicorn's writes as they are.
 
 **Limits** (each a ``serve`` flag; see the README's Security section). uvicorn has none of these
 for httptools, which buffers a header of any size and waits for a request head for ever:
