@@ -87,7 +87,7 @@ class GuardedHTTP(HttpToolsProtocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:  # the peer is already gone: uvicorn sees that next
                 pass
-        super().connection_made(TurnWrites.of(self.loop).connection(transport))  # type: ignore[arg-type]
+        super().connection_made(HeldWrites(transport, TurnWrites.of(self.loop)))  # type: ignore[arg-type]
         if len(self.connections) > ProtocolLimits.max_connections:
             self._refuse(
                 "/",
@@ -262,9 +262,6 @@ class TurnWrites:
             found = cls._by_loop[loop] = cls(loop)
         return found
 
-    def connection(self, transport: asyncio.BaseTransport) -> HeldWrites:
-        return HeldWrites(transport, self)
-
     def hold(self, connection: HeldWrites) -> None:
         """``connection`` holds writes now: send them at the end of this turn."""
         if not self._holding:
@@ -306,6 +303,9 @@ class HeldWrites:
         self._held = []
         if not self._transport.is_closing():  # the peer went away: nothing can reach it
             self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def is_closing(self) -> bool:  # (uvicorn asks once per request: spelled out, not left to __getattr__)
+        return bool(self._transport.is_closing())
 
     def write_eof(self) -> None:
         self.send()
