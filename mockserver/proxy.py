@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockserver.verify.exchange import Reply, fetch
+if TYPE_CHECKING:
+    from mockserver.verify.exchange import Reply
 
 # Headers of one connection, not of the message (RFC 9110, 7.6.1), and those the mock sets itself.
 HOP_BY_HOP = frozenset(
@@ -54,14 +55,18 @@ class Upstream:
     """One vendor's upstream: its base URL and how long it may take."""
 
     def __init__(self, vendor: str, url: str, timeout: float) -> None:
+        # The verify package is loaded only for a proxied vendor: a server without one starts sooner.
+        from mockserver.verify.exchange import fetch  # noqa: PLC0415
+
         self.vendor, self.url, self.timeout = vendor, url.rstrip("/"), timeout
         self._opener = urllib.request.build_opener(_KeepRedirects)
+        self._fetch = fetch
 
     def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Blocking: run it off the event loop (``asyncio.to_thread``). Sent as ``verify`` sends."""
         sent = {k: v for k, v in headers.items() if k.lower() not in NOT_FORWARDED and not k.lower().startswith("x-mock-")}
         request = urllib.request.Request(self.url + target, data=body or None, method=method, headers=sent)
-        return fetch(self._opener.open, request, self.timeout, "--upstream-timeout")
+        return self._fetch(self._opener.open, request, self.timeout, "--upstream-timeout")
 
     @staticmethod
     def response_headers(reply: Reply) -> dict[str, str]:

@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mockserver.control.coverage import coverage
+from mockserver.control.document import PATH, document
 from mockserver.control.faults import FaultRules
 from mockserver.control.journal import Journal
 from mockserver.errors import INVALID_BODY, INVALID_PARAMETER, METHOD_NOT_ALLOWED, NOT_FOUND, ConfigError, Problem
 from mockserver.messages import Answer
-from mockserver.openapi.loader import load_yaml
 from mockserver.openapi.model import ApiSpec, build_spec
 from mockserver.routing import Router
 from mockserver.state import State, StateUnavailable
@@ -29,7 +29,6 @@ from mockserver.validation.request import RequestValidator
 from mockserver.validation.schema import SchemaCompiler, parse_date_time
 from mockserver.world import NOTHING, Declared, WorldError, check_world, declared
 
-SPEC = Path(__file__).with_name("openapi.yaml")
 JOURNAL_FILTERS = ("vendor", "operationId", "method", "status", "session", "since", "until")
 
 
@@ -83,7 +82,7 @@ class ControlPlane:
         self._startup: tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]]] = ([], {})
         # The control plane is served from its own spec, with the same router and validators as
         # the vendors: what /__mock/openapi.json says is what is enforced.
-        self._document = load_yaml(SPEC.read_text())
+        self._document = document()
         # What a rule may name is what this server serves: the served document says so.
         match = self._document["components"]["schemas"]["FaultRuleSpec"]["properties"]["match"]
         match["properties"]["vendor"]["enum"] = sorted(operations)
@@ -117,7 +116,7 @@ class ControlPlane:
         if admin_token:
             _declare_admin_token(self._document)
         self._spec = json.dumps(self._document).encode()
-        spec = build_spec(self._document, str(SPEC))
+        spec = build_spec(self._document, str(PATH))
         self._router = Router(spec.operations)
         compiler = SchemaCompiler(spec.root)
         self._validators = {

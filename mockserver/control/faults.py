@@ -13,17 +13,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace as replace_field
-from pathlib import Path
 from typing import Any
 
+from mockserver.control.document import document
 from mockserver.errors import ConfigError
 from mockserver.generation.rng import keyed_random
-from mockserver.openapi.loader import load_yaml
 from mockserver.state import State, StateFull
 
 # What a rule may say is stated once, in the control plane's document; the start-up config's
 # rules, which do not come through the API, are checked against the same figures.
-_RULE = load_yaml(Path(__file__).with_name("openapi.yaml").read_text())["components"]["schemas"]["FaultRuleSpec"]["properties"]
+_RULE = document()["components"]["schemas"]["FaultRuleSpec"]["properties"]
 MATCH_KEYS = set(_RULE["match"]["properties"])
 ACTION_KEYS = set(_RULE["action"]["properties"])
 STATUSES = (_RULE["action"]["properties"]["status"]["minimum"], _RULE["action"]["properties"]["status"]["maximum"])
