@@ -189,3 +189,13 @@ def _changed(body: Any, where: int, change: int, value: Any) -> Any:
         else:
             container[key] = [value]
     return body
+
+
+def test_enum_members_compare_as_json_at_any_depth() -> None:
+    """[True] is not [1] to jsonschema, [1.0] is [1], and so for the fast check."""
+    schema = {"enum": [[1], {"a": True}, [{"b": [False]}]]}
+    fast = compile_check(schema, lambda ref: None)
+    slow = SchemaCompiler({}).compile(schema)
+    assert fast is not None
+    for candidate in ([1], [True], [1.0], {"a": True}, {"a": 1}, [{"b": [False]}], [{"b": [0]}], [{"b": [False], "c": 1}], 1):
+        assert fast(candidate) == slow.is_valid(candidate), candidate

@@ -105,6 +105,28 @@ def test_an_alias_bomb_is_refused_at_once_in_one_line(where: str, tmp_path: Path
     assert len(result.stderr.strip().splitlines()) == 1 and "aliases expand to more than 1,000,000 nodes" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[&a [1, *a]]",  # after a flow sequence's bracket
+        "{x: 1, y: &a [1, *a]}",  # after a space in a flow mapping
+        '{"y":&a [1, *a]}',  # after a quoted key's colon
+        "x: [1,&a [1, *a]]",  # after a comma
+        "- &a [1, *a]\n",  # after a sequence entry's dash and space
+        "&a [1, *a]\n",  # at the start of the document
+        "x:\t&a [1, *a]\n",  # after a tab
+        "\ufeff&a [1, *a]\n",  # after a byte order mark
+    ],
+)
+def test_an_anchor_anywhere_is_checked(document: str) -> None:
+    """The check is skipped only for documents with no anchor; an anchor wherever YAML allows one
+    still gets its aliases checked (here a node that contains itself)."""
+    from mockserver.openapi.loader import load_yaml
+
+    with pytest.raises(yaml.YAMLError, match="refers to a node that contains it"):
+        load_yaml(document)
+
+
 def test_aliases_within_the_budget_still_load(tmp_path: Path) -> None:
     from mockserver.openapi.loader import load_yaml
 

@@ -251,6 +251,10 @@ def _same(value: Any, option: Any) -> bool:
     """JSON equality, as jsonschema's enum and const see it: 1 == 1.0, but True is not 1."""
     if isinstance(value, bool) or isinstance(option, bool):
         return isinstance(value, bool) and isinstance(option, bool) and value == option
+    if isinstance(value, list) and isinstance(option, list):  # at any depth: [True] is not [1]
+        return len(value) == len(option) and all(map(_same, value, option))
+    if isinstance(value, dict) and isinstance(option, dict):
+        return value.keys() == option.keys() and all(_same(item, option[key]) for key, item in value.items())
     return value == option
 
 
