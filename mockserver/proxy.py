@@ -14,7 +14,6 @@ the client gets are the vendor's.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,28 +43,31 @@ NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding"}
 NOT_RETURNED = HOP_BY_HOP | {"content-type"}
 
 
-class _KeepRedirects(urllib.request.HTTPRedirectHandler):
-    """A 3xx goes back to the client as the vendor sent it."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 class Upstream:
     """One vendor's upstream: its base URL and how long it may take."""
 
     def __init__(self, vendor: str, url: str, timeout: float) -> None:
-        # The verify package is loaded only for a proxied vendor: a server without one starts sooner.
+        # The HTTP client and the verify package load only for a proxied vendor: a server without
+        # one starts sooner (urllib.request brings http.client and email, some 20 ms).
+        import urllib.request  # noqa: PLC0415
+
         from mockserver.verify.exchange import fetch  # noqa: PLC0415
 
+        class KeepRedirects(urllib.request.HTTPRedirectHandler):
+            """A 3xx goes back to the client as the vendor sent it."""
+
+            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
         self.vendor, self.url, self.timeout = vendor, url.rstrip("/"), timeout
-        self._opener = urllib.request.build_opener(_KeepRedirects)
+        self._opener = urllib.request.build_opener(KeepRedirects)
+        self._request = urllib.request.Request
         self._fetch = fetch
 
     def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Blocking: run it off the event loop (``asyncio.to_thread``). Sent as ``verify`` sends."""
         sent = {k: v for k, v in headers.items() if k.lower() not in NOT_FORWARDED and not k.lower().startswith("x-mock-")}
-        request = urllib.request.Request(self.url + target, data=body or None, method=method, headers=sent)
+        request = self._request(self.url + target, data=body or None, method=method, headers=sent)
         return self._fetch(self._opener.open, request, self.timeout, "--upstream-timeout")
 
     @staticmethod

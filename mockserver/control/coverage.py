@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockserver.client import JournalEntry
 from mockserver.openapi.model import ApiSpec, Operation, resolve_pointer
 from mockserver.validation.typos import undeclared_names
+
+if TYPE_CHECKING:  # (the client module brings urllib.request, which serving does not need)
+    from mockserver.client import JournalEntry
 
 DEFINITION = (
     "An operation is covered when at least one request to it was answered with a success (2xx) status; "

@@ -12,12 +12,14 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
-from mockserver.client import JournalEntry  # the entry's shape, as the API gives it
 from mockserver.state import State
 from mockserver.validation.schema import parse_date_time
+
+if TYPE_CHECKING:  # the entry's shape, as the API gives it (the client module brings urllib.request)
+    from mockserver.client import JournalEntry
 
 # Names that carry credentials in some API, wherever they appear (headers, query parameters):
 # Authorization, Proxy-Authorization, Cookie, X-Api-Key, Api-Key, X-Auth-Token, X-Mock-Admin-Token,
