@@ -425,9 +425,8 @@ def test_coverage_reports_what_the_requests_exercised(tmp_path: Path) -> None:
 
 def test_keep_alive_answers_in_whole_and_every_request_line_is_written_by_exit(tmp_path: Path) -> None:
     """GET, HEAD (no body) and GET again on one keep-alive connection each arrive whole, HEAD
-    with GET's length.
-    Request lines are written once per turn of the event loop: a burst of concurrent requests,
-    then an immediate stop, still leaves one whole line per request."""
+    with GET's length. Request lines are written once per turn of the event loop: a burst of
+    concurrent requests, then an immediate stop, still leaves one whole line per request."""
     import http.client
     import socket
     from concurrent.futures import ThreadPoolExecutor

@@ -176,7 +176,7 @@ def _changed(body: Any, where: int, change: int, value: Any) -> Any:
     if not nodes:
         return value if change == 0 else body
     container, key = nodes[where % len(nodes)]
-    if change == 0 or isinstance(container, list) and change == 1:
+    if change == 0 or (change == 1 and isinstance(container, list)):  # (a list's member is not dropped)
         container[key] = value
     elif change == 1:
         del container[key]

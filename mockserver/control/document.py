@@ -1,7 +1,7 @@
 """The control plane's OpenAPI document (``control/openapi.yaml``), parsed once per process.
 
 The fault rules read their limits from it at import and the control plane serves it, adapted to
-the vendors served; parsing the YAML once saves a tenth of start-up's own work on the document.
+the vendors served: both start from this one parse, each with a copy of its own.
 """
 
 from __future__ import annotations

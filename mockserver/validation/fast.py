@@ -88,9 +88,10 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
         keys.discard("type")
     if "allOf" in keys:
         every = [compile_check(branch, resolve, depth + 1) for branch in schema["allOf"]]
-        if not every or any(branch is None for branch in every):
+        checks = [check for check in every if check is not None]
+        if not checks or len(checks) < len(every):
             return None
-        parts += every  # type: ignore[arg-type]  # (none is None: checked above)
+        parts += checks
         keys.discard("allOf")
     if "enum" in keys:
         allowed = schema["enum"]
@@ -248,14 +249,16 @@ _TYPE_CHECKS: dict[str, Check] = {
 
 
 def _same(value: Any, option: Any) -> bool:
-    """JSON equality, as jsonschema's enum and const see it: 1 == 1.0, but True is not 1."""
+    """JSON equality, as jsonschema's enum and const see it: 1 == 1.0, but True is not 1, at any depth."""
+    if value != option:  # (JSON's equality implies Python's, so most options are ruled out here)
+        return False
     if isinstance(value, bool) or isinstance(option, bool):
-        return isinstance(value, bool) and isinstance(option, bool) and value == option
-    if isinstance(value, list) and isinstance(option, list):  # at any depth: [True] is not [1]
-        return len(value) == len(option) and all(map(_same, value, option))
-    if isinstance(value, dict) and isinstance(option, dict):
-        return value.keys() == option.keys() and all(_same(item, option[key]) for key, item in value.items())
-    return value == option
+        return isinstance(value, bool) and isinstance(option, bool)
+    if isinstance(value, list):  # (equal, so the option is a list of the same length too)
+        return all(map(_same, value, option))
+    if isinstance(value, dict):
+        return all(_same(item, option[key]) for key, item in value.items())
+    return True
 
 
 def _identity(value: Any) -> Any:
