@@ -51,15 +51,6 @@ class Answer:
     # the app calls it in a thread, and its answer replaces this one.
     render: Callable[[], Answer] | None = None
 
-    def copy(self) -> Answer:
-        """A copy that may be changed (delays, faults) without touching the kept one."""
-        # Field by field through __dict__, so a field added later is never dropped; several times
-        # faster than dataclasses.replace, and every answer served from the cache is copied.
-        twin = object.__new__(Answer)
-        twin.__dict__.update(self.__dict__)
-        twin.headers = dict(self.headers)
-        return twin
-
 
 @dataclass(slots=True)
 class Incoming:

@@ -194,14 +194,18 @@ def bounded(
 class JournalViews:
     """``bounded`` with a memory: what the journal keeps of a small request without a body is a
     function of its path, query string and headers, and a client sends the same request again and
-    again (a test suite, a poller). Remembered for the last ``size`` such requests, each under
-    ``SMALL`` bytes, so the memory is bounded; the views are never changed once made."""
+    again (a test suite, a poller). Remembered from a request's second time, for the last ``size``
+    such requests, each under ``SMALL`` bytes, so the memory is bounded; the views are never
+    changed once made. A request asked once, as most are under varied traffic, leaves only the hash
+    of its key: views are dicts the garbage collector tracks, and thousands of them made and
+    dropped again would give every collection more to visit."""
 
     SMALL = 4096
 
     def __init__(self, limit: int, masker: Masker, size: int = 1024) -> None:
         self.limit, self.masker, self.size = limit, masker, size
         self._views: dict[tuple[Any, ...], tuple[str, dict[str, list[str]], dict[str, str], Any]] = {}
+        self._seen: set[int] = set()  # hashes of the small requests asked once so far
 
     def __call__(
         self, path: str, query_string: str, query: dict[str, list[str]] | None, headers: dict[str, str], body: bytes
@@ -214,10 +218,20 @@ class JournalViews:
             parsed = query if query is not None else parse_qs(query_string, keep_blank_values=True)
             view = bounded(path, parsed, headers, body, headers.get("content-type"), self.limit, self.masker)
             if key is not None and len(path) + len(query_string) + sum(len(k) + len(v) for k, v in headers.items()) <= self.SMALL:
-                if len(self._views) >= self.size:
-                    self._views.clear()  # a new set of requests: start again rather than track recency
-                self._views[key] = view
+                self._remember(key, view)
         return view
+
+    def _remember(self, key: tuple[Any, ...], view: tuple[str, dict[str, list[str]], dict[str, str], Any]) -> None:
+        """Keep ``view`` if ``key`` came before (a hash seen: at worst, a collision keeps one early)."""
+        name = hash(key)
+        if name not in self._seen:
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+            self._seen.add(name)
+            return
+        if len(self._views) >= self.size:
+            self._views.clear()  # a new set of requests: start again rather than track recency
+        self._views[key] = view
 
 
 def readable_body(body: bytes, content_type: str | None, limit: int, masker: Masker) -> Any:

@@ -107,12 +107,20 @@ def resources_full(kept: int, session: str | None, everywhere: bool = False) -> 
     )
 
 
-def encoded_size(record: Any) -> int:
-    """How long ``encode(record)`` is, without making the text (the memory store's bound)."""
+def encode_bytes(record: Any) -> bytes:
+    """``encode(record)`` as UTF-8."""
     try:
-        return len(orjson.dumps(record))  # UTF-8 bytes: at least the characters
+        return orjson.dumps(record)
     except TypeError:
-        return len(json.dumps(record))  # (ASCII: as many bytes as characters)
+        return json.dumps(record).encode()  # (ASCII)
+
+
+def decode(text: bytes | str) -> Any:
+    """A record ``encode`` or ``encode_bytes`` wrote (the standard decoder for what orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def encode(record: Any) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, encode, encoded_size, resources_full
+from mockserver.state.base import Limits, State, StateFull, decode, encode, encode_bytes, resources_full
 
 
 class MemoryState(State):
@@ -27,8 +27,9 @@ class MemoryState(State):
         self._secret = secrets.token_hex(16)
         self._job_numbers = itertools.count(1)
         self._jobs: dict[tuple[str, str], OrderedDict[str, Job]] = {}  # (vendor, kind) -> id -> job, oldest first
-        self._entries: deque[dict[str, Any]] = deque()
-        self._entry_sizes: deque[int] = deque()  # the JSON bytes of each entry, for the byte limit
+        # (id, session, the entry as JSON): text, not dicts, so that a full journal is nothing the
+        # garbage collector has to visit.
+        self._entries: deque[tuple[int, str | None, bytes]] = deque()
         self._entry_bytes = 0
         self._entry_ids = itertools.count(1)
         self._rules: OrderedDict[str, dict[str, Any]] = OrderedDict()  # in the order they were added
@@ -78,24 +79,18 @@ class MemoryState(State):
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         for entry in entries:
-            self._entries.append({"id": next(self._entry_ids), **entry})
-            size = encoded_size(entry)
-            self._entry_sizes.append(size)
-            self._entry_bytes += size
+            text = encode_bytes(entry)
+            self._entries.append((next(self._entry_ids), entry.get("session"), text))
+            self._entry_bytes += len(text)
         while self._entries and (len(self._entries) > self.limits.journal or self._entry_bytes > self.limits.journal_bytes):
-            self._entries.popleft()
-            self._entry_bytes -= self._entry_sizes.popleft()
+            self._entry_bytes -= len(self._entries.popleft()[2])
 
     def entries(self) -> list[dict[str, Any]]:
-        return list(self._entries)
+        return [{"id": entry_id, **decode(text)} for entry_id, _, text in self._entries]
 
     def clear_journal(self, session: str | None) -> None:
-        kept = (
-            [] if session is None else [(e, n) for e, n in zip(self._entries, self._entry_sizes) if e.get("session") != session]
-        )
-        self._entries = deque(e for e, _ in kept)
-        self._entry_sizes = deque(n for _, n in kept)
-        self._entry_bytes = sum(self._entry_sizes)
+        self._entries = deque() if session is None else deque(e for e in self._entries if e[1] != session)
+        self._entry_bytes = sum(len(text) for _, _, text in self._entries)
 
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
