@@ -107,16 +107,8 @@ def resources_full(kept: int, session: str | None, everywhere: bool = False) -> 
     )
 
 
-def encode_bytes(record: Any) -> bytes:
-    """``encode(record)`` as UTF-8."""
-    try:
-        return orjson.dumps(record)
-    except TypeError:
-        return json.dumps(record).encode()  # (ASCII)
-
-
-def decode(text: bytes | str) -> Any:
-    """A record ``encode`` or ``encode_bytes`` wrote (the standard decoder for what orjson refuses)."""
+def decode(text: str) -> Any:
+    """A record ``encode`` wrote (the standard decoder for what orjson refuses)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

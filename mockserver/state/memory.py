@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, decode, encode, encode_bytes, resources_full
+from mockserver.state.base import Limits, State, StateFull, decode, encode, resources_full
 
 
 class MemoryState(State):
@@ -27,9 +27,9 @@ class MemoryState(State):
         self._secret = secrets.token_hex(16)
         self._job_numbers = itertools.count(1)
         self._jobs: dict[tuple[str, str], OrderedDict[str, Job]] = {}  # (vendor, kind) -> id -> job, oldest first
-        # (id, session, the entry as JSON): text, not dicts, so that a full journal is nothing the
-        # garbage collector has to visit.
-        self._entries: deque[tuple[int, str | None, bytes]] = deque()
+        # (id, session, the entry as JSON, its UTF-8 bytes): text, not dicts, so that a full journal
+        # is nothing the garbage collector has to visit.
+        self._entries: deque[tuple[int, str | None, str, int]] = deque()
         self._entry_bytes = 0
         self._entry_ids = itertools.count(1)
         self._rules: OrderedDict[str, dict[str, Any]] = OrderedDict()  # in the order they were added
@@ -79,18 +79,20 @@ class MemoryState(State):
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entries: Sequence[dict[str, Any]]) -> None:
         for entry in entries:
-            text = encode_bytes(entry)
-            self._entries.append((next(self._entry_ids), entry.get("session"), text))
-            self._entry_bytes += len(text)
+            # Text, not orjson's bytes: those hold a 4 KiB buffer however short the entry.
+            text = encode(entry)
+            size = len(text) if text.isascii() else len(text.encode())  # its UTF-8 bytes
+            self._entries.append((next(self._entry_ids), entry.get("session"), text, size))
+            self._entry_bytes += size
         while self._entries and (len(self._entries) > self.limits.journal or self._entry_bytes > self.limits.journal_bytes):
-            self._entry_bytes -= len(self._entries.popleft()[2])
+            self._entry_bytes -= self._entries.popleft()[3]
 
     def entries(self) -> list[dict[str, Any]]:
-        return [{"id": entry_id, **decode(text)} for entry_id, _, text in self._entries]
+        return [{"id": entry_id, **decode(text)} for entry_id, _, text, _ in self._entries]
 
     def clear_journal(self, session: str | None) -> None:
         self._entries = deque() if session is None else deque(e for e in self._entries if e[1] != session)
-        self._entry_bytes = sum(len(text) for _, _, text in self._entries)
+        self._entry_bytes = sum(size for *_, size in self._entries)
 
     # --- fault rules -----------------------------------------------------------------------------
     def add_rule(self, rule: dict[str, Any], rule_id: str | None = None, replace: bool = True) -> str:
