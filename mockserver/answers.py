@@ -118,14 +118,10 @@ class AnswerCache:
     def get(self, key: bytes, clock: datetime) -> Answer | None:
         """A copy of the answer kept under ``key`` (one that holds at ``clock``, or one made at
         ``clock``), marked ``X-Mock-Cache: hit`` for a person reading the headers."""
-        for slot in (key, None):
-            found = self._entries.get(key + _clock_name(clock) if slot is None else slot)
-            if found is None:
-                continue
-            valid_from, valid_until, values = found
-            if (valid_from is None or valid_from <= clock) and (valid_until is None or clock < valid_until):
-                return _answer(values)
-        return None
+        values = _holding(self._entries.get(key), clock)
+        if values is None:  # then one kept for this clock only (its name is made only now)
+            values = _holding(self._entries.get(key + _clock_name(clock)), clock)
+        return None if values is None else _answer(values)
 
     def put(self, key: bytes, clock: datetime, answer: Answer) -> None:
         """Keep ``answer``, made at ``clock``: for that clock only when it read the clock, else for
@@ -135,6 +131,16 @@ class AnswerCache:
             return  # one huge answer would push out many small ones (and a limit of 0 keeps none)
         slot = key + _clock_name(clock) if answer.read_clock else key
         self._entries.put(slot, (answer.valid_from, answer.valid_until, _values(answer)), cost)
+
+
+def _holding(entry: tuple[Any, ...] | None, clock: datetime) -> tuple[Any, ...] | None:
+    """The answer's values of ``entry`` (valid_from, valid_until, values) if it holds at ``clock``."""
+    if entry is None:
+        return None
+    valid_from, valid_until, values = entry
+    if (valid_from is None or valid_from <= clock) and (valid_until is None or clock < valid_until):
+        return values
+    return None
 
 
 def _clock_name(clock: datetime) -> bytes:
