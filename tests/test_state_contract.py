@@ -98,6 +98,17 @@ def test_the_journal_keeps_a_bounded_number_of_bytes(store: State) -> None:
     assert kept[-1] == 5 and len(kept) <= 4  # 10,000 bytes hold three 3 kB entries at most
 
 
+def test_what_orjson_cannot_write_reads_back_exactly(store: State) -> None:
+    """A client may send a lone surrogate or an integer beyond 64 bits; stores write such records
+    with the standard encoder, and every store reads them back as they were (not as a float)."""
+    odd = {"n": 10**30, "text": "a\ud800b", "session": None}
+    store.record([odd])
+    assert {k: v for k, v in store.entries()[-1].items() if k != "id"} == odd
+    assert store.put_resource("v", None, "/things", "a", {"id": "a", **odd}, new=True)
+    assert store.resource("v", None, "/things", "a") == (True, {"id": "a", **odd})
+    assert store.resources("v", None, "/things") == [("a", {"id": "a", **odd})]
+
+
 def test_rules_are_named_ordered_counted_and_bounded(store: State) -> None:
     assert store.add_rule({"match": {}}, "config-1") == "config-1"
     assert store.add_rule({"match": {}}, "config-2") == "config-2"

@@ -107,14 +107,6 @@ def resources_full(kept: int, session: str | None, everywhere: bool = False) -> 
     )
 
 
-def decode(text: str) -> Any:
-    """A record ``encode`` wrote (the standard decoder for what orjson refuses)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def encode(record: Any) -> str:
     """A record as JSON text: orjson where it can (the journal writes one per request), the
     standard encoder for what orjson refuses (a lone surrogate a client sent, huge integers)."""

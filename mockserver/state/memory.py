@@ -9,16 +9,15 @@ fault sequence and job ids are the same on every store.
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from mockserver.jobs.model import Job, job_id
-from mockserver.state.base import Limits, State, StateFull, decode, encode, resources_full
+from mockserver.state.base import Limits, State, StateFull, encode, resources_full
 
 
 class MemoryState(State):
@@ -88,7 +87,8 @@ class MemoryState(State):
             self._entry_bytes -= self._entries.popleft()[3]
 
     def entries(self) -> list[dict[str, Any]]:
-        return [{"id": entry_id, **decode(text)} for entry_id, _, text, _ in self._entries]
+        # The standard decoder, as the other stores: orjson reads an integer beyond 64 bits as a float.
+        return [{"id": entry_id, **json.loads(text)} for entry_id, _, text, _ in self._entries]
 
     def clear_journal(self, session: str | None) -> None:
         self._entries = deque() if session is None else deque(e for e in self._entries if e[1] != session)
@@ -183,7 +183,7 @@ class MemoryState(State):
         elif (total := sum(map(len, self._resources.values()))) >= self.limits.resources_total:
             raise StateFull(resources_full(total, session, everywhere=True))
         # Through JSON, as the other stores: the caller's dict is never shared with a later reader.
-        kept[key] = None if record is None else orjson.loads(encode(record))
+        kept[key] = None if record is None else json.loads(encode(record))
         return True
 
     def resource(self, vendor: str, session: str | None, collection: str, resource_id: str) -> tuple[bool, dict[str, Any] | None]:
@@ -192,11 +192,11 @@ class MemoryState(State):
         if key not in kept:
             return False, None
         record = kept[key]
-        return True, None if record is None else orjson.loads(encode(record))
+        return True, None if record is None else json.loads(encode(record))
 
     def resources(self, vendor: str, session: str | None, collection: str) -> list[tuple[str, dict[str, Any] | None]]:
         return [
-            (rid, None if record is None else orjson.loads(encode(record)))
+            (rid, None if record is None else json.loads(encode(record)))
             for (owner, where, rid), record in self._resources.get(session, {}).items()
             if owner == vendor and where == collection
         ]

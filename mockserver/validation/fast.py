@@ -52,8 +52,6 @@ def compile_check(schema: Any, resolve: Resolve, depth: int = 0) -> Check | None
     if "$ref" in schema:
         return compile_check(resolve(schema["$ref"]), resolve, depth + 1) if set(schema) <= {"$ref", *_ANNOTATIONS} else None
     keys = {k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")}
-    if not keys:
-        return _ANYTHING
     if "anyOf" in keys or "oneOf" in keys:
         if {"anyOf", "oneOf"} <= keys:
             return None
